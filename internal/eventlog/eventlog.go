@@ -1,0 +1,86 @@
+// Package eventlog defines the durable, partitioned event log that ingest
+// appends to and every downstream consumer reads from.
+//
+// The log is the source of truth of Sightline: ingest acknowledges an event
+// only once Append has returned nil, which means the event is on stable
+// storage. Records are opaque bytes; the event package defines what is in
+// them. Records are partitioned by key (the visitor), so all records of one
+// key land in one partition, in append order.
+//
+// The embedded implementation lives in eventlog/embedded; a Kafka
+// implementation will satisfy the same interfaces. Consumers only see the
+// interfaces below.
+package eventlog
+
+import (
+	"context"
+	"errors"
+)
+
+// Offset is a position in one partition. Offsets are opaque to consumers:
+// they only compare them, store them and pass them back. The offset of the
+// first record of a partition is not necessarily 0 once retention has
+// removed old data.
+type Offset int64
+
+// Message is one record read back from the log.
+type Message struct {
+	Partition int
+	Offset    Offset // position of this record
+	Next      Offset // position of the record after it
+	Value     []byte // valid until the next call on the Reader that returned it
+}
+
+// Appender appends records durably.
+type Appender interface {
+	// Append stores all values under key in the key's partition, atomically:
+	// either every value is durable when Append returns nil, or none is
+	// visible to readers. It returns ErrBusy when the partition cannot keep
+	// up, and an error wrapping ErrUnavailable when storage fails (disk full).
+	Append(ctx context.Context, key []byte, values [][]byte) error
+}
+
+// Reader reads partitions.
+type Reader interface {
+	// Partitions is the number of partitions.
+	Partitions() int
+	// Read calls fn for the records of partition p from offset from on, in
+	// order, until fn returns false, the end of committed data is reached or
+	// maxBytes of values have been passed. It returns the offset to read
+	// from next. A from older than the oldest retained record starts at the
+	// oldest retained record.
+	Read(ctx context.Context, p int, from Offset, maxBytes int, fn func(Message) bool) (Offset, error)
+}
+
+// OffsetStore keeps consumers' positions.
+type OffsetStore interface {
+	// CommitOffset durably records that consumer group has processed
+	// partition p up to (not including) off.
+	CommitOffset(group string, p int, off Offset) error
+	// CommittedOffset returns the offset recorded for group and p, or 0 and
+	// false when none is.
+	CommittedOffset(group string, p int) (Offset, bool, error)
+}
+
+var (
+	// ErrBusy means the log cannot accept more data right now; retry later.
+	ErrBusy = errors.New("event log busy")
+	// ErrUnavailable means storage failed (disk full, I/O error); nothing of
+	// the failed append is visible.
+	ErrUnavailable = errors.New("event log unavailable")
+	// ErrClosed means the log was closed.
+	ErrClosed = errors.New("event log closed")
+)
+
+// PartitionFor returns the partition of key among n partitions. Every
+// implementation uses it so that a key maps to the same partition whatever
+// the back end.
+func PartitionFor(key []byte, n int) int {
+	// FNV-1a, 32 bits, written out so that the hot path does not allocate.
+	h := uint32(2166136261)
+	for _, c := range key {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	return int(h % uint32(n))
+}
