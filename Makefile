@@ -1,0 +1,40 @@
+# Sightline: `make run` starts the server on the embedded default,
+# `make test` runs every test. Only the Go toolchain is needed.
+
+GO      ?= go
+BIN     := bin/sightline
+FUZZTIME ?= 15s
+
+.PHONY: all build run test vet bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/sightline
+
+run: build
+	./$(BIN) serve
+
+vet:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+test: vet
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+# The ingest benchmark of the closing notes: durable ingest against a no-op ceiling.
+bench: build
+	./$(BIN) bench ingest
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+# Runs every fuzz target for FUZZTIME each.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin

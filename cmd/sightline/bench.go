@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/loadtest"
+	"github.com/sightline/sightline/internal/server"
+)
+
+// runBenchIngest measures Sightline's durable ingest over loopback against
+// a ceiling handler on the same machine that reads the body and answers 200
+// without parsing or storing, both at full load and at half of it.
+func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench ingest", stderr)
+	clients := fs.Int("clients", 64, "concurrent clients")
+	batch := fs.Int("batch", 25, "events per batch")
+	duration := fs.Duration("duration", 10*time.Second, "measured time of each run")
+	warmup := fs.Duration("warmup", 2*time.Second, "unmeasured time before each run")
+	partitions := fs.Int("partitions", 8, "event log partitions")
+	noSync := fs.Bool("nosync", false, "skip fsync (not durable; for comparison only)")
+	data := fs.String("data", "", "data directory for the server (default: a new temporary directory, removed after)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir := *data
+	if dir == "" {
+		tmp, err := os.MkdirTemp(".", "bench-data-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	cfg := server.DefaultConfig()
+	cfg.Addr, cfg.DataDir, cfg.DemoAccount = "127.0.0.1:0", dir, false
+	cfg.Log.Partitions, cfg.Log.NoSync = *partitions, *noSync
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv, err := server.Start(ctx, logger, cfg)
+	if err != nil {
+		return err
+	}
+	defer srv.Shutdown()
+	if err := srv.Accounts().Add(account.Account{ID: "bench"}); err != nil && !errors.Is(err, account.ErrExists) {
+		return err
+	}
+	ceiling, err := startCeiling()
+	if err != nil {
+		return err
+	}
+	defer ceiling.Close()
+
+	targets := []struct{ name, url string }{
+		{"ceiling (read body, answer 200)", "http://" + ceiling.Addr + "/api/account/bench/events"},
+		{fmt.Sprintf("sightline (durable=%v)", !*noSync), "http://" + srv.Addr() + "/api/account/bench/events"},
+	}
+	fmt.Fprintf(stdout, "bench ingest: %d clients, %d events a batch, %s a run, GOMAXPROCS=%d\n\n", *clients, *batch, *duration, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(stdout, "%-34s %-10s %12s %10s %10s %10s %7s\n", "target", "load", "events/s", "batches/s", "p50", "p99", "errors")
+	max := make([]loadtest.Result, len(targets))
+	for i, t := range targets {
+		lc := loadtest.Config{URL: t.url, Clients: *clients, BatchEvents: *batch, Duration: *duration, Warmup: *warmup}
+		res, err := loadtest.Run(ctx, lc)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+		max[i] = res
+		printResult(stdout, t.name, "max", res)
+		lc.Rate = res.BatchesPerSecond() / 2
+		half, err := loadtest.Run(ctx, lc)
+		if err != nil {
+			return fmt.Errorf("%s at 50%%: %w", t.name, err)
+		}
+		printResult(stdout, t.name, "50% of max", half)
+	}
+	fmt.Fprintf(stdout, "\nsightline / ceiling: %.1f%% of the ceiling's events/s\n", 100*max[1].EventsPerSecond()/max[0].EventsPerSecond())
+	return nil
+}
+
+func printResult(w io.Writer, name, load string, r loadtest.Result) {
+	fmt.Fprintf(w, "%-34s %-10s %12.0f %10.0f %10s %10s %7d\n", name, load, r.EventsPerSecond(), r.BatchesPerSecond(),
+		r.Quantile(0.5).Round(10*time.Microsecond), r.Quantile(0.99).Round(10*time.Microsecond), r.Errors)
+}
+
+// startCeiling starts the no-op handler: read the body, answer 200 with an
+// answer shaped like the real one.
+func startCeiling() (*http.Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	answer := []byte(`{"accepted":25,"duplicates":0,"rejected":[]}` + "\n")
+	s := &http.Server{Addr: ln.Addr().String(), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(answer)
+	})}
+	go s.Serve(ln)
+	return s, nil
+}

@@ -1,0 +1,116 @@
+// Command sightline is the Sightline server and its admin and client
+// commands:
+//
+//	sightline serve                 run the server (embedded storage in --data)
+//	sightline accounts add ID       add an account (--origin URL ...)
+//	sightline accounts list         list accounts
+//	sightline events tail           print an account's stored events as JSON lines
+//	sightline bench ingest          measure durable ingest against a no-op ceiling
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "sightline:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+const usage = `usage: sightline <command> [flags]
+
+commands:
+  serve                      run the server
+  accounts add ID [--origin URL ...]
+  accounts list
+  events tail --account ID [--follow]
+  bench ingest               measure durable ingest throughput and latency
+
+Run 'sightline <command> -h' for a command's flags.`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return errors.New("no command")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, stdout, stderr)
+	case "accounts", "events", "bench":
+		if len(rest) == 0 {
+			return fmt.Errorf("%s: missing subcommand\n%s", cmd, usage)
+		}
+		sub := cmd + " " + rest[0]
+		switch sub {
+		case "accounts add":
+			return runAccountsAdd(rest[1:], stdout, stderr)
+		case "accounts list":
+			return runAccountsList(rest[1:], stdout, stderr)
+		case "events tail":
+			return runEventsTail(ctx, rest[1:], stdout, stderr)
+		case "bench ingest":
+			return runBenchIngest(ctx, rest[1:], stdout, stderr)
+		}
+		return fmt.Errorf("unknown command %q\n%s", sub, usage)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("sightline "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// dataDirFlag adds --data, defaulting to $SIGHTLINE_DATA or ./data.
+func dataDirFlag(fs *flag.FlagSet) *string {
+	return fs.String("data", envOr("SIGHTLINE_DATA", "data"), "data directory (env SIGHTLINE_DATA)")
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is not text or json", format)
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+
+	"github.com/sightline/sightline/internal/server"
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := server.DefaultConfig()
+	fs := newFlagSet("serve", stderr)
+	fs.StringVar(&cfg.Addr, "addr", envOr("SIGHTLINE_ADDR", cfg.Addr), "listen address (env SIGHTLINE_ADDR)")
+	data := dataDirFlag(fs)
+	fs.IntVar(&cfg.Log.Partitions, "partitions", cfg.Log.Partitions, "event log partitions (fixed when the log is created)")
+	fs.Int64Var(&cfg.Log.SegmentBytes, "segment-bytes", cfg.Log.SegmentBytes, "event log segment size")
+	fs.DurationVar(&cfg.Log.RetentionAge, "retention-age", cfg.Log.RetentionAge, "delete event log segments older than this (0 keeps them)")
+	fs.Int64Var(&cfg.Log.RetentionBytes, "retention-bytes", cfg.Log.RetentionBytes, "keep at most this many bytes per partition (0: no limit)")
+	fs.Int64Var(&cfg.Ingest.MaxBodyBytes, "max-body-bytes", cfg.Ingest.MaxBodyBytes, "largest batch body, after gzip decompression")
+	fs.IntVar(&cfg.Ingest.MaxConcurrent, "max-concurrent", cfg.Ingest.MaxConcurrent, "batch bodies processed at once")
+	fs.DurationVar(&cfg.DedupWindow, "dedup-window", cfg.DedupWindow, "how long event ids are remembered to drop duplicates")
+	var proxies stringList
+	fs.Var(&proxies, "trusted-proxy", "CIDR of a proxy whose X-Forwarded-For is trusted (repeatable)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	logFormat := fs.String("log-format", "text", "text or json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg.DataDir = *data
+	for _, p := range proxies {
+		for _, part := range strings.Split(p, ",") {
+			pfx, err := netip.ParsePrefix(strings.TrimSpace(part))
+			if err != nil {
+				return fmt.Errorf("--trusted-proxy %q: %w", part, err)
+			}
+			cfg.Ingest.TrustedProxies = append(cfg.Ingest.TrustedProxies, pfx)
+		}
+	}
+	logger, err := newLogger(stderr, *logLevel, *logFormat)
+	if err != nil {
+		return err
+	}
+	srv, err := server.Start(ctx, logger, cfg)
+	if err != nil {
+		return err
+	}
+	if srv.Created {
+		fmt.Fprintf(stdout, `Created account %q in %s. Send it an event:
+
+  curl -s -H 'Content-Type: application/json' http://%s/api/account/%s/events -d '{"visitorId":"v1","visitId":"s1","events":[{"time":'$(date +%%s000)',"appName":"LP_MONITORING","eventName":"PAGE_VIEW","data":{"url":"https://shop.example/tv","title":"TVs","sections":["tv"]}}]}'
+
+and read it back:
+
+  sightline events tail --account %s --data %s
+
+`, server.DemoAccountID, cfg.DataDir, srv.Addr(), server.DemoAccountID, server.DemoAccountID, cfg.DataDir)
+	}
+	<-ctx.Done()
+	logger.Info("shutting down")
+	return srv.Shutdown()
+}

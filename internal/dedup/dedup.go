@@ -1,0 +1,197 @@
+// Package dedup remembers which events a server has stored, so that a tag
+// that retries a batch is acknowledged without storing its events twice.
+//
+// An Index holds 128-bit keys of (account, event id) in memory, in two
+// generations of one window each: a key inserted at time t is found until
+// at least t+window and forgotten by t+2*window. Keys are hashed with a
+// per-process random seed (hash/maphash), so nobody can craft an id that
+// collides with another account's events. An Index is rebuilt from the
+// event log when a server starts; it is not persisted itself.
+//
+// Ingest reserves the keys of a batch before appending it to the log and
+// settles them after: a second request carrying the same id while the first
+// is in flight waits for the first's outcome instead of guessing, so an
+// event is never acknowledged as a duplicate of one that was not stored.
+package dedup
+
+import (
+	"context"
+	"hash/maphash"
+	"sync"
+	"time"
+)
+
+// Key identifies one event of one account.
+type Key [2]uint64
+
+const shardCount = 64
+
+// Index is the set of stored event keys. It is safe for concurrent use.
+type Index struct {
+	window       time.Duration
+	seed1, seed2 maphash.Seed
+	shards       [shardCount]shard
+}
+
+type shard struct {
+	mu      sync.Mutex
+	cur     map[Key]struct{}
+	prev    map[Key]struct{}
+	rotated time.Time
+	pending map[Key]chan struct{}
+}
+
+// New returns an empty index that remembers keys for at least window.
+func New(window time.Duration, now time.Time) *Index {
+	ix := &Index{window: window, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
+	for i := range ix.shards {
+		s := &ix.shards[i]
+		s.cur, s.prev, s.pending, s.rotated = map[Key]struct{}{}, map[Key]struct{}{}, map[Key]chan struct{}{}, now
+	}
+	return ix
+}
+
+// Key returns the key of event id of account.
+func (ix *Index) Key(account, id string) Key {
+	return Key{hashOf(ix.seed1, account, id), hashOf(ix.seed2, account, id)}
+}
+
+func hashOf(seed maphash.Seed, account, id string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	h.WriteString(account)
+	h.WriteByte(0)
+	h.WriteString(id)
+	return h.Sum64()
+}
+
+func (ix *Index) shard(k Key) *shard { return &ix.shards[k[0]%shardCount] }
+
+// rotate drops the older generation when the current one is a window old.
+// Called with s.mu held.
+func (s *shard) rotate(now time.Time, window time.Duration) {
+	if now.Sub(s.rotated) < window {
+		return
+	}
+	s.prev, s.cur, s.rotated = s.cur, make(map[Key]struct{}, len(s.cur)), now
+}
+
+func (s *shard) stored(k Key) bool {
+	if _, ok := s.cur[k]; ok {
+		return true
+	}
+	_, ok := s.prev[k]
+	return ok
+}
+
+// Reserve sets dup[i] for each keys[i] already stored, and reserves the
+// others for the caller, who must then call Settle with the same slices.
+// keys must not repeat. A key reserved by another caller is waited for; ctx
+// bounds the wait, and on its end Reserve releases what it reserved and
+// returns ctx.Err().
+func (ix *Index) Reserve(ctx context.Context, now time.Time, keys []Key, dup []bool) error {
+	var wait chan struct{}
+	for {
+		wait = ix.tryReserve(now, keys, dup)
+		if wait == nil {
+			return nil
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// tryReserve reserves every key or none. When a key is reserved by someone
+// else it releases what it took and returns that reservation's channel,
+// so that no caller waits while holding reservations (no deadlock).
+func (ix *Index) tryReserve(now time.Time, keys []Key, dup []bool) chan struct{} {
+	var mine chan struct{}
+	for i, k := range keys {
+		s := ix.shard(k)
+		s.mu.Lock()
+		s.rotate(now, ix.window)
+		if s.stored(k) {
+			dup[i] = true
+			s.mu.Unlock()
+			continue
+		}
+		if ch, ok := s.pending[k]; ok {
+			s.mu.Unlock()
+			ix.release(keys[:i], dup[:i])
+			return ch
+		}
+		if mine == nil {
+			mine = make(chan struct{})
+		}
+		dup[i] = false
+		s.pending[k] = mine
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// Settle ends the reservations Reserve made: when stored is true the keys
+// are remembered as stored, otherwise they are free again. Waiters on
+// them are woken.
+func (ix *Index) Settle(keys []Key, dup []bool, stored bool) {
+	if !stored {
+		ix.release(keys, dup)
+		return
+	}
+	var ch chan struct{}
+	for i, k := range keys {
+		if dup[i] {
+			continue
+		}
+		s := ix.shard(k)
+		s.mu.Lock()
+		ch = s.pending[k]
+		delete(s.pending, k)
+		s.cur[k] = struct{}{}
+		s.mu.Unlock()
+	}
+	if ch != nil {
+		close(ch)
+	}
+}
+
+func (ix *Index) release(keys []Key, dup []bool) {
+	var ch chan struct{}
+	for i, k := range keys {
+		if dup[i] {
+			continue
+		}
+		s := ix.shard(k)
+		s.mu.Lock()
+		ch = s.pending[k]
+		delete(s.pending, k)
+		s.mu.Unlock()
+	}
+	if ch != nil {
+		close(ch)
+	}
+}
+
+// Add remembers k as stored; used when rebuilding the index from the log.
+func (ix *Index) Add(now time.Time, k Key) {
+	s := ix.shard(k)
+	s.mu.Lock()
+	s.rotate(now, ix.window)
+	s.cur[k] = struct{}{}
+	s.mu.Unlock()
+}
+
+// Len returns the number of keys remembered.
+func (ix *Index) Len() int {
+	n := 0
+	for i := range ix.shards {
+		s := &ix.shards[i]
+		s.mu.Lock()
+		n += len(s.cur) + len(s.prev)
+		s.mu.Unlock()
+	}
+	return n
+}

@@ -1,0 +1,172 @@
+package dedup
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestReserveSettle(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	ix := New(24*time.Hour, t0)
+	a, b := ix.Key("acct", "e1"), ix.Key("acct", "e2")
+	if a == b || ix.Key("acct", "e1") != a || ix.Key("other", "e1") == a {
+		t.Fatal("keys do not separate accounts and ids")
+	}
+	keys := []Key{a, b}
+	dup := make([]bool, 2)
+	if err := ix.Reserve(context.Background(), t0, keys, dup); err != nil {
+		t.Fatal(err)
+	}
+	if dup[0] || dup[1] {
+		t.Fatalf("fresh keys reported duplicate: %v", dup)
+	}
+	ix.Settle(keys, dup, true)
+
+	for _, tc := range []struct {
+		name string
+		at   time.Duration
+		dup  bool
+	}{
+		{"same moment", 0, true},
+		{"23h later", 23 * time.Hour, true},
+		{"25h later (one rotation)", 25 * time.Hour, true},
+		{"49h later (two rotations)", 49 * time.Hour, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := []bool{false}
+			if err := ix.Reserve(context.Background(), t0.Add(tc.at), []Key{a}, d); err != nil {
+				t.Fatal(err)
+			}
+			if d[0] != tc.dup {
+				t.Fatalf("dup = %v, want %v", d[0], tc.dup)
+			}
+			ix.Settle([]Key{a}, d, false)
+		})
+	}
+}
+
+func TestFailedAppendFreesKeys(t *testing.T) {
+	now := time.Now()
+	ix := New(time.Hour, now)
+	k := []Key{ix.Key("a", "1")}
+	dup := []bool{false}
+	ix.Reserve(context.Background(), now, k, dup)
+	ix.Settle(k, dup, false)
+	ix.Reserve(context.Background(), now, k, dup)
+	if dup[0] {
+		t.Fatal("key of a failed append reported as duplicate")
+	}
+}
+
+// A second request with the same id while the first is in flight waits for
+// the first's outcome: duplicate if it was stored, its own if it failed.
+func TestConcurrentSameKeyWaits(t *testing.T) {
+	for _, stored := range []bool{true, false} {
+		t.Run(fmt.Sprint("stored=", stored), func(t *testing.T) {
+			now := time.Now()
+			ix := New(time.Hour, now)
+			k := []Key{ix.Key("a", "1")}
+			first := []bool{false}
+			ix.Reserve(context.Background(), now, k, first)
+			got := make(chan bool)
+			go func() {
+				second := []bool{false}
+				ix.Reserve(context.Background(), now, k, second)
+				got <- second[0]
+			}()
+			select {
+			case <-got:
+				t.Fatal("second reservation did not wait for the first")
+			case <-time.After(20 * time.Millisecond):
+			}
+			ix.Settle(k, first, stored)
+			if d := <-got; d != stored {
+				t.Fatalf("second saw dup=%v, want %v", d, stored)
+			}
+		})
+	}
+}
+
+func TestReserveContextEnds(t *testing.T) {
+	now := time.Now()
+	ix := New(time.Hour, now)
+	k := []Key{ix.Key("a", "1")}
+	ix.Reserve(context.Background(), now, k, []bool{false})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if err := ix.Reserve(ctx, now, k, []bool{false}); err == nil {
+		t.Fatal("Reserve returned nil while the key stayed reserved")
+	}
+}
+
+// Batches that share keys in opposite orders never deadlock, and every key
+// is stored exactly once across them.
+func TestNoDeadlockAndExactlyOnce(t *testing.T) {
+	now := time.Now()
+	ix := New(time.Hour, now)
+	const n = 200
+	var fresh atomic.Int64
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < n; i++ {
+				keys := []Key{ix.Key("a", fmt.Sprint(i)), ix.Key("a", fmt.Sprint(n-1-i))}
+				if keys[0] == keys[1] {
+					keys = keys[:1]
+				}
+				if g%2 == 1 && len(keys) == 2 {
+					keys[0], keys[1] = keys[1], keys[0]
+				}
+				dup := make([]bool, len(keys))
+				if err := ix.Reserve(context.Background(), now, keys, dup); err != nil {
+					t.Error(err)
+					return
+				}
+				for _, d := range dup {
+					if !d {
+						fresh.Add(1)
+					}
+				}
+				ix.Settle(keys, dup, true)
+			}
+		}(g)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("deadlock")
+	}
+	if fresh.Load() != n {
+		t.Fatalf("%d keys stored, want %d", fresh.Load(), n)
+	}
+	if ix.Len() != n {
+		t.Fatalf("Len = %d, want %d", ix.Len(), n)
+	}
+}
+
+func BenchmarkReserveSettle(b *testing.B) {
+	now := time.Now()
+	ix := New(time.Hour, now)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		keys := make([]Key, 25)
+		dup := make([]bool, 25)
+		var i uint64
+		for pb.Next() {
+			for j := range keys {
+				i++
+				keys[j] = Key{i * 0x9E3779B97F4A7C15, i}
+			}
+			ix.Reserve(context.Background(), now, keys, dup)
+			ix.Settle(keys, dup, true)
+		}
+	})
+}

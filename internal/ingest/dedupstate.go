@@ -1,0 +1,174 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sightline/sightline/internal/dedup"
+	"github.com/sightline/sightline/internal/event"
+	"github.com/sightline/sightline/internal/eventlog"
+)
+
+// LogPositions is what rebuilding the dedup index needs of the log: its
+// records, and where each partition ends now.
+type LogPositions interface {
+	eventlog.Reader
+	EndOffset(p int) (eventlog.Offset, error)
+}
+
+// DedupState keeps the dedup index of a server across restarts. The index
+// lives in memory; what is persisted is a list of marks, each the time and
+// the end offset of every partition then, taken every few minutes. A
+// restart rebuilds the index by reading the log from the newest mark that
+// is at least one window old: every record stored within the window is
+// after it, and records before it are not read.
+type DedupState struct {
+	path   string
+	window time.Duration
+	log    LogPositions
+	logger *slog.Logger
+	marks  []mark
+}
+
+type mark struct {
+	Time time.Time         `json:"time"`
+	Ends []eventlog.Offset `json:"ends"`
+}
+
+// OpenDedupState reads the marks kept in file path (absent on first start).
+func OpenDedupState(logger *slog.Logger, path string, window time.Duration, log LogPositions) (*DedupState, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &DedupState{path: path, window: window, log: log, logger: logger.With("component", "dedup")}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read dedup marks: %w", err)
+	}
+	if err := json.Unmarshal(b, &s.marks); err != nil {
+		// The marks only save reading time: without them the whole log is read.
+		s.logger.Warn("ignoring unreadable dedup marks; reading the whole log", "file", path, "err", err)
+		s.marks = nil
+	}
+	return s, nil
+}
+
+// Rebuild returns an index holding every event the log stored within the
+// window before now.
+func (s *DedupState) Rebuild(ctx context.Context, now time.Time) (*dedup.Index, error) {
+	ix := dedup.New(s.window, now)
+	from := make([]eventlog.Offset, s.log.Partitions())
+	cutoff := now.Add(-s.window)
+	for _, m := range s.marks {
+		if !m.Time.After(cutoff) && len(m.Ends) == len(from) {
+			copy(from, m.Ends)
+		}
+	}
+	start := time.Now()
+	var records, kept int
+	for p := range from {
+		off := from[p]
+		for {
+			next, err := s.log.Read(ctx, p, off, 4<<20, func(m eventlog.Message) bool {
+				records++
+				r, err := event.ParseRecord(m.Value)
+				if err != nil {
+					s.logger.Warn("skipping unreadable record", "partition", p, "offset", m.Offset, "err", err)
+					return true
+				}
+				if r.ServerTime >= cutoff.UnixMilli() {
+					ix.Add(now, ix.Key(r.AccountID, r.ID))
+					kept++
+				}
+				return true
+			})
+			if err != nil {
+				return nil, fmt.Errorf("cannot rebuild dedup index from partition %d: %w", p, err)
+			}
+			if next == off {
+				break
+			}
+			off = next
+		}
+	}
+	s.logger.Info("dedup index rebuilt", "records_read", records, "ids", kept, "took", time.Since(start).Round(time.Millisecond))
+	return ix, nil
+}
+
+// Mark records the log's current end offsets at now, drops the marks no
+// restart would use any more, and writes the list atomically.
+func (s *DedupState) Mark(now time.Time) error {
+	ends := make([]eventlog.Offset, s.log.Partitions())
+	for p := range ends {
+		off, err := s.log.EndOffset(p)
+		if err != nil {
+			return fmt.Errorf("cannot mark dedup position of partition %d: %w", p, err)
+		}
+		ends[p] = off
+	}
+	s.marks = append(s.marks, mark{Time: now, Ends: ends})
+	// Keep the newest mark at least a window old and everything after it.
+	cutoff := now.Add(-s.window)
+	keep := 0
+	for i, m := range s.marks {
+		if !m.Time.After(cutoff) {
+			keep = i
+		}
+	}
+	s.marks = s.marks[keep:]
+	b, err := json.Marshal(s.marks)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(s.path, b)
+}
+
+// Run marks every interval until ctx ends.
+func (s *DedupState) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if err := s.Mark(now); err != nil {
+				s.logger.Warn("cannot write dedup marks", "err", err)
+			}
+		}
+	}
+}
+
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(b)
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

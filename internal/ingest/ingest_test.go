@@ -1,0 +1,424 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/dedup"
+	"github.com/sightline/sightline/internal/event"
+	"github.com/sightline/sightline/internal/eventlog"
+	"github.com/sightline/sightline/internal/eventlog/embedded"
+)
+
+// env is a collector on a real listener with a real event log.
+type env struct {
+	t        *testing.T
+	dir      string
+	accounts *account.Store
+	log      *embedded.Log
+	srv      *httptest.Server
+	cfg      Config
+}
+
+func newEnv(t *testing.T, cfg Config) *env {
+	t.Helper()
+	e := &env{t: t, dir: t.TempDir(), cfg: cfg}
+	var err error
+	e.accounts, err = account.OpenStore(nil, filepath.Join(e.dir, "accounts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []account.Account{
+		{ID: "shop", Origins: []string{"https://shop.example"}},
+		{ID: "other"},
+	} {
+		if err := e.accounts.Add(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.start()
+	t.Cleanup(e.stop)
+	return e
+}
+
+// start opens the log, rebuilds the dedup index from it, and serves.
+func (e *env) start() {
+	opts := embedded.DefaultOptions()
+	opts.Partitions = 4
+	var err error
+	e.log, err = embedded.Open(nil, nil, filepath.Join(e.dir, "log"), opts)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	state, err := OpenDedupState(nil, filepath.Join(e.dir, "dedup.json"), 24*time.Hour, e.log)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ix, err := state.Rebuild(context.Background(), time.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	New(e.cfg, nil, nil, e.accounts, e.log, ix).Register(mux)
+	e.srv = httptest.NewServer(mux)
+}
+
+func (e *env) stop() {
+	if e.srv != nil {
+		e.srv.Close()
+		e.log.Close()
+		e.srv = nil
+	}
+}
+
+func (e *env) restart() { e.stop(); e.start() }
+
+func (e *env) post(acct string, body []byte, hdr map[string]string) (int, http.Header, []byte) {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/account/"+acct+"/events", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+// stored returns every record of the log.
+func (e *env) stored() []event.Stored {
+	e.t.Helper()
+	var out []event.Stored
+	for p := 0; p < e.log.Partitions(); p++ {
+		var off eventlog.Offset
+		for {
+			next, err := e.log.Read(context.Background(), p, off, 1<<20, func(m eventlog.Message) bool {
+				s, err := event.ParseRecord(m.Value)
+				if err != nil {
+					e.t.Fatalf("stored record unreadable: %v", err)
+				}
+				out = append(out, s)
+				return true
+			})
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			if next == off {
+				break
+			}
+			off = next
+		}
+	}
+	return out
+}
+
+func pageView(id string, t int64) string {
+	return fmt.Sprintf(`{"id":%q,"time":%d,"appName":"LP_MONITORING","eventName":"PAGE_VIEW","data":{"url":"https://shop.example/tv","sections":["tv"]}}`, id, t)
+}
+
+func batch(events ...string) []byte {
+	return []byte(`{"visitorId":"pKytlMTwSPCwpJS-RQqtlQ","visitId":"AjvT6hLKTEi3AXgGnYu_mQ","events":[` + strings.Join(events, ",") + `]}`)
+}
+
+func decodeAnswer(t *testing.T, b []byte) answer {
+	t.Helper()
+	var a answer
+	if err := json.Unmarshal(b, &a); err != nil {
+		t.Fatalf("answer %q: %v", b, err)
+	}
+	return a
+}
+
+type answer struct {
+	Accepted   int `json:"accepted"`
+	Duplicates int `json:"duplicates"`
+	Rejected   []struct {
+		Index int    `json:"index"`
+		ID    string `json:"id"`
+		Error string `json:"error"`
+	} `json:"rejected"`
+	Error string `json:"error"`
+}
+
+func gz(b []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+func TestStatuses(t *testing.T) {
+	e := newEnv(t, DefaultConfig())
+	now := time.Now().UnixMilli()
+	good := batch(pageView("a1", now))
+	bomb := gz(bytes.Repeat([]byte(" "), 8<<20)) // 8 MiB of spaces: ~8 KiB compressed
+	for _, tc := range []struct {
+		name    string
+		acct    string
+		body    []byte
+		hdr     map[string]string
+		code    int
+		errPart string
+	}{
+		{"ok", "shop", good, nil, 200, ""},
+		{"unknown account", "nobody", good, nil, 404, `unknown account "nobody"`},
+		{"allowed origin", "shop", batch(pageView("a2", now)), map[string]string{"Origin": "https://shop.example"}, 200, ""},
+		{"forbidden origin", "shop", good, map[string]string{"Origin": "https://evil.example"}, 403, "not allowed"},
+		{"account without origins refuses browsers", "other", good, map[string]string{"Origin": "https://shop.example"}, 403, "not allowed"},
+		{"not JSON", "shop", []byte("hello"), nil, 400, "body"},
+		{"missing visitorId", "shop", []byte(`{"visitId":"x","events":[]}`), nil, 400, "visitorId"},
+		{"events not array", "shop", []byte(`{"visitorId":"v","visitId":"x","events":{}}`), nil, 400, "events"},
+		{"text/plain as sendBeacon sends", "shop", batch(pageView("a3", now)), map[string]string{"Content-Type": "text/plain;charset=UTF-8"}, 200, ""},
+		{"form content type", "shop", good, map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, 415, "Content-Type"},
+		{"gzip", "shop", gz(batch(pageView("a4", now))), map[string]string{"Content-Encoding": "gzip"}, 200, ""},
+		{"bad gzip", "shop", []byte("not gzip"), map[string]string{"Content-Encoding": "gzip"}, 400, "gzip"},
+		{"brotli refused", "shop", good, map[string]string{"Content-Encoding": "br"}, 415, "Content-Encoding"},
+		{"too large", "shop", batch(strings.Repeat(pageView("x", now)+",", 12000) + pageView("y", now)), nil, 413, "1048576"},
+		{"gzip bomb", "shop", bomb, map[string]string{"Content-Encoding": "gzip"}, 413, "1048576"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, body := e.post(tc.acct, tc.body, tc.hdr)
+			if code != tc.code {
+				t.Fatalf("status %d, want %d: %s", code, tc.code, body)
+			}
+			if tc.errPart != "" && !strings.Contains(decodeAnswer(t, body).Error, tc.errPart) {
+				t.Fatalf("error %s does not name %q", body, tc.errPart)
+			}
+		})
+	}
+	if n := len(e.stored()); n != 4 {
+		t.Fatalf("%d events stored, want 4", n)
+	}
+}
+
+func TestBadEventRejectedAlone(t *testing.T) {
+	e := newEnv(t, DefaultConfig())
+	now := time.Now().UnixMilli()
+	offer := `{"id":"bad1","time":%d,"appName":"LP_OFFERS","eventName":"OFFER_IMPRESSION","data":{"campaignId":1,"engagementId":2,"engagementType":4}}`
+	code, _, body := e.post("shop", batch(
+		pageView("ok1", now),
+		fmt.Sprintf(offer, now),
+		`{"id":"bad2","time":1,"appName":"NOPE","eventName":"X"}`,
+		pageView("ok2", now),
+	), nil)
+	if code != 200 {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	a := decodeAnswer(t, body)
+	if a.Accepted != 2 || a.Duplicates != 0 || len(a.Rejected) != 2 {
+		t.Fatalf("answer %s", body)
+	}
+	if r := a.Rejected[0]; r.Index != 1 || r.ID != "bad1" || r.Error != "data.engagementType: 4 is not one of 0,1,2,3,5,6" {
+		t.Fatalf("first rejection %+v", r)
+	}
+	if r := a.Rejected[1]; r.Index != 2 || !strings.HasPrefix(r.Error, "appName:") {
+		t.Fatalf("second rejection %+v", r)
+	}
+	got := e.stored()
+	if len(got) != 2 || got[0].ID != "ok1" || got[1].ID != "ok2" {
+		t.Fatalf("stored %+v", got)
+	}
+}
+
+func TestServerStamps(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	e := newEnv(t, cfg)
+	before := time.Now().UnixMilli()
+	noID := `{"time":1467291704525,"appName":"CHAT","eventName":"session_started","data":{"process_id":7}}`
+	code, _, body := e.post("shop", batch(noID), map[string]string{
+		"User-Agent":      "Mozilla/5.0 (test)",
+		"X-Forwarded-For": "198.51.100.23",
+	})
+	if code != 200 {
+		t.Fatalf("status %d: %s", code, body)
+	}
+	got := e.stored()
+	if len(got) != 1 {
+		t.Fatalf("stored %d", len(got))
+	}
+	s := got[0]
+	if s.ID == "" || s.AccountID != "shop" || s.VisitorID != "pKytlMTwSPCwpJS-RQqtlQ" || s.VisitID != "AjvT6hLKTEi3AXgGnYu_mQ" {
+		t.Fatalf("record %+v", s)
+	}
+	if s.ServerTime < before || s.ServerTime > time.Now().UnixMilli() || s.Time != 1467291704525 {
+		t.Fatalf("times %d %d", s.Time, s.ServerTime)
+	}
+	if s.IP != "198.51.100.23" || s.UserAgent != "Mozilla/5.0 (test)" {
+		t.Fatalf("ip %q ua %q", s.IP, s.UserAgent)
+	}
+	if string(s.Data) != `{"process_id":7}` {
+		t.Fatalf("data %s", s.Data)
+	}
+}
+
+func TestDuplicates(t *testing.T) {
+	e := newEnv(t, DefaultConfig())
+	now := time.Now().UnixMilli()
+	check := func(body []byte, accepted, dups int) {
+		t.Helper()
+		code, _, b := e.post("shop", body, nil)
+		if code != 200 {
+			t.Fatalf("status %d: %s", code, b)
+		}
+		if a := decodeAnswer(t, b); a.Accepted != accepted || a.Duplicates != dups {
+			t.Fatalf("answer %s, want accepted %d duplicates %d", b, accepted, dups)
+		}
+	}
+	check(batch(pageView("d1", now), pageView("d2", now), pageView("d1", now)), 2, 1) // repeated inside the batch
+	check(batch(pageView("d1", now), pageView("d3", now)), 1, 1)                      // retried
+	e.restart()
+	check(batch(pageView("d1", now), pageView("d2", now), pageView("d3", now)), 0, 3) // across a restart
+	// The same id in another account is another event.
+	code, _, b := e.post("other", batch(pageView("d1", now)), nil)
+	if code != 200 || decodeAnswer(t, b).Accepted != 1 {
+		t.Fatalf("other account: %d %s", code, b)
+	}
+	if n := len(e.stored()); n != 4 {
+		t.Fatalf("%d stored, want 4", n)
+	}
+}
+
+func TestCORSPreflight(t *testing.T) {
+	e := newEnv(t, DefaultConfig())
+	for _, tc := range []struct {
+		name, acct, origin string
+		code               int
+	}{
+		{"allowed", "shop", "https://shop.example", 204},
+		{"forbidden", "shop", "https://evil.example", 403},
+		{"unknown account", "nobody", "https://shop.example", 404},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodOptions, e.srv.URL+"/api/account/"+tc.acct+"/events", nil)
+			req.Header.Set("Origin", tc.origin)
+			req.Header.Set("Access-Control-Request-Method", "POST")
+			req.Header.Set("Access-Control-Request-Headers", "content-type")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.code {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.code)
+			}
+			if tc.code == 204 {
+				h := resp.Header
+				if h.Get("Access-Control-Allow-Origin") != tc.origin || !strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") ||
+					!strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "content-type") {
+					t.Fatalf("preflight headers %v", h)
+				}
+			}
+		})
+	}
+	// The POST itself carries the CORS answer too.
+	_, h, _ := e.post("shop", batch(pageView("c1", time.Now().UnixMilli())), map[string]string{"Origin": "https://shop.example"})
+	if h.Get("Access-Control-Allow-Origin") != "https://shop.example" {
+		t.Fatalf("POST without Access-Control-Allow-Origin: %v", h)
+	}
+}
+
+// failingLog refuses every append with err.
+type failingLog struct{ err error }
+
+func (f failingLog) Append(context.Context, []byte, [][]byte) error { return f.err }
+
+func TestAppendFailures(t *testing.T) {
+	accounts, err := account.OpenStore(nil, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts.Add(account.Account{ID: "shop"})
+	for _, tc := range []struct {
+		err  error
+		code int
+	}{
+		{eventlog.ErrBusy, 429},
+		{fmt.Errorf("%w: %w", eventlog.ErrUnavailable, errors.New("no space left on device")), 503},
+		{eventlog.ErrClosed, 503},
+	} {
+		t.Run(tc.err.Error(), func(t *testing.T) {
+			ix := dedup.New(24*time.Hour, time.Now())
+			mux := http.NewServeMux()
+			New(DefaultConfig(), nil, nil, accounts, failingLog{tc.err}, ix).Register(mux)
+			srv := httptest.NewServer(mux)
+			defer srv.Close()
+			body := batch(pageView("f1", time.Now().UnixMilli()))
+			resp, err := http.Post(srv.URL+"/api/account/shop/events", "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.code || resp.Header.Get("Retry-After") == "" {
+				t.Fatalf("status %d Retry-After %q, want %d with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"), tc.code)
+			}
+			// The failed events are not remembered as stored: a retry to a
+			// working log stores them.
+			mux2 := http.NewServeMux()
+			good := &memLog{}
+			New(DefaultConfig(), nil, nil, accounts, good, ix).Register(mux2)
+			srv2 := httptest.NewServer(mux2)
+			defer srv2.Close()
+			resp, err = http.Post(srv2.URL+"/api/account/shop/events", "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if a := decodeAnswer(t, b); a.Accepted != 1 || len(good.values) != 1 {
+				t.Fatalf("retry after failure: %s", b)
+			}
+		})
+	}
+}
+
+type memLog struct{ values [][]byte }
+
+func (m *memLog) Append(_ context.Context, _ []byte, v [][]byte) error {
+	for _, x := range v {
+		m.values = append(m.values, bytes.Clone(x))
+	}
+	return nil
+}
+
+func TestBusyWhenNoSlot(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxConcurrent, cfg.QueueTimeout = 1, 10*time.Millisecond
+	e := newEnv(t, cfg)
+	// Hold the only slot with a request whose body never finishes.
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/account/shop/events", pr)
+	go http.DefaultClient.Do(req)
+	pw.Write([]byte(`{"visitorId":`))
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		code, h, _ := e.post("shop", batch(pageView("b1", time.Now().UnixMilli())), nil)
+		if code == 429 {
+			if h.Get("Retry-After") == "" {
+				t.Fatal("429 without Retry-After")
+			}
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("no 429 while the only slot was taken")
+}

@@ -1,0 +1,53 @@
+package ingest
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/sightline/sightline/internal/event"
+)
+
+// writeError answers with code and {"error": msg}, and returns code.
+func writeError(w http.ResponseWriter, code int, msg string) int {
+	b, _ := json.Marshal(struct {
+		Error string `json:"error"`
+	}{msg})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	w.Write(append(b, '\n'))
+	return code
+}
+
+// appendResult appends the answer to a stored batch:
+// {"accepted": N, "duplicates": D, "rejected": [{"index": i, "id": "...", "error": "..."}]}.
+func appendResult(dst []byte, accepted, duplicates int, rejected []event.Rejection) []byte {
+	dst = append(dst, `{"accepted":`...)
+	dst = strconv.AppendInt(dst, int64(accepted), 10)
+	dst = append(dst, `,"duplicates":`...)
+	dst = strconv.AppendInt(dst, int64(duplicates), 10)
+	dst = append(dst, `,"rejected":[`...)
+	for i, r := range rejected {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"index":`...)
+		dst = strconv.AppendInt(dst, int64(r.Index), 10)
+		if r.ID != "" {
+			dst = append(dst, `,"id":`...)
+			dst = appendJSONString(dst, r.ID)
+		}
+		dst = append(dst, `,"error":`...)
+		dst = appendJSONString(dst, r.Err.Error())
+		dst = append(dst, '}')
+	}
+	return append(dst, "]}\n"...)
+}
+
+func appendJSONString(dst []byte, s string) []byte {
+	b, _ := json.Marshal(s)
+	return append(dst, b...)
+}
+
+func strconvQuote(s string) string { return strconv.Quote(s) }

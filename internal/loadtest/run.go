@@ -1,0 +1,180 @@
+package loadtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Config describes one load run.
+type Config struct {
+	URL         string        // the events endpoint
+	Clients     int           // concurrent clients (closed loop) or in-flight bound (open loop)
+	BatchEvents int           // events per batch
+	Duration    time.Duration // measured time
+	Warmup      time.Duration // time run before measuring
+	// Rate, when positive, sends this many batches a second on a fixed
+	// schedule (open loop) instead of as fast as the clients can.
+	Rate float64
+}
+
+// Result is what a run measured.
+type Result struct {
+	Batches   int
+	Events    int
+	Errors    int
+	Elapsed   time.Duration
+	Latencies []time.Duration // one a batch, sorted
+}
+
+// EventsPerSecond is the throughput of acknowledged events.
+func (r Result) EventsPerSecond() float64 { return float64(r.Events) / r.Elapsed.Seconds() }
+
+// BatchesPerSecond is the throughput of acknowledged batches.
+func (r Result) BatchesPerSecond() float64 { return float64(r.Batches) / r.Elapsed.Seconds() }
+
+// Quantile returns the q-quantile of the batch latencies.
+func (r Result) Quantile(q float64) time.Duration {
+	if len(r.Latencies) == 0 {
+		return 0
+	}
+	return r.Latencies[min(int(q*float64(len(r.Latencies))), len(r.Latencies)-1)]
+}
+
+// Run drives the endpoint as cfg says.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	tr := &http.Transport{MaxIdleConnsPerHost: cfg.Clients, MaxConnsPerHost: cfg.Clients, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+
+	var (
+		mu      sync.Mutex
+		res     Result
+		measure bool
+	)
+	record := func(lat time.Duration, events int, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !measure {
+			return
+		}
+		if err != nil {
+			res.Errors++
+			return
+		}
+		res.Batches++
+		res.Events += events
+		res.Latencies = append(res.Latencies, lat)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	var wg sync.WaitGroup
+	work := make(chan time.Time, cfg.Clients) // open loop: scheduled send times
+	for c := 0; c < cfg.Clients; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			w := NewBatchWriter(strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(c))
+			var body []byte
+			for {
+				var sched time.Time
+				if cfg.Rate > 0 {
+					select {
+					case sched = <-work:
+					case <-runCtx.Done():
+						return
+					}
+				} else if runCtx.Err() != nil {
+					return
+				}
+				body = w.Append(body[:0], cfg.BatchEvents, time.Now())
+				start := time.Now()
+				if cfg.Rate > 0 {
+					start = sched // latency from when it should have been sent
+				}
+				err := post(runCtx, client, cfg.URL, body)
+				if runCtx.Err() != nil {
+					return
+				}
+				record(time.Since(start), cfg.BatchEvents, err)
+			}
+		}(c)
+	}
+	if cfg.Rate > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			schedule(runCtx, cfg.Rate, work)
+		}()
+	}
+
+	sleep(ctx, cfg.Warmup)
+	mu.Lock()
+	measure = true
+	begin := time.Now()
+	mu.Unlock()
+	sleep(ctx, cfg.Duration)
+	mu.Lock()
+	measure = false
+	res.Elapsed = time.Since(begin)
+	mu.Unlock()
+	cancel()
+	wg.Wait()
+	slices.Sort(res.Latencies)
+	if res.Batches == 0 {
+		return res, fmt.Errorf("no batch acknowledged (%d errors)", res.Errors)
+	}
+	return res, ctx.Err()
+}
+
+// schedule puts one send time on work every 1/rate seconds until ctx ends.
+// When every client is busy the send waits, and its latency counts the wait.
+func schedule(ctx context.Context, rate float64, work chan<- time.Time) {
+	interval := time.Duration(float64(time.Second) / rate)
+	next := time.Now()
+	for {
+		next = next.Add(interval)
+		if d := time.Until(next); d > 0 {
+			sleep(ctx, d)
+		}
+		select {
+		case work <- next:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func post(ctx context.Context, client *http.Client, url string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}

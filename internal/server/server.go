@@ -1,0 +1,242 @@
+// Package server assembles a Sightline server from its parts: the account
+// store, the event log, the dedup index and the collector, behind one HTTP
+// listener with health and metrics endpoints. `sightline serve` runs it; tests
+// and `sightline bench` start it in process.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/eventlog/embedded"
+	"github.com/sightline/sightline/internal/ingest"
+)
+
+// Config is everything a server needs; `sightline serve` fills it from flags
+// and the environment.
+type Config struct {
+	Addr    string // listen address, "127.0.0.1:8080"
+	DataDir string // data directory, "./data"
+
+	Ingest ingest.Config
+	Log    embedded.Options
+
+	// DedupWindow is how long an event id is remembered (at least).
+	DedupWindow time.Duration
+	// DedupMarkInterval is how often the dedup restart marks are written.
+	DedupMarkInterval time.Duration
+	// AccountReload is how often the account directory is read again.
+	AccountReload time.Duration
+	// ShutdownTimeout bounds the wait for in-flight requests on shutdown.
+	ShutdownTimeout time.Duration
+	// DemoAccount creates the `demo` account when the data directory is new.
+	DemoAccount bool
+}
+
+// DefaultConfig returns the embedded default.
+func DefaultConfig() Config {
+	return Config{
+		Addr:              "127.0.0.1:8080",
+		DataDir:           "data",
+		Ingest:            ingest.DefaultConfig(),
+		Log:               embedded.DefaultOptions(),
+		DedupWindow:       24 * time.Hour,
+		DedupMarkInterval: 5 * time.Minute,
+		AccountReload:     2 * time.Second,
+		ShutdownTimeout:   30 * time.Second,
+		DemoAccount:       true,
+	}
+}
+
+// DemoAccountID is the account created on first start.
+const DemoAccountID = "demo"
+
+// Paths inside the data directory.
+const (
+	accountsDir = "accounts"
+	logDir      = "log"
+	dedupFile   = "dedup-marks.json"
+)
+
+// AccountsDir returns where the accounts of a data directory live.
+func AccountsDir(dataDir string) string { return filepath.Join(dataDir, accountsDir) }
+
+// LogDir returns where the event log of a data directory lives.
+func LogDir(dataDir string) string { return filepath.Join(dataDir, logDir) }
+
+// Server is a running Sightline server.
+type Server struct {
+	cfg      Config
+	logger   *slog.Logger
+	accounts *account.Store
+	log      *embedded.Log
+	dedup    *ingest.DedupState
+	http     *http.Server
+	listener net.Listener
+	ready    atomic.Bool
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	// Created reports whether this start created the demo account.
+	Created bool
+}
+
+// Start opens the data directory, rebuilds what lives in memory, and starts
+// listening. It returns once the server accepts requests.
+func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	fresh, err := isNewDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create data directory: %w", err)
+	}
+	s := &Server{cfg: cfg, logger: logger}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	s.accounts, err = account.OpenStore(logger, AccountsDir(cfg.DataDir))
+	if err != nil {
+		return nil, err
+	}
+	if fresh && cfg.DemoAccount {
+		if err := s.accounts.Add(account.Account{ID: DemoAccountID, Origins: []string{account.AnyOrigin}}); err != nil {
+			return nil, fmt.Errorf("cannot create demo account: %w", err)
+		}
+		s.Created = true
+	}
+	s.log, err = embedded.Open(logger, reg, LogDir(cfg.DataDir), cfg.Log)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open event log: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.log.Close()
+		}
+	}()
+	s.dedup, err = ingest.OpenDedupState(logger, filepath.Join(cfg.DataDir, dedupFile), cfg.DedupWindow, s.log)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := s.dedup.Rebuild(ctx, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	collector := ingest.New(cfg.Ingest, logger, reg, s.accounts, s.log, ix)
+
+	mux := http.NewServeMux()
+	collector.Register(mux)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.serveReady)
+
+	s.listener, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen: %w", err)
+	}
+	s.http = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.background(bg, cfg)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.http.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("http server failed", "err", err)
+		}
+	}()
+	s.ready.Store(true)
+	ok = true
+	logger.Info("listening", "addr", s.Addr(), "data", cfg.DataDir, "partitions", cfg.Log.Partitions, "accounts", s.accounts.Len())
+	return s, nil
+}
+
+func (s *Server) background(ctx context.Context, cfg Config) {
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		s.dedup.Run(ctx, cfg.DedupMarkInterval)
+	}()
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(cfg.AccountReload)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := s.accounts.Reload(); err != nil {
+					s.logger.Warn("cannot reload accounts", "err", err)
+				}
+			}
+		}
+	}()
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// Accounts returns the server's account store.
+func (s *Server) Accounts() *account.Store { return s.accounts }
+
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	if !s.ready.Load() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
+
+// Shutdown stops accepting requests, waits for in-flight batches to be
+// stored and answered (up to ShutdownTimeout), then closes the log.
+func (s *Server) Shutdown() error {
+	s.ready.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	herr := s.http.Shutdown(ctx)
+	s.cancel()
+	s.wg.Wait()
+	merr := s.dedup.Mark(time.Now())
+	lerr := s.log.Close()
+	return errors.Join(herr, merr, lerr)
+}
+
+// isNewDir reports whether dir does not exist or is empty.
+func isNewDir(dir string) (bool, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("cannot read data directory: %w", err)
+	}
+	return len(entries) == 0, nil
+}
