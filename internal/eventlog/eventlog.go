@@ -28,7 +28,7 @@ type Message struct {
 	Partition int
 	Offset    Offset // position of this record
 	Next      Offset // position of the record after it
-	Value     []byte // valid until the next call on the Reader that returned it
+	Value     []byte // valid only while the callback it was passed to runs
 }
 
 // Appender appends records durably.
@@ -46,9 +46,11 @@ type Reader interface {
 	Partitions() int
 	// Read calls fn for the records of partition p from offset from on, in
 	// order, until fn returns false, the end of committed data is reached or
-	// maxBytes of values have been passed. It returns the offset to read
-	// from next. A from older than the oldest retained record starts at the
-	// oldest retained record.
+	// maxBytes of values have been passed (at least one record is passed;
+	// maxBytes <= 0 means no limit). It returns the offset to read from
+	// next: the Next of the last message passed to fn, including one for
+	// which fn returned false, or from when nothing was read. A from older
+	// than the oldest retained record starts at the oldest retained record.
 	Read(ctx context.Context, p int, from Offset, maxBytes int, fn func(Message) bool) (Offset, error)
 }
 

@@ -1,0 +1,88 @@
+package embedded
+
+import (
+	"fmt"
+	"os"
+	"time"
+)
+
+// Defaults of Options.
+const (
+	DefaultPartitions      = 8
+	DefaultSegmentBytes    = 128 << 20
+	DefaultMaxPendingBytes = 32 << 20
+	DefaultRetentionAge    = 30 * 24 * time.Hour
+)
+
+// Options configure a Log. Start from DefaultOptions; a zero Partitions,
+// SegmentBytes or MaxPendingBytes takes its default.
+type Options struct {
+	// Partitions is the number of partitions. It is fixed when the log is
+	// created: opening an existing log with another number is an error.
+	Partitions int
+	// SegmentBytes is the size at which the active segment of a partition
+	// is closed and a new one started.
+	SegmentBytes int64
+	// MaxPendingBytes bounds, per partition, the framed bytes accepted by
+	// Append but not yet handed to the writer. An Append that would exceed
+	// it returns eventlog.ErrBusy. An Append larger than the bound on its
+	// own is accepted when nothing else is pending.
+	MaxPendingBytes int
+	// RetentionAge deletes segments whose newest record is older than
+	// this. Zero keeps segments whatever their age.
+	RetentionAge time.Duration
+	// RetentionBytes deletes the oldest segments of a partition while the
+	// partition holds more than this many bytes. Zero means no limit.
+	RetentionBytes int64
+	// NoSync skips fsync. Appends are then not durable: use it only in
+	// tests and benchmarks.
+	NoSync bool
+
+	// openFile opens segment files for writing; tests replace it to inject
+	// failures. Nil means os.OpenFile.
+	openFile func(name string, flag int) (segmentFile, error)
+}
+
+// DefaultOptions returns the options used when nothing else is configured.
+func DefaultOptions() Options {
+	return Options{
+		Partitions:      DefaultPartitions,
+		SegmentBytes:    DefaultSegmentBytes,
+		MaxPendingBytes: DefaultMaxPendingBytes,
+		RetentionAge:    DefaultRetentionAge,
+	}
+}
+
+// withDefaults fills in zero fields and rejects impossible values.
+func (o Options) withDefaults() (Options, error) {
+	if o.Partitions == 0 {
+		o.Partitions = DefaultPartitions
+	}
+	if o.SegmentBytes == 0 {
+		o.SegmentBytes = DefaultSegmentBytes
+	}
+	if o.MaxPendingBytes == 0 {
+		o.MaxPendingBytes = DefaultMaxPendingBytes
+	}
+	switch {
+	case o.Partitions < 0:
+		return o, fmt.Errorf("invalid partitions %d: must be positive", o.Partitions)
+	case o.SegmentBytes < 0:
+		return o, fmt.Errorf("invalid segment bytes %d: must be positive", o.SegmentBytes)
+	case o.MaxPendingBytes < 0:
+		return o, fmt.Errorf("invalid max pending bytes %d: must be positive", o.MaxPendingBytes)
+	case o.RetentionAge < 0:
+		return o, fmt.Errorf("invalid retention age %s: must not be negative", o.RetentionAge)
+	case o.RetentionBytes < 0:
+		return o, fmt.Errorf("invalid retention bytes %d: must not be negative", o.RetentionBytes)
+	}
+	if o.openFile == nil {
+		o.openFile = openOSFile
+	}
+	return o, nil
+}
+
+// openOSFile is the default Options.openFile.
+func openOSFile(name string, flag int) (segmentFile, error) {
+	return os.OpenFile(name, flag, 0o644)
+}
