@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/sightline/sightline/internal/account"
@@ -29,6 +30,7 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 	partitions := fs.Int("partitions", 8, "event log partitions")
 	noSync := fs.Bool("nosync", false, "skip fsync (not durable; for comparison only)")
 	data := fs.String("data", "", "data directory for the server (default: a new temporary directory, removed after)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the Sightline runs to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -68,6 +70,13 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 	max := make([]loadtest.Result, len(targets))
 	for i, t := range targets {
 		lc := loadtest.Config{URL: t.url, Clients: *clients, BatchEvents: *batch, Duration: *duration, Warmup: *warmup}
+		if i == 1 && *cpuProfile != "" {
+			stop, err := startCPUProfile(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
 		res, err := loadtest.Run(ctx, lc)
 		if err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
@@ -88,6 +97,18 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 func printResult(w io.Writer, name, load string, r loadtest.Result) {
 	fmt.Fprintf(w, "%-34s %-10s %12.0f %10.0f %10s %10s %7d\n", name, load, r.EventsPerSecond(), r.BatchesPerSecond(),
 		r.Quantile(0.5).Round(10*time.Microsecond), r.Quantile(0.99).Round(10*time.Microsecond), r.Errors)
+}
+
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // startCeiling starts the no-op handler: read the body, answer 200 with an

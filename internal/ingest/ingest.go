@@ -45,11 +45,13 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 }
 
-// DefaultConfig returns the defaults: 1 MiB bodies, 8 bodies per CPU at once.
+// DefaultConfig returns the defaults: 1 MiB bodies, 64 requests per CPU at
+// once. Requests hold their slot while the log makes them durable, so the
+// limit must cover the requests of a few group commits.
 func DefaultConfig() Config {
 	return Config{
 		MaxBodyBytes:  1 << 20,
-		MaxConcurrent: 8 * runtime.GOMAXPROCS(0),
+		MaxConcurrent: 64 * runtime.GOMAXPROCS(0),
 		QueueTimeout:  time.Second,
 	}
 }
