@@ -1,0 +1,41 @@
+package event
+
+// MaxEvents is the largest number of events a batch may hold.
+const MaxEvents = 1000
+
+// Batch is one decoded request body: the visitor and visit it is about, the
+// events that passed validation and those that did not.
+//
+// Strings in a Batch are ordinary immutable strings and may be kept. Each
+// Event's Data aliases the Decoder's memory and is valid only until the next
+// Decode with the same Decoder.
+type Batch struct {
+	VisitorID, VisitID string
+	Events             []Event     // valid events in body order
+	Rejected           []Rejection // invalid events in body order
+}
+
+// Reset empties b, keeping the capacity of its slices.
+func (b *Batch) Reset() {
+	b.VisitorID, b.VisitID = "", ""
+	clear(b.Events)
+	b.Events = b.Events[:0]
+	clear(b.Rejected)
+	b.Rejected = b.Rejected[:0]
+}
+
+// Event is one valid event of a batch.
+type Event struct {
+	Index              int    // position in the body's events array
+	ID                 string // "" when the event had no id (the server assigns one)
+	Time               int64  // client time, epoch milliseconds
+	AppName, EventName string
+	Data               []byte // the event's data as compact JSON (`{}` when absent); valid until the next Decode
+}
+
+// Rejection is one invalid event of a batch.
+type Rejection struct {
+	Index int         // position in the body's events array
+	ID    string      // the event's id when it had a string id, else ""
+	Err   *FieldError // why the event was rejected
+}

@@ -1,0 +1,232 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fastjson"
+)
+
+// FuzzDecode feeds arbitrary bodies to Decode: it must not panic, every event
+// of a decoded batch must be either valid or rejected, once, and valid
+// events' data must be valid JSON that stores and reads back.
+func FuzzDecode(f *testing.F) {
+	f.Add(readFile(f, "batch.json"))
+	for _, d := range append(offerFixtures(f), sdeFixtures(f)...) {
+		f.Add(batchBody(eventJSON("LP_OFFERS", "START", string(d.data)), eventJSON("lp_sdes", "VAR_ADDED", string(d.data))))
+	}
+	f.Add(batchBody(eventJSON("LP_MONITORING", "PAGE_VIEW", pageViewFixture), eventJSON("CHAT", "link_clicked", linkClickedFixture), `7`))
+	f.Add([]byte(`{"visitorId":"v","visitId":"w","events":[{"id":"x","time":1e3,"appName":"CHAT","eventName":"a","data":{"\u2028":"\ud800"}}]}`))
+	f.Add([]byte(`[]`))
+	var d Decoder
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var b Batch
+		if err := d.Decode(body, testNow, &b); err != nil {
+			checkBatchError(t, body, err)
+			return
+		}
+		checkBatch(t, body, &b)
+	})
+}
+
+// checkBatchError checks the error of Decode for body: a *BatchError, and
+// not "invalid JSON" for valid JSON. The oracle is encoding/json:
+// fastjson.Validate (v1.6.10) misses control characters before an escape.
+func checkBatchError(t *testing.T, body []byte, err error) {
+	t.Helper()
+	var be *BatchError
+	if !errors.As(err, &be) {
+		t.Fatalf("error %T %v is not a *BatchError", err, err)
+	}
+	if strings.HasPrefix(be.Msg, "body: invalid JSON") && json.Valid(body) {
+		t.Fatalf("valid JSON rejected: %v", err)
+	}
+}
+
+// checkBatch checks the invariants of a batch decoded from body. Decode
+// checks numbers where it reads them, so a body with a malformed number
+// decodes with that number's event rejected; a batch without rejections
+// must have been valid JSON.
+func checkBatch(t *testing.T, body []byte, b *Batch) {
+	t.Helper()
+	var p fastjson.Parser
+	root, err := p.ParseBytes(body)
+	if err != nil {
+		t.Fatalf("Decode accepted a body fastjson rejects: %v", err)
+	}
+	if !json.Valid(body) && len(b.Rejected) == 0 {
+		t.Fatal("Decode accepted invalid JSON without rejecting an event")
+	}
+	n := len(root.GetArray("events"))
+	var indexes []int
+	for _, ev := range b.Events {
+		indexes = append(indexes, ev.Index)
+		if !json.Valid(ev.Data) || len(ev.Data) == 0 || ev.Data[0] != '{' {
+			t.Fatalf("event %d: data %q is not a JSON object", ev.Index, ev.Data)
+		}
+		if ev.AppName == "" || ev.EventName == "" || ev.Time <= 0 {
+			t.Fatalf("event %d: incomplete envelope %+v", ev.Index, ev)
+		}
+		s := Stored{ID: ev.ID, VisitorID: b.VisitorID, VisitID: b.VisitID, Time: ev.Time, AppName: ev.AppName, EventName: ev.EventName, Data: ev.Data}
+		rec := AppendRecord(nil, &s)
+		if !json.Valid(rec) {
+			t.Fatalf("event %d: record %q is not valid JSON", ev.Index, rec)
+		}
+		if got, err := ParseRecord(rec); err != nil || got.ID != s.ID || got.EventName != s.EventName || !bytes.Equal(got.Data, s.Data) {
+			t.Fatalf("event %d: record does not read back: %v %+v", ev.Index, err, got)
+		}
+	}
+	for _, r := range b.Rejected {
+		indexes = append(indexes, r.Index)
+		if r.Err == nil || r.Err.Path == "" || r.Err.Msg == "" || !slices.Contains(Reasons(), r.Err.Reason) {
+			t.Fatalf("event %d: bad rejection %+v", r.Index, r.Err)
+		}
+	}
+	slices.Sort(indexes)
+	for i, idx := range indexes {
+		if i != idx {
+			t.Fatalf("events %v of %d are not each either valid or rejected", indexes, n)
+		}
+	}
+	if len(indexes) != n {
+		t.Fatalf("%d outcomes for %d events", len(indexes), n)
+	}
+}
+
+// FuzzParseRecord reads arbitrary records: it must not panic, and what it
+// reads must write back as valid JSON that reads back the same once
+// written (the first write turns invalid UTF-8 into U+FFFD). Properties it
+// does not know it skips unchecked, malformed numbers included.
+func FuzzParseRecord(f *testing.F) {
+	s := storedFixture()
+	f.Add(AppendRecord(nil, &s))
+	f.Add([]byte(`{"id":"","accountId":"","visitorId":"","visitId":"","time":0,"serverTime":-1,"ip":"","userAgent":"","appName":"","eventName":"","data":[1,"\u2028",{}]}`))
+	writeRead := func(t *testing.T, s Stored) Stored {
+		rec := AppendRecord(nil, &s)
+		if !json.Valid(rec) {
+			t.Fatalf("%+v written as invalid JSON %q", s, rec)
+		}
+		back, err := ParseRecord(rec)
+		if err != nil {
+			t.Fatalf("record %q does not read back: %v", rec, err)
+		}
+		return back
+	}
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		s, err := ParseRecord(rec)
+		if err != nil {
+			return
+		}
+		once := writeRead(t, s)
+		if twice := writeRead(t, once); !reflect.DeepEqual(once, twice) {
+			t.Fatalf("record of %+v reads back as %+v", once, twice)
+		}
+	})
+}
+
+// fuzzData decodes a batch with one event of app and name whose data is
+// data, checks the batch, and when the event is valid, that its data is the
+// input's.
+func fuzzData(t *testing.T, d *Decoder, app, name string, data []byte) {
+	body := batchBody(eventJSON(app, name, string(data)))
+	var b Batch
+	if err := d.Decode(body, testNow, &b); err != nil {
+		checkBatchError(t, body, err)
+		if !strings.HasPrefix(err.Error(), "body: invalid JSON") {
+			t.Fatalf("a data object made the batch bad: %v", err)
+		}
+		return
+	}
+	checkBatch(t, body, &b)
+	if len(b.Events) == 1 && !loneSurrogate.Match(data) && !sameJSON(t, b.Events[0].Data, data) {
+		t.Fatalf("data %s came out as %s", data, b.Events[0].Data)
+	}
+}
+
+// loneSurrogate matches a \u escape of a UTF-16 surrogate, which fastjson
+// decodes differently from encoding/json when it is not part of a pair.
+var loneSurrogate = regexp.MustCompile(`(?i)\\u[d][89a-f]`)
+
+// The fuzzers of the validator families feed arbitrary data objects to one
+// app's events, seeded with the fixtures.
+
+func FuzzOffers(f *testing.F) {
+	for _, d := range offerFixtures(f) {
+		f.Add(d.data)
+	}
+	f.Add([]byte(`{"campaignId":"a","engagementId":1,"engagementRevision":"r","confKey":"a_1_r","contexts":[{"pageContext":{"id":7}}]}`))
+	var d Decoder
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzData(t, &d, "LP_OFFERS", "OFFER_IMPRESSION", data) })
+}
+
+func FuzzSDES(f *testing.F) {
+	for _, d := range sdeFixtures(f) {
+		f.Add(d.data)
+	}
+	var d Decoder
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzData(t, &d, "lp_sdes", "VAR_ADDED", data) })
+}
+
+func FuzzPageView(f *testing.F) {
+	f.Add([]byte(pageViewFixture))
+	f.Add([]byte(`{"url":"https://[::1]:80/?a#b","referrer":"","sections":[]}`))
+	var d Decoder
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzData(t, &d, "LP_MONITORING", "PAGE_VIEW", data) })
+}
+
+func FuzzChat(f *testing.F) {
+	f.Add("link_clicked", []byte(linkClickedFixture))
+	f.Add("session_started", []byte(`{"bot_id":"b","process_id":7,"process_name":"Welcome"}`))
+	f.Add("my_custom_event", []byte(`{"a":[{"b":null},1.5e3,"\u00e9"]}`))
+	var d Decoder
+	f.Fuzz(func(t *testing.T, name string, data []byte) { fuzzData(t, &d, "CHAT", name, data) })
+}
+
+// FuzzAppendRecord writes arbitrary records: they must be valid JSON on one
+// line, and ParseRecord must read back what encoding/json reads.
+func FuzzAppendRecord(f *testing.F) {
+	s := storedFixture()
+	f.Add(s.ID, s.AccountID, s.UserAgent, s.Time, s.ServerTime, []byte(s.Data))
+	f.Add("\"\\\x00\u2028", "\xff", "</script>", int64(-1), int64(1<<62), []byte(`{"a":"\u2029"}`))
+	f.Fuzz(func(t *testing.T, id, account, ua string, tm, st int64, data []byte) {
+		if !json.Valid(data) {
+			data = nil
+		} else {
+			var compact bytes.Buffer
+			_ = json.Compact(&compact, data)
+			data = compact.Bytes()
+		}
+		s := Stored{ID: id, AccountID: account, VisitorID: id, VisitID: account, Time: tm, ServerTime: st,
+			IP: account, UserAgent: ua, AppName: ua, EventName: id, Data: data}
+		rec := AppendRecord(nil, &s)
+		if !json.Valid(rec) || bytes.ContainsAny(rec, "\n\r") {
+			t.Fatalf("record %q is not one line of valid JSON", rec)
+		}
+		got, err := ParseRecord(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want struct {
+			ID, AccountID, VisitorID, VisitID, IP, UserAgent, AppName, EventName string
+			Time, ServerTime                                                     int64
+			Data                                                                 json.RawMessage
+		}
+		if err := json.Unmarshal(rec, &want); err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != want.ID || got.AccountID != want.AccountID || got.VisitorID != want.VisitorID || got.VisitID != want.VisitID ||
+			got.IP != want.IP || got.UserAgent != want.UserAgent || got.AppName != want.AppName || got.EventName != want.EventName ||
+			got.Time != tm || got.ServerTime != st {
+			t.Fatalf("ParseRecord = %+v, encoding/json reads %+v", got, want)
+		}
+		if !loneSurrogate.Match(data) && !sameJSON(t, got.Data, want.Data) {
+			t.Fatalf("data %s read back as %s", want.Data, got.Data)
+		}
+	})
+}

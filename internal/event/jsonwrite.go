@@ -1,0 +1,128 @@
+package event
+
+import (
+	"errors"
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+)
+
+// This file writes JSON by appending to byte slices: strings, and parsed
+// values (for records read back). Both always produce valid JSON.
+
+// jsonSafe marks the ASCII bytes a JSON string can hold unescaped.
+var jsonSafe = func() (safe [utf8.RuneSelf]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		safe[c] = c != '"' && c != '\\'
+	}
+	return safe
+}()
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Quotes, backslashes and control
+// characters are escaped; so are U+2028 and U+2029, which older JavaScript
+// does not allow raw in strings. Each invalid UTF-8 byte becomes U+FFFD, as
+// with encoding/json, but written raw, so that writing what was read back
+// gives the same bytes. Runs of bytes needing no escape are copied whole,
+// found eight bytes at a time.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0 // s[start:i] is pending, needing no escape
+	for i := 0; i < len(s); {
+		if i+8 <= len(s) { // skip eight bytes at a time to the first one to look at
+			x := load64(s, i)
+			if mask := jsonSpecial(x) | x&msb; mask == 0 {
+				i += 8
+				continue
+			} else {
+				i += firstByte(mask)
+			}
+		}
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if jsonSafe[c] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, "\uFFFD"...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// appendValue appends v as compact JSON, strings re-escaped by
+// appendString. It fails on a number the parser took but JSON does not
+// allow ("01", NaN): see strict.go.
+func appendValue(dst []byte, v *fastjson.Value) ([]byte, error) {
+	var err error
+	switch v.Type() {
+	case fastjson.TypeObject:
+		dst = append(dst, '{')
+		first := true
+		v.GetObject().Visit(func(key []byte, item *fastjson.Value) {
+			if err != nil {
+				return
+			}
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = append(appendString(dst, bytesString(key)), ':')
+			dst, err = appendValue(dst, item)
+		})
+		return append(dst, '}'), err
+	case fastjson.TypeArray:
+		dst = append(dst, '[')
+		for i, item := range v.GetArray() {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			if dst, err = appendValue(dst, item); err != nil {
+				return dst, err
+			}
+		}
+		return append(dst, ']'), nil
+	case fastjson.TypeString:
+		return appendString(dst, stringOf(v)), nil
+	case fastjson.TypeNumber:
+		start := len(dst)
+		dst = v.MarshalTo(dst)
+		if text := bytesString(dst[start:]); !isJSONNumber(text) {
+			return dst, errors.New("malformed number " + quote(text))
+		}
+		return dst, nil
+	default: // true, false, null
+		return v.MarshalTo(dst), nil
+	}
+}

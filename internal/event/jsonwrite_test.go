@@ -1,0 +1,60 @@
+package event
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/valyala/fastjson"
+)
+
+func TestAppendString(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                   `""`,
+		"plain text":         `"plain text"`,
+		`"\`:                 `"\"\\"`,
+		"\n\r\t\x00\x1f\x7f": `"\n\r\t\u0000\u001f` + "\x7f" + `"`,
+		"café":               `"café"`,
+		"\u2028\u2029":       `"\u2028\u2029"`,
+		"a\xffb":             "\"a\uFFFDb\"",
+		"\xe2\x82":           "\"\uFFFD\uFFFD\"",
+		"0123456789abcdef\x01 long enough for eight-byte steps \xff": "\"0123456789abcdef\\u0001 long enough for eight-byte steps \uFFFD\"",
+		"<&>":                   `"<&>"`,
+		"🙂 \xf0\x9f\x99\x82 ok": `"🙂 🙂 ok"`,
+	} {
+		got := appendString(nil, in)
+		if string(got) != want {
+			t.Errorf("appendString(%q) = %s, want %s", in, got, want)
+		}
+		var back string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Errorf("appendString(%q) is not JSON: %v", in, err)
+		}
+	}
+}
+
+func TestAppendValue(t *testing.T) {
+	for in, want := range map[string]string{
+		`{ "a" : [ 1 , -2.5e3 , true , false , null , "x" ] , "b" : { } , "c" : [ ] }`: `{"a":[1,-2.5e3,true,false,null,"x"],"b":{},"c":[]}`,
+		`{"k\"ey":"\u00e9\/\ud83d\ude42"}`:                                             `{"k\"ey":"é/🙂"}`,
+		`"top"`:                                                                        `"top"`,
+	} {
+		var p fastjson.Parser
+		v, err := p.Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := appendValue(nil, v); err != nil || string(got) != want {
+			t.Errorf("appendValue(%s) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, in := range []string{`[01]`, `{"a":NaN}`, `[1.2.3]`, `+1`} {
+		var p fastjson.Parser
+		v, err := p.Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := appendValue(nil, v); err == nil {
+			t.Errorf("appendValue(%s) = %s, want an error", in, got)
+		}
+	}
+}

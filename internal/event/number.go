@@ -1,0 +1,104 @@
+package event
+
+import (
+	"math"
+	"strconv"
+)
+
+// intStatus says whether a number is a usable integer.
+type intStatus uint8
+
+const (
+	intOK       intStatus = iota // an integer, exactly representable
+	intFraction                  // not an integer
+	intTooBig                    // an integer beyond ±2^53, where float64 and JavaScript lose precision
+)
+
+// maxExactInt is 2^53, the largest magnitude at which every integer is a float64 (and a JavaScript number).
+const maxExactInt = 1 << 53
+
+// integer returns the value of the number text s (JSON number syntax, or a
+// numeric string accepted by isNumericText) when it is an integer within
+// ±2^53. Integers written with a fraction or exponent ("18.0", "1e3") count,
+// their value read as a float64.
+func integer(s string) (int64, intStatus) {
+	digits, neg := s, false
+	if len(digits) > 0 && digits[0] == '-' {
+		digits, neg = digits[1:], true
+	}
+	// Fast path: plain digits, exactly.
+	i := 0
+	for i < len(digits) && isDigit(digits[i]) {
+		i++
+	}
+	if i > 0 && i == len(digits) {
+		if i > 18 { // beyond 2^53 whatever the digits, and maybe beyond int64
+			return 0, intTooBig
+		}
+		var n int64
+		for j := 0; j < i; j++ {
+			n = n*10 + int64(digits[j]-'0')
+		}
+		if n > maxExactInt {
+			return 0, intTooBig
+		}
+		if neg {
+			n = -n
+		}
+		return n, intOK
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil { // s is number text, so the only error is a value out of float64 range
+		return 0, intTooBig
+	}
+	if f != math.Trunc(f) {
+		return 0, intFraction
+	}
+	if f > maxExactInt || f < -maxExactInt {
+		return 0, intTooBig
+	}
+	return int64(f), intOK
+}
+
+// isNumericText reports whether the string s holds a decimal number as pages
+// write them: JSON number syntax, except that leading zeros are allowed
+// ("06"). No sign other than a leading '-', no spaces, no "NaN" or "Inf".
+func isNumericText(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	start := i
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	if i == start {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		start = i
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		start = i
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -1,0 +1,46 @@
+package event
+
+import "testing"
+
+func TestInteger(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int64
+		want intStatus
+	}{
+		{"0", 0, intOK},
+		{"-0", 0, intOK},
+		{"6", 6, intOK},
+		{"-17", -17, intOK},
+		{"06", 6, intOK},
+		{"1467291704525", 1467291704525, intOK},
+		{"999999999999999", 999999999999999, intOK},
+		{"9007199254740992", 9007199254740992, intOK},
+		{"9007199254740993", 0, intTooBig}, // rounds to 2^53 as a float64, but is beyond it
+		{"18.0", 18, intOK},
+		{"1e3", 1000, intOK},
+		{"2.5E1", 25, intOK},
+		{"1.5", 0, intFraction},
+		{"-0.1", 0, intFraction},
+		{"1e300", 0, intTooBig},
+		{"1e400", 0, intTooBig},
+		{"-9007199254740993", 0, intTooBig},
+	} {
+		n, st := integer(c.in)
+		if st != c.want || st == intOK && n != c.n {
+			t.Errorf("integer(%q) = %d, %d; want %d, %d", c.in, n, st, c.n, c.want)
+		}
+	}
+}
+
+func TestIsNumericText(t *testing.T) {
+	for in, want := range map[string]bool{
+		"0": true, "11.7": true, "-400.99": true, "06": true, "1e3": true, "1.5E-3": true, "34.0": true,
+		"": false, "-": false, "+1": false, " 1": false, "1 ": false, "1.": false, ".5": false, "1e": false,
+		"1e+": false, "NaN": false, "Inf": false, "0x10": false, "1_000": false, "11,70": false, "1.2.3": false,
+	} {
+		if got := isNumericText(in); got != want {
+			t.Errorf("isNumericText(%q) = %v", in, got)
+		}
+	}
+}
