@@ -28,9 +28,11 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 	duration := fs.Duration("duration", 10*time.Second, "measured time of each run")
 	warmup := fs.Duration("warmup", 2*time.Second, "unmeasured time before each run")
 	partitions := fs.Int("partitions", 8, "event log partitions")
+	commitInterval := fs.Duration("commit-interval", 0, "least time between two commits of a partition (see serve --commit-interval)")
 	noSync := fs.Bool("nosync", false, "skip fsync (not durable; for comparison only)")
 	data := fs.String("data", "", "data directory for the server (default: a new temporary directory, removed after)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the Sightline runs to this file")
+	rounds := fs.Int("rounds", 3, "full-load runs of each target, alternating; medians are reported")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of Sightline's first full-load run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,6 +48,7 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 	cfg := server.DefaultConfig()
 	cfg.Addr, cfg.DataDir, cfg.DemoAccount = "127.0.0.1:0", dir, false
 	cfg.Log.Partitions, cfg.Log.NoSync = *partitions, *noSync
+	cfg.Log.CommitInterval = *commitInterval
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv, err := server.Start(ctx, logger, cfg)
 	if err != nil {
@@ -65,37 +68,51 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 		{"ceiling (read body, answer 200)", "http://" + ceiling.Addr + "/api/account/bench/events"},
 		{fmt.Sprintf("sightline (durable=%v)", !*noSync), "http://" + srv.Addr() + "/api/account/bench/events"},
 	}
-	fmt.Fprintf(stdout, "bench ingest: %d clients, %d events a batch, %s a run, GOMAXPROCS=%d\n\n", *clients, *batch, *duration, runtime.GOMAXPROCS(0))
-	fmt.Fprintf(stdout, "%-34s %-10s %12s %10s %10s %10s %7s\n", "target", "load", "events/s", "batches/s", "p50", "p99", "errors")
-	max := make([]loadtest.Result, len(targets))
-	for i, t := range targets {
-		lc := loadtest.Config{URL: t.url, Clients: *clients, BatchEvents: *batch, Duration: *duration, Warmup: *warmup}
-		if i == 1 && *cpuProfile != "" {
-			stop, err := startCPUProfile(*cpuProfile)
-			if err != nil {
-				return err
+	fmt.Fprintf(stdout, "bench ingest: %d clients, %d events a batch, %d rounds of %s a target, GOMAXPROCS=%d\n\n",
+		*clients, *batch, *rounds, *duration, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(stdout, "%-34s %-12s %12s %10s %10s %10s %7s\n", "target", "load", "events/s", "batches/s", "p50", "p99", "errors")
+	// Full load, the targets alternating round by round so that both see
+	// the same machine; the medians are compared.
+	max := make([][]loadtest.Result, len(targets))
+	for r := 0; r < *rounds; r++ {
+		for i, t := range targets {
+			lc := loadtest.Config{URL: t.url, Clients: *clients, BatchEvents: *batch, Duration: *duration, Warmup: *warmup}
+			stop := func() {}
+			if i == 1 && r == 0 && *cpuProfile != "" {
+				if stop, err = startCPUProfile(*cpuProfile); err != nil {
+					return err
+				}
 			}
-			defer stop()
+			res, err := loadtest.Run(ctx, lc)
+			stop()
+			if err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			max[i] = append(max[i], res)
+			printResult(stdout, t.name, fmt.Sprintf("max #%d", r+1), res)
 		}
-		res, err := loadtest.Run(ctx, lc)
-		if err != nil {
-			return fmt.Errorf("%s: %w", t.name, err)
-		}
-		max[i] = res
-		printResult(stdout, t.name, "max", res)
-		lc.Rate = res.BatchesPerSecond() / 2
+	}
+	med := make([]loadtest.Result, len(targets))
+	for i, t := range targets {
+		med[i] = loadtest.Median(max[i])
+		printResult(stdout, t.name, "max median", med[i])
+	}
+	// Half of the median full load, on a fixed schedule.
+	for i, t := range targets {
+		lc := loadtest.Config{URL: t.url, Clients: *clients, BatchEvents: *batch, Duration: *duration, Warmup: *warmup,
+			Rate: med[i].BatchesPerSecond() / 2}
 		half, err := loadtest.Run(ctx, lc)
 		if err != nil {
 			return fmt.Errorf("%s at 50%%: %w", t.name, err)
 		}
 		printResult(stdout, t.name, "50% of max", half)
 	}
-	fmt.Fprintf(stdout, "\nsightline / ceiling: %.1f%% of the ceiling's events/s\n", 100*max[1].EventsPerSecond()/max[0].EventsPerSecond())
+	fmt.Fprintf(stdout, "\nsightline / ceiling (medians): %.1f%% of the ceiling's events/s\n", 100*med[1].EventsPerSecond()/med[0].EventsPerSecond())
 	return nil
 }
 
 func printResult(w io.Writer, name, load string, r loadtest.Result) {
-	fmt.Fprintf(w, "%-34s %-10s %12.0f %10.0f %10s %10s %7d\n", name, load, r.EventsPerSecond(), r.BatchesPerSecond(),
+	fmt.Fprintf(w, "%-34s %-12s %12.0f %10.0f %10s %10s %7d\n", name, load, r.EventsPerSecond(), r.BatchesPerSecond(),
 		r.Quantile(0.5).Round(10*time.Microsecond), r.Quantile(0.99).Round(10*time.Microsecond), r.Errors)
 }
 

@@ -53,16 +53,11 @@ func New(window time.Duration, now time.Time) *Index {
 
 // Key returns the key of event id of account.
 func (ix *Index) Key(account, id string) Key {
-	return Key{hashOf(ix.seed1, account, id), hashOf(ix.seed2, account, id)}
-}
-
-func hashOf(seed maphash.Seed, account, id string) uint64 {
-	var h maphash.Hash
-	h.SetSeed(seed)
-	h.WriteString(account)
-	h.WriteByte(0)
-	h.WriteString(id)
-	return h.Sum64()
+	// Account IDs and event ids are short (32 and 64 bytes at most), so the
+	// joined name fits on the stack; longer ones still work, via the heap.
+	var buf [128]byte
+	b := append(append(append(buf[:0], account...), 0), id...)
+	return Key{maphash.Bytes(ix.seed1, b), maphash.Bytes(ix.seed2, b)}
 }
 
 func (ix *Index) shard(k Key) *shard { return &ix.shards[k[0]%shardCount] }

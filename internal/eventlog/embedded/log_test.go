@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -350,5 +351,37 @@ func TestEndOffset(t *testing.T) {
 	l.Close()
 	if _, err := l.EndOffset(0); !errors.Is(err, eventlog.ErrClosed) {
 		t.Fatalf("EndOffset after Close = %v, want ErrClosed", err)
+	}
+}
+
+// Under CommitInterval, appends that arrive while the writer waits share
+// one commit, and a commit never starts sooner than the interval after the
+// previous one.
+func TestCommitInterval(t *testing.T) {
+	opts := testOptions(1)
+	opts.CommitInterval = 100 * time.Millisecond
+	l := openTest(t, t.TempDir(), opts)
+	key := keyFor(0, 1)
+	start := time.Now()
+	appendAll(t, l, key, "first")
+	var wg sync.WaitGroup
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if err := l.Append(context.Background(), key, [][]byte{[]byte(fmt.Sprint("v", i))}); err != nil {
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if elapsed := time.Since(start); elapsed < opts.CommitInterval {
+		t.Fatalf("second commit after %s, before the interval %s", elapsed, opts.CommitInterval)
+	}
+	if n := l.parts[0].commits.Load(); n != 2 {
+		t.Fatalf("%d commits, want 2 (the ten appends grouped)", n)
+	}
+	if got := len(readAll(t, l, 0)); got != 11 {
+		t.Fatalf("%d records, want 11", got)
 	}
 }

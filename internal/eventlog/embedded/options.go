@@ -34,6 +34,12 @@ type Options struct {
 	// RetentionBytes deletes the oldest segments of a partition while the
 	// partition holds more than this many bytes. Zero means no limit.
 	RetentionBytes int64
+	// CommitInterval is the least time between the starts of two commits
+	// of a partition: a writer that committed less than CommitInterval ago
+	// waits for the rest of it, gathering more appends, so that under load
+	// one fsync makes more of them durable and fsyncs cost less CPU. An
+	// append to an idle partition is written at once. Zero disables it.
+	CommitInterval time.Duration
 	// NoSync skips fsync. Appends are then not durable: use it only in
 	// tests and benchmarks.
 	NoSync bool

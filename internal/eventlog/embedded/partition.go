@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -32,9 +33,12 @@ type partition struct {
 	closed  bool
 	failed  error // set when the partition cannot write any more
 
-	kick   chan struct{} // wakes the writer; buffered 1
-	quit   chan struct{} // closed by Close
-	exited chan struct{} // closed when the writer has returned
+	kick chan struct{} // wakes the writer; buffered 1
+	// lastCommit is when the writer last started a commit; only the
+	// writer uses it.
+	lastCommit time.Time
+	quit       chan struct{} // closed by Close
+	exited     chan struct{} // closed when the writer has returned
 
 	// Owned by the writer goroutine (and by open and close, when it does
 	// not run).

@@ -77,6 +77,9 @@ func (p *partition) run() {
 // partition is closed, in which case nothing more will be appended.
 func (p *partition) flush() bool {
 	for {
+		if wait := p.opts.CommitInterval - time.Since(p.lastCommit); wait > 0 {
+			time.Sleep(wait)
+		}
 		p.mu.Lock()
 		if len(p.pending) == 0 {
 			closed := p.closed
@@ -112,6 +115,7 @@ func (p *partition) write(buf []byte, records int) error {
 	if p.failed != nil {
 		return p.failed
 	}
+	p.lastCommit = time.Now()
 	_, err := p.active.WriteAt(buf, p.activeSize)
 	if err == nil && !p.opts.NoSync {
 		start := time.Now()
