@@ -71,6 +71,9 @@ func NormalizeOrigin(s string) (string, error) {
 		return "", fmt.Errorf("origin %q: must be scheme://host[:port] only", s)
 	}
 	host := strings.ToLower(u.Hostname())
+	if host == "" {
+		return "", fmt.Errorf("origin %q: no host", s)
+	}
 	port := u.Port()
 	if port == "80" && u.Scheme == "http" || port == "443" && u.Scheme == "https" {
 		port = ""
