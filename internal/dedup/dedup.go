@@ -1,7 +1,8 @@
 // Package dedup remembers which events a server has stored, so that a tag
 // that retries a batch is acknowledged without storing its events twice.
 //
-// An Index holds 128-bit keys of (account, event id) in memory, in two
+// An Index holds 128-bit keys of (account, event id) in memory (about 30
+// bytes a key, see BenchmarkMemoryPerKey), in two
 // generations of one window each: a key inserted at time t is found until
 // at least t+window and forgotten by t+2*window. Keys are hashed with a
 // per-process random seed (hash/maphash), so nobody can craft an id that
@@ -24,7 +25,11 @@ import (
 // Key identifies one event of one account.
 type Key [2]uint64
 
-const shardCount = 64
+// The top shardBits of a key pick its shard.
+const (
+	shardBits  = 6
+	shardCount = 1 << shardBits
+)
 
 // Index is the set of stored event keys. It is safe for concurrent use.
 type Index struct {
@@ -35,8 +40,8 @@ type Index struct {
 
 type shard struct {
 	mu      sync.Mutex
-	cur     map[Key]struct{}
-	prev    map[Key]struct{}
+	cur     keySet
+	prev    keySet
 	rotated time.Time
 	pending map[Key]chan struct{}
 }
@@ -46,7 +51,7 @@ func New(window time.Duration, now time.Time) *Index {
 	ix := &Index{window: window, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
 	for i := range ix.shards {
 		s := &ix.shards[i]
-		s.cur, s.prev, s.pending, s.rotated = map[Key]struct{}{}, map[Key]struct{}{}, map[Key]chan struct{}{}, now
+		s.pending, s.rotated = map[Key]chan struct{}{}, now
 	}
 	return ix
 }
@@ -57,10 +62,12 @@ func (ix *Index) Key(account, id string) Key {
 	// joined name fits on the stack; longer ones still work, via the heap.
 	var buf [128]byte
 	b := append(append(append(buf[:0], account...), 0), id...)
-	return Key{maphash.Bytes(ix.seed1, b), maphash.Bytes(ix.seed2, b)}
+	// The low bit set keeps every key apart from the zero Key, which marks
+	// empty slots of a keySet.
+	return Key{maphash.Bytes(ix.seed1, b) | 1, maphash.Bytes(ix.seed2, b)}
 }
 
-func (ix *Index) shard(k Key) *shard { return &ix.shards[k[0]%shardCount] }
+func (ix *Index) shard(k Key) *shard { return &ix.shards[k[0]>>(64-shardBits)] }
 
 // rotate drops the older generation when the current one is a window old.
 // Called with s.mu held.
@@ -68,16 +75,10 @@ func (s *shard) rotate(now time.Time, window time.Duration) {
 	if now.Sub(s.rotated) < window {
 		return
 	}
-	s.prev, s.cur, s.rotated = s.cur, make(map[Key]struct{}, len(s.cur)), now
+	s.prev, s.cur, s.rotated = s.cur, sizeHint(s.cur.n), now
 }
 
-func (s *shard) stored(k Key) bool {
-	if _, ok := s.cur[k]; ok {
-		return true
-	}
-	_, ok := s.prev[k]
-	return ok
-}
+func (s *shard) stored(k Key) bool { return s.cur.has(k) || s.prev.has(k) }
 
 // Reserve sets dup[i] for each keys[i] already stored, and reserves the
 // others for the caller, who must then call Settle with the same slices.
@@ -145,7 +146,7 @@ func (ix *Index) Settle(keys []Key, dup []bool, stored bool) {
 		s.mu.Lock()
 		ch = s.pending[k]
 		delete(s.pending, k)
-		s.cur[k] = struct{}{}
+		s.cur.add(k)
 		s.mu.Unlock()
 	}
 	if ch != nil {
@@ -175,7 +176,7 @@ func (ix *Index) Add(now time.Time, k Key) {
 	s := ix.shard(k)
 	s.mu.Lock()
 	s.rotate(now, ix.window)
-	s.cur[k] = struct{}{}
+	s.cur.add(k)
 	s.mu.Unlock()
 }
 
@@ -185,7 +186,7 @@ func (ix *Index) Len() int {
 	for i := range ix.shards {
 		s := &ix.shards[i]
 		s.mu.Lock()
-		n += len(s.cur) + len(s.prev)
+		n += s.cur.n + s.prev.n
 		s.mu.Unlock()
 	}
 	return n

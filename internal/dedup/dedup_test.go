@@ -170,3 +170,32 @@ func BenchmarkReserveSettle(b *testing.B) {
 		}
 	})
 }
+
+func TestKeySet(t *testing.T) {
+	var s keySet
+	if s.has(Key{1, 2}) {
+		t.Fatal("empty set has a key")
+	}
+	const n = 10_000
+	for i := uint64(1); i <= n; i++ {
+		s.add(Key{i | 1, i * 7}) // colliding homes on purpose: i*7 & mask repeats
+		s.add(Key{i | 1, i * 7}) // twice: no duplicate entry
+	}
+	// i|1 folds even i onto i+1, but the second halves differ: all n keys
+	// are distinct.
+	if s.n != n {
+		t.Fatalf("n = %d, want %d", s.n, n)
+	}
+	for i := uint64(1); i <= n; i++ {
+		if !s.has(Key{i | 1, i * 7}) {
+			t.Fatalf("key %d missing", i)
+		}
+	}
+	if s.has(Key{3, 1}) {
+		t.Fatal("has a key never added")
+	}
+	h := sizeHint(1000)
+	if 4*1000 > 3*len(h.slots) {
+		t.Fatalf("sizeHint(1000) has %d slots", len(h.slots))
+	}
+}
