@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sightline/sightline/internal/atomicfile"
 )
 
 // Store is the set of accounts in a directory, one <id>.json file each.
@@ -115,22 +117,11 @@ func (s *Store) Add(a Account) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(s.dir, a.ID+".json")
-	// A hard link publishes the complete file under its name only if the
-	// name is free: atomic create-if-absent across processes.
-	tmp, err := writeTemp(s.dir, b)
-	if err != nil {
-		return fmt.Errorf("cannot write account %s: %w", a.ID, err)
-	}
-	defer os.Remove(tmp)
-	if err := os.Link(tmp, path); err != nil {
+	if err := atomicfile.Create(filepath.Join(s.dir, a.ID+".json"), b); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("account %s: %w", a.ID, ErrExists)
 		}
 		return fmt.Errorf("cannot write account %s: %w", a.ID, err)
-	}
-	if err := syncDir(s.dir); err != nil {
-		return err
 	}
 	s.mu.Lock()
 	s.accounts[a.ID] = &a
@@ -179,28 +170,4 @@ func readAccount(path string) (*Account, error) {
 		return nil, fmt.Errorf("id %q does not match file name %q", a.ID, want)
 	}
 	return &a, nil
-}
-
-func writeTemp(dir string, b []byte) (string, error) {
-	f, err := os.CreateTemp(dir, ".account-*.tmp")
-	if err != nil {
-		return "", err
-	}
-	_, werr := f.Write(b)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(f.Name())
-		return "", err
-	}
-	return f.Name(), nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

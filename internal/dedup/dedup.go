@@ -116,7 +116,7 @@ func (ix *Index) tryReserve(now time.Time, keys []Key, dup []bool) chan struct{}
 		}
 		if ch, ok := s.pending[k]; ok {
 			s.mu.Unlock()
-			ix.release(keys[:i], dup[:i])
+			ix.Settle(keys[:i], dup[:i], false)
 			return ch
 		}
 		if mine == nil {
@@ -133,10 +133,7 @@ func (ix *Index) tryReserve(now time.Time, keys []Key, dup []bool) chan struct{}
 // are remembered as stored, otherwise they are free again. Waiters on
 // them are woken.
 func (ix *Index) Settle(keys []Key, dup []bool, stored bool) {
-	if !stored {
-		ix.release(keys, dup)
-		return
-	}
+	// All keys a caller reserved share one channel.
 	var ch chan struct{}
 	for i, k := range keys {
 		if dup[i] {
@@ -146,24 +143,9 @@ func (ix *Index) Settle(keys []Key, dup []bool, stored bool) {
 		s.mu.Lock()
 		ch = s.pending[k]
 		delete(s.pending, k)
-		s.cur.add(k)
-		s.mu.Unlock()
-	}
-	if ch != nil {
-		close(ch)
-	}
-}
-
-func (ix *Index) release(keys []Key, dup []bool) {
-	var ch chan struct{}
-	for i, k := range keys {
-		if dup[i] {
-			continue
+		if stored {
+			s.cur.add(k)
 		}
-		s := ix.shard(k)
-		s.mu.Lock()
-		ch = s.pending[k]
-		delete(s.pending, k)
 		s.mu.Unlock()
 	}
 	if ch != nil {

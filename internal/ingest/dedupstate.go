@@ -8,9 +8,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/sightline/sightline/internal/atomicfile"
 	"github.com/sightline/sightline/internal/dedup"
 	"github.com/sightline/sightline/internal/event"
 	"github.com/sightline/sightline/internal/eventlog"
@@ -130,7 +130,7 @@ func (s *DedupState) Mark(now time.Time) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(s.path, b)
+	return atomicfile.Write(s.path, b)
 }
 
 // Run marks every interval until ctx ends.
@@ -147,28 +147,4 @@ func (s *DedupState) Run(ctx context.Context, interval time.Duration) {
 			}
 		}
 	}
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(b)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

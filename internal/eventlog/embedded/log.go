@@ -25,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sightline/sightline/internal/atomicfile"
 	"github.com/sightline/sightline/internal/eventlog"
 )
 
@@ -116,7 +117,7 @@ func (l *Log) open(reg prometheus.Registerer) (err error) {
 			return fmt.Errorf("%s is missing but partition directories exist", metaFileName)
 		}
 		data := fmt.Appendf(nil, `{"version":%d,"partitions":%d}`+"\n", metaVersion, l.opts.Partitions)
-		if err := writeFileAtomic(l.dir, metaFileName, data); err != nil {
+		if err := atomicfile.Write(filepath.Join(l.dir, metaFileName), data); err != nil {
 			return err
 		}
 	}
@@ -145,10 +146,10 @@ func (l *Log) open(reg prometheus.Registerer) (err error) {
 		return nil
 	}
 	// Make the directories created above durable.
-	if err := syncDir(l.dir); err != nil {
+	if err := atomicfile.SyncDir(l.dir); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(l.dir))
+	return atomicfile.SyncDir(filepath.Dir(l.dir))
 }
 
 // Partitions returns the number of partitions.

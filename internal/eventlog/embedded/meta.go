@@ -42,30 +42,3 @@ func readMeta(dir string) (meta, bool, error) {
 	}
 	return m, true, nil
 }
-
-// writeFileAtomic replaces dir/name with data so that a crash leaves either
-// the old or the new content: it writes a temporary file, fsyncs it,
-// renames it over name and fsyncs dir.
-func writeFileAtomic(dir, name string, data []byte) error {
-	path := filepath.Join(dir, name)
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(dir)
-}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sightline/sightline/internal/atomicfile"
 	"github.com/sightline/sightline/internal/eventlog"
 )
 
@@ -128,7 +129,7 @@ func (s *offsetStore) commit(group string, p int, off eventlog.Offset) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(s.dir, group+".json", append(b, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.dir, group+".json"), append(b, '\n')); err != nil {
 		return err
 	}
 	s.groups[group] = offs

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sightline/sightline/internal/atomicfile"
 )
 
 // partition is one partition of a Log: its segments, its pending appends
@@ -122,7 +124,7 @@ func (p *partition) createSegment(base int64) error {
 	if p.opts.NoSync {
 		return nil
 	}
-	return syncDir(p.dir)
+	return atomicfile.SyncDir(p.dir)
 }
 
 // checkContiguous verifies that each segment starts where the previous one

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sightline/sightline/internal/atomicfile"
 	"github.com/sightline/sightline/internal/eventlog"
 )
 
@@ -74,7 +75,7 @@ func (p *partition) applyRetention(now time.Time) error {
 		if err := os.Remove(s.path); err != nil {
 			return err
 		}
-		if err := syncDir(p.dir); err != nil {
+		if err := atomicfile.SyncDir(p.dir); err != nil {
 			return err
 		}
 	}

@@ -134,17 +134,3 @@ func (s *segment) close() error {
 	s.f = nil
 	return err
 }
-
-// syncDir fsyncs a directory so that the files created, renamed or removed
-// in it are durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}

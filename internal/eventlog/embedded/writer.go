@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sightline/sightline/internal/atomicfile"
 	"github.com/sightline/sightline/internal/eventlog"
 )
 
@@ -177,7 +178,7 @@ func (p *partition) roll() error {
 		return err
 	}
 	if !p.opts.NoSync {
-		if err := syncDir(p.dir); err != nil {
+		if err := atomicfile.SyncDir(p.dir); err != nil {
 			f.Close()
 			os.Remove(seg.path)
 			return err
