@@ -37,6 +37,9 @@ func OpenStore(logger *slog.Logger, dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create account directory: %w", err)
 	}
+	if err := atomicfile.RemoveTemps(dir); err != nil {
+		return nil, fmt.Errorf("cannot clean account directory: %w", err)
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}

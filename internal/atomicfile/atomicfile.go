@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Write replaces path with data: it writes a temporary file beside it,
@@ -39,6 +40,24 @@ func Create(path string, data []byte) error {
 	}
 	return SyncDir(filepath.Dir(path))
 }
+
+// RemoveTemps removes the temporary files that a crash in Write or Create
+// left in dir.
+func RemoveTemps(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range entries {
+		if isTemp(e.Name()) {
+			errs = append(errs, os.Remove(filepath.Join(dir, e.Name())))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func isTemp(name string) bool { return strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp") }
 
 // writeTemp writes data to a new temporary file beside path and fsyncs it.
 func writeTemp(path string, data []byte) (string, error) {

@@ -62,3 +62,21 @@ func TestWriteMissingDir(t *testing.T) {
 		t.Fatal("Write into a missing directory succeeded")
 	}
 }
+
+func TestRemoveTemps(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{".a.json.123.tmp", "a.json", "b.tmp", ".hidden"} {
+		os.WriteFile(filepath.Join(dir, name), nil, 0o644)
+	}
+	if err := RemoveTemps(dir); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if len(names) != 3 || names[0] != ".hidden" || names[1] != "a.json" || names[2] != "b.tmp" {
+		t.Fatalf("left %v", names)
+	}
+}

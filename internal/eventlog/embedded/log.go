@@ -3,10 +3,12 @@
 //
 // Each partition is a sequence of segment files of CRC-framed records (see
 // docs/eventlog-format.md). An offset is the byte position of a record in
-// its partition. A writer goroutine per partition writes all the appends
-// waiting for it with one write and one fsync, so that an Append returns nil
-// only once its records are on stable storage, at the cost of one fsync per
-// group rather than per append.
+// its partition. One writer goroutine takes all the appends waiting for
+// any partition, writes each partition's share to its segment, the whole
+// round to a write-ahead file, and fsyncs that one file (wal.go): an Append
+// returns nil only once its records are on stable storage, at the cost of
+// one fsync per round of all partitions rather than per append or per
+// partition.
 //
 // One process writes a directory at a time (Open locks it); other
 // processes may read it with OpenReader.
@@ -51,6 +53,16 @@ type Log struct {
 	lock    *os.File
 	readers sync.Pool // *frameReader
 
+	// The writer goroutine (writer.go) and what only it uses.
+	kick           chan struct{} // wakes the writer; buffered 1
+	quit           chan struct{} // closed by Close
+	exited         chan struct{} // closed when the writer has returned
+	lastCommit     time.Time     // when the last round started
+	round          []taken
+	wal            *wal
+	ckMu           sync.Mutex
+	checkpointDone chan struct{} // closed when no checkpoint runs; guarded by ckMu
+
 	closed atomic.Bool
 	// mu serializes ApplyRetention, and Close after it.
 	mu            sync.Mutex
@@ -86,14 +98,14 @@ func Open(logger *slog.Logger, reg prometheus.Registerer, dir string, opts Optio
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{dir: dir, opts: opts, logger: logger, lock: lock}
+	l := &Log{dir: dir, opts: opts, logger: logger, lock: lock,
+		kick: make(chan struct{}, 1), quit: make(chan struct{}), exited: make(chan struct{}), checkpointDone: make(chan struct{})}
+	close(l.checkpointDone)
 	if err := l.open(reg); err != nil {
 		l.lock.Close()
 		return nil, fmt.Errorf("open event log %s: %w", dir, err)
 	}
-	for _, p := range l.parts {
-		go p.run()
-	}
+	go l.run()
 	if opts.RetentionAge > 0 || opts.RetentionBytes > 0 {
 		l.stopRetention = make(chan struct{})
 		l.retentionDone = make(chan struct{})
@@ -142,6 +154,9 @@ func (l *Log) open(reg prometheus.Registerer) (err error) {
 		}
 		l.parts = append(l.parts, p)
 	}
+	if err := l.replayWAL(); err != nil {
+		return err
+	}
 	if l.opts.NoSync {
 		return nil
 	}
@@ -178,7 +193,7 @@ func (l *Log) Append(ctx context.Context, key []byte, values [][]byte) error {
 		}
 		size += frameHeaderSize + len(v)
 	}
-	c, err := l.parts[eventlog.PartitionFor(key, len(l.parts))].enqueue(values, size)
+	c, err := l.parts[eventlog.PartitionFor(key, len(l.parts))].enqueue(values, size, l.kick)
 	if err != nil {
 		return err
 	}
@@ -314,14 +329,18 @@ func (l *Log) Close() error {
 	}
 	l.mu.Lock() // wait for an ApplyRetention in progress
 	defer l.mu.Unlock()
-	var wg sync.WaitGroup
 	for _, p := range l.parts {
-		wg.Go(p.stop)
+		p.close()
 	}
-	wg.Wait()
+	close(l.quit)
+	<-l.exited
 	var errs []error
 	for _, p := range l.parts {
 		errs = append(errs, p.closeFiles())
+	}
+	if errors.Join(errs...) == nil {
+		// The segments are durable: the write-ahead files can go.
+		errs = append(errs, l.closeWAL())
 	}
 	l.metrics.unregister()
 	errs = append(errs, l.lock.Close())

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/sightline/sightline/internal/atomicfile"
@@ -40,14 +39,8 @@ func openOffsetStore(dir string, partitions int) (*offsetStore, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
+	if err := atomicfile.RemoveTemps(dir); err != nil {
 		return nil, err
-	}
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".json.tmp") {
-			os.Remove(filepath.Join(dir, e.Name()))
-		}
 	}
 	return &offsetStore{dir: dir, partitions: partitions, groups: map[string]map[int]int64{}}, nil
 }

@@ -12,6 +12,7 @@ const (
 	DefaultSegmentBytes    = 128 << 20
 	DefaultMaxPendingBytes = 32 << 20
 	DefaultRetentionAge    = 30 * 24 * time.Hour
+	DefaultWALBytes        = 64 << 20
 )
 
 // Options configure a Log. Start from DefaultOptions; a zero Partitions,
@@ -34,12 +35,15 @@ type Options struct {
 	// RetentionBytes deletes the oldest segments of a partition while the
 	// partition holds more than this many bytes. Zero means no limit.
 	RetentionBytes int64
-	// CommitInterval is the least time between the starts of two commits
-	// of a partition: a writer that committed less than CommitInterval ago
-	// waits for the rest of it, gathering more appends, so that under load
-	// one fsync makes more of them durable and fsyncs cost less CPU. An
-	// append to an idle partition is written at once. Zero disables it.
+	// CommitInterval is the least time between the starts of two commits:
+	// a writer that committed less than CommitInterval ago waits for the
+	// rest of it, gathering more appends, so that under load one fsync
+	// makes more of them durable. An append to an idle log is written at
+	// once. Zero disables it.
 	CommitInterval time.Duration
+	// WALBytes is the size of the write-ahead file at which a checkpoint
+	// fsyncs the segments and starts a new one.
+	WALBytes int64
 	// NoSync skips fsync. Appends are then not durable: use it only in
 	// tests and benchmarks.
 	NoSync bool
@@ -56,6 +60,7 @@ func DefaultOptions() Options {
 		SegmentBytes:    DefaultSegmentBytes,
 		MaxPendingBytes: DefaultMaxPendingBytes,
 		RetentionAge:    DefaultRetentionAge,
+		WALBytes:        DefaultWALBytes,
 	}
 }
 
@@ -70,6 +75,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxPendingBytes == 0 {
 		o.MaxPendingBytes = DefaultMaxPendingBytes
 	}
+	if o.WALBytes == 0 {
+		o.WALBytes = DefaultWALBytes
+	}
 	switch {
 	case o.Partitions < 0:
 		return o, fmt.Errorf("invalid partitions %d: must be positive", o.Partitions)
@@ -79,6 +87,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("invalid max pending bytes %d: must be positive", o.MaxPendingBytes)
 	case o.RetentionAge < 0:
 		return o, fmt.Errorf("invalid retention age %s: must not be negative", o.RetentionAge)
+	case o.WALBytes < 0:
+		return o, fmt.Errorf("invalid write-ahead bytes %d: must be positive", o.WALBytes)
 	case o.RetentionBytes < 0:
 		return o, fmt.Errorf("invalid retention bytes %d: must not be negative", o.RetentionBytes)
 	}

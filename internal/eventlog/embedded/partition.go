@@ -8,15 +8,14 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sightline/sightline/internal/atomicfile"
 )
 
-// partition is one partition of a Log: its segments, its pending appends
-// and the writer goroutine that commits them.
+// partition is one partition of a Log: its segments and its pending
+// appends, which the log's writer goroutine commits.
 //
 // Lock order: segMu before segment.mu. mu is never held with another lock.
 type partition struct {
@@ -35,15 +34,8 @@ type partition struct {
 	closed  bool
 	failed  error // set when the partition cannot write any more
 
-	kick chan struct{} // wakes the writer; buffered 1
-	// lastCommit is when the writer last started a commit; only the
-	// writer uses it.
-	lastCommit time.Time
-	quit       chan struct{} // closed by Close
-	exited     chan struct{} // closed when the writer has returned
-
-	// Owned by the writer goroutine (and by open and close, when it does
-	// not run).
+	// Owned by the log's writer goroutine (and by open and close, when it
+	// does not run).
 	active     segmentFile // write handle of the last segment
 	activeSeg  *segment
 	activeSize int64
@@ -72,9 +64,6 @@ func openPartition(dir string, id int, opts *Options, logger *slog.Logger, m *me
 		logger: logger,
 		m:      m,
 		bytes:  m.bytes.WithLabelValues(fmt.Sprint(id)),
-		kick:   make(chan struct{}, 1),
-		quit:   make(chan struct{}),
-		exited: make(chan struct{}),
 	}
 	if err := os.MkdirAll(p.dir, 0o755); err != nil {
 		return nil, err
@@ -179,13 +168,11 @@ func (p *partition) recoverTail() error {
 	return nil
 }
 
-// stop makes the writer finish what is pending and waits for it to return.
-func (p *partition) stop() {
+// close refuses further appends.
+func (p *partition) close() {
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
-	close(p.quit)
-	<-p.exited
 }
 
 // closeFiles fsyncs and closes the active segment and closes the read

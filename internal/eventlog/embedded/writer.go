@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -15,8 +16,8 @@ import (
 // does not pin MaxPendingBytes of memory per partition for good.
 const maxSpareBuffer = 4 << 20
 
-// commit is a group of appends written and fsynced together. Its waiters
-// read err once done is closed.
+// commit is a group of appends of one partition written and made durable
+// together. Its waiters read err once done is closed.
 type commit struct {
 	done    chan struct{}
 	err     error
@@ -24,8 +25,8 @@ type commit struct {
 }
 
 // enqueue adds the frames of values (size bytes framed) to the pending
-// buffer and returns the commit that will write them.
-func (p *partition) enqueue(values [][]byte, size int) (*commit, error) {
+// buffer, wakes the writer and returns the commit that will write them.
+func (p *partition) enqueue(values [][]byte, size int, kick chan<- struct{}) (*commit, error) {
 	p.mu.Lock()
 	switch {
 	case p.closed:
@@ -54,91 +55,186 @@ func (p *partition) enqueue(values [][]byte, size int) (*commit, error) {
 	c.appends++
 	p.mu.Unlock()
 	select {
-	case p.kick <- struct{}{}:
+	case kick <- struct{}{}:
 	default:
 	}
 	return c, nil
 }
 
-// run is the writer goroutine of the partition.
-func (p *partition) run() {
-	defer close(p.exited)
+// taken is what a round of the writer took from one partition.
+type taken struct {
+	p       *partition
+	buf     []byte
+	records int
+	c       *commit
+	base    int64 // partition offset where buf is written
+}
+
+// take swaps the partition's pending buffer for its spare one.
+func (p *partition) take() (t taken, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.pending) == 0 {
+		return t, false
+	}
+	t = taken{p: p, buf: p.pending, records: p.records, c: p.cur, base: p.activeSeg.base + p.activeSize}
+	p.pending, p.cur, p.records = p.spare[:0], nil, 0
+	return t, true
+}
+
+// recycle keeps buf as the partition's spare buffer when it is not too big.
+func (p *partition) recycle(buf []byte) {
+	if cap(buf) <= maxSpareBuffer {
+		p.spare = buf[:0]
+	} else {
+		p.spare = nil
+	}
+}
+
+// run is the writer goroutine of the log: it commits rounds until Close.
+func (l *Log) run() {
+	defer close(l.exited)
 	for {
 		select {
-		case <-p.kick:
-		case <-p.quit:
+		case <-l.kick:
+		case <-l.quit:
 		}
-		if p.flush() {
+		if l.flush() {
 			return
 		}
 	}
 }
 
-// flush writes commits until nothing is pending. It reports whether the
-// partition is closed, in which case nothing more will be appended.
-func (p *partition) flush() bool {
+// flush commits rounds until nothing is pending. It reports whether the
+// log is closing, in which case nothing more will be appended.
+func (l *Log) flush() bool {
 	for {
-		if wait := p.opts.CommitInterval - time.Since(p.lastCommit); wait > 0 {
+		if wait := l.opts.CommitInterval - time.Since(l.lastCommit); wait > 0 {
 			time.Sleep(wait)
 		}
-		p.mu.Lock()
-		if len(p.pending) == 0 {
-			closed := p.closed
-			p.mu.Unlock()
-			return closed
+		round := l.round[:0]
+		for _, p := range l.parts {
+			if t, ok := p.take(); ok {
+				round = append(round, t)
+			}
 		}
-		buf, c, records := p.pending, p.cur, p.records
-		p.pending, p.cur, p.records = p.spare[:0], nil, 0
-		p.mu.Unlock()
+		l.round = round
+		if len(round) == 0 {
+			select {
+			case <-l.quit:
+				return true
+			default:
+				return false
+			}
+		}
+		l.lastCommit = time.Now()
+		l.commitRound(round)
+		for i := range round {
+			round[i] = taken{}
+		}
+	}
+}
 
-		c.err = p.write(buf, records)
-		if c.err != nil {
-			p.m.unavailable.Add(float64(c.appends))
+// commitRound makes one round durable: it writes each partition's frames to
+// its active segment without fsync, then the same bytes to the write-ahead
+// file, and fsyncs that file alone. One fsync so covers the appends of every
+// partition. On failure everything of the round is truncated away again.
+func (l *Log) commitRound(round []taken) {
+	ok := round[:0:0]
+	for _, t := range round {
+		if err := t.p.write(t.buf); err != nil {
+			l.fail(t, err)
+			continue
 		}
-		close(c.done)
-		if cap(buf) <= maxSpareBuffer {
-			p.spare = buf[:0]
-		} else {
-			p.spare = nil
+		ok = append(ok, t)
+	}
+	if len(ok) > 0 {
+		if err := l.wal.commit(ok); err != nil {
+			for _, t := range ok {
+				t.p.undo(t.base)
+				l.fail(t, err)
+			}
+			ok = nil
+			if errors.Is(err, errFailedUntilRestart) {
+				l.failAll(err)
+			}
 		}
-		if c.err == nil && p.activeSize >= p.opts.SegmentBytes {
-			if err := p.roll(); err != nil {
-				p.logger.Error("cannot roll event log segment", "partition", p.id, "segment", p.activeSeg.path, "err", err)
+	}
+	records := 0
+	for _, t := range ok {
+		t.p.publish(t, len(t.buf))
+		records += t.records
+	}
+	if records > 0 {
+		l.metrics.commitRecords.Observe(float64(records))
+	}
+	// Before the appends return, so that a checkpoint their round called
+	// for is under way when they do.
+	if l.wal.size >= l.opts.WALBytes {
+		l.checkpointAsync()
+	}
+	for _, t := range ok {
+		close(t.c.done)
+	}
+	for _, t := range round {
+		t.p.recycle(t.buf)
+		if t.p.activeSize >= l.opts.SegmentBytes && t.p.failed == nil {
+			if err := t.p.roll(); err != nil {
+				t.p.logger.Error("cannot roll event log segment", "partition", t.p.id, "segment", t.p.activeSeg.path, "err", err)
 			}
 		}
 	}
 }
 
-// write appends buf to the active segment with one write, fsyncs it and
-// publishes the new end offset. On failure it truncates the segment back
-// so that nothing of buf remains.
-func (p *partition) write(buf []byte, records int) error {
+// failAll makes every later append fail with err.
+func (l *Log) failAll(err error) {
+	for _, p := range l.parts {
+		p.mu.Lock()
+		p.failed = err
+		p.mu.Unlock()
+	}
+}
+
+// fail ends t's commit with err.
+func (l *Log) fail(t taken, err error) {
+	t.c.err = err
+	t.p.m.unavailable.Add(float64(t.c.appends))
+	close(t.c.done)
+}
+
+// write appends buf to the active segment with one write, without fsync.
+// On failure it truncates the segment back so that nothing of buf remains.
+func (p *partition) write(buf []byte) error {
 	if p.failed != nil {
 		return p.failed
 	}
-	p.lastCommit = time.Now()
-	_, err := p.active.WriteAt(buf, p.activeSize)
-	if err == nil && !p.opts.NoSync {
-		start := time.Now()
-		err = p.active.Sync()
-		p.m.fsync.Observe(time.Since(start).Seconds())
-	}
-	if err != nil {
+	if _, err := p.active.WriteAt(buf, p.activeSize); err != nil {
 		p.logger.Error("event log write failed", "partition", p.id, "segment", p.activeSeg.path, "err", err)
 		if failed := p.repair(err); failed != nil {
 			return failed
 		}
 		return fmt.Errorf("%w: partition %d: write segment %s: %w", eventlog.ErrUnavailable, p.id, p.activeSeg.path, err)
 	}
-	p.activeSize += int64(len(buf))
+	return nil
+}
+
+// undo removes what write wrote at base after the round failed.
+func (p *partition) undo(base int64) {
+	p.activeSize = base - p.activeSeg.base
+	if err := p.repair(errors.New("write-ahead file failed")); err != nil {
+		p.logger.Error("cannot undo event log write", "partition", p.id, "err", err)
+	}
+}
+
+// publish makes n bytes written for t durable: readers now see them.
+func (p *partition) publish(t taken, n int) {
+	p.activeSize += int64(n)
 	end := p.activeSeg.base + p.activeSize
 	p.end.Store(end)
 	p.commits.Add(1)
-	p.m.records.Add(float64(records))
-	p.m.appendedBytes.Add(float64(len(buf)))
-	p.m.commitRecords.Observe(float64(records))
+	p.m.records.Add(float64(t.records))
+	p.m.appendedBytes.Add(float64(n))
 	p.bytes.Set(float64(end - p.first.Load()))
-	return nil
 }
 
 // repair truncates the active segment back to its committed size after
@@ -147,9 +243,6 @@ func (p *partition) write(buf []byte, records int) error {
 // part of the failed write, so writing after it is unsafe.
 func (p *partition) repair(cause error) error {
 	err := p.active.Truncate(p.activeSize)
-	if err == nil && !p.opts.NoSync {
-		err = p.active.Sync()
-	}
 	if err == nil {
 		return nil
 	}
@@ -162,11 +255,11 @@ func (p *partition) repair(cause error) error {
 	return failed
 }
 
-// roll closes the full active segment and starts a new one after it.
+// roll closes the full active segment and starts a new one after it. The
+// old segment is fsynced first: recovery only repairs the last segment of
+// a partition, and the write-ahead file may be emptied any time after.
 func (p *partition) roll() error {
 	if !p.opts.NoSync {
-		// Every commit has been fsynced already, so this is cheap; it keeps
-		// the rule that a segment is durable before the next one exists.
 		if err := p.active.Sync(); err != nil {
 			return err
 		}
