@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/server"
@@ -16,22 +17,17 @@ func runAccountsAdd(args []string, stdout, stderr io.Writer) error {
 	data := dataDirFlag(fs)
 	var origins stringList
 	fs.Var(&origins, "origin", "page origin allowed to send events, scheme://host[:port], or * for any (repeatable)")
-	// Accept the ID before or after the flags.
-	var id string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		id, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	if id == "" && fs.NArg() > 0 {
-		id = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		return fmt.Errorf("accounts add: unexpected argument %q", fs.Arg(0))
-	}
-	if id == "" {
+	switch {
+	case len(pos) == 0:
 		return errors.New("accounts add: missing account ID")
+	case len(pos) > 1:
+		return fmt.Errorf("accounts add: unexpected argument %q", pos[1])
 	}
+	id := pos[0]
 	store, err := account.OpenStore(nil, server.AccountsDir(*data))
 	if err != nil {
 		return err
@@ -57,7 +53,7 @@ func runAccountsList(args []string, stdout, stderr io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCREATED\tORIGINS")
 	for _, a := range store.List() {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.ID, a.Created.Format("2006-01-02T15:04:05Z"), originsText(a.Origins))
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.ID, a.Created.UTC().Format(time.RFC3339), originsText(a.Origins))
 	}
 	return tw.Flush()
 }

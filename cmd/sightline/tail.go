@@ -45,7 +45,11 @@ func runEventsTail(ctx context.Context, args []string, stdout, stderr io.Writer)
 	pos := make([]eventlog.Offset, r.Partitions())
 	for {
 		for p := range pos {
-			if err := tailPartition(ctx, r, p, &pos[p], *acct, w); err != nil {
+			err := tailPartition(ctx, r, p, &pos[p], *acct, w)
+			if ctx.Err() != nil {
+				return nil // interrupted: what was read is printed
+			}
+			if err != nil {
 				return err
 			}
 		}

@@ -90,6 +90,7 @@ type Server struct {
 	ready    atomic.Bool
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+	shutdown sync.Once
 	// Created reports whether this start created the demo account.
 	Created bool
 }
@@ -100,7 +101,8 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	fresh, err := isNewDir(cfg.DataDir)
+	cfg = cfg.withDefaults()
+	unused, err := holdsOnlyOurs(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -115,12 +117,6 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	if err != nil {
 		return nil, err
 	}
-	if fresh && cfg.DemoAccount {
-		if err := s.accounts.Add(account.Account{ID: DemoAccountID, Origins: []string{account.AnyOrigin}}); err != nil {
-			return nil, fmt.Errorf("cannot create demo account: %w", err)
-		}
-		s.Created = true
-	}
 	s.log, err = embedded.Open(logger, reg, LogDir(cfg.DataDir), cfg.Log)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open event log: %w", err)
@@ -131,6 +127,9 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 			s.log.Close()
 		}
 	}()
+	// A first start: nothing but what an earlier, failed start may have
+	// created, no account and no event.
+	fresh := unused && s.accounts.Len() == 0 && logEmpty(s.log)
 	s.dedup, err = ingest.OpenDedupState(logger, filepath.Join(cfg.DataDir, dedupFile), cfg.DedupWindow, s.log)
 	if err != nil {
 		return nil, err
@@ -152,6 +151,13 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	s.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen: %w", err)
+	}
+	if fresh && cfg.DemoAccount {
+		if err := s.accounts.Add(account.Account{ID: DemoAccountID, Origins: []string{account.AnyOrigin}}); err != nil {
+			s.listener.Close()
+			return nil, fmt.Errorf("cannot create demo account: %w", err)
+		}
+		s.Created = true
 	}
 	s.http = &http.Server{
 		Handler:           mux,
@@ -176,6 +182,38 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	ok = true
 	logger.Info("listening", "addr", s.Addr(), "data", cfg.DataDir, "partitions", cfg.Log.Partitions, "accounts", s.accounts.Len())
 	return s, nil
+}
+
+// withDefaults fills the zero fields of c from DefaultConfig.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	setDefault(&c.Addr, d.Addr)
+	setDefault(&c.DataDir, d.DataDir)
+	setDefault(&c.Ingest.MaxBodyBytes, d.Ingest.MaxBodyBytes)
+	setDefault(&c.Ingest.MaxConcurrent, d.Ingest.MaxConcurrent)
+	setDefault(&c.Ingest.QueueTimeout, d.Ingest.QueueTimeout)
+	setDefault(&c.DedupWindow, d.DedupWindow)
+	setDefault(&c.DedupMarkInterval, d.DedupMarkInterval)
+	setDefault(&c.AccountReload, d.AccountReload)
+	setDefault(&c.ShutdownTimeout, d.ShutdownTimeout)
+	return c
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+// logEmpty reports whether no event was ever stored in l.
+func logEmpty(l *embedded.Log) bool {
+	for _, st := range l.Stats() {
+		if st.EndOffset != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) background(ctx context.Context, cfg Config) {
@@ -217,7 +255,14 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 
 // Shutdown stops accepting requests, waits for in-flight batches to be
 // stored and answered (up to ShutdownTimeout), then closes the log.
+// Calling it again returns nil.
 func (s *Server) Shutdown() error {
+	var err error
+	s.shutdown.Do(func() { err = s.stop() })
+	return err
+}
+
+func (s *Server) stop() error {
 	s.ready.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
@@ -229,8 +274,9 @@ func (s *Server) Shutdown() error {
 	return errors.Join(herr, merr, lerr)
 }
 
-// isNewDir reports whether dir does not exist or is empty.
-func isNewDir(dir string) (bool, error) {
+// holdsOnlyOurs reports whether dir is missing or holds nothing but what a
+// server creates in it.
+func holdsOnlyOurs(dir string) (bool, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return true, nil
@@ -238,5 +284,12 @@ func isNewDir(dir string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("cannot read data directory: %w", err)
 	}
-	return len(entries) == 0, nil
+	for _, e := range entries {
+		switch e.Name() {
+		case accountsDir, logDir, dedupFile:
+		default:
+			return false, nil
+		}
+	}
+	return true, nil
 }
