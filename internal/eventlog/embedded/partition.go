@@ -39,8 +39,11 @@ type partition struct {
 	active     segmentFile // write handle of the last segment
 	activeSeg  *segment
 	activeSize int64
-	spare      []byte
-	commits    atomic.Int64 // number of commits written, for tests and benchmarks
+	// writebackFrom is where in the active segment the next
+	// startWriteback begins.
+	writebackFrom int64
+	spare         []byte
+	commits       atomic.Int64 // number of commits written, for tests and benchmarks
 
 	// segMu guards segs, the segments in offset order. The last one is the
 	// active segment.
@@ -163,7 +166,7 @@ func (p *partition) recoverTail() error {
 			return fmt.Errorf("repair %w: %w", cerr, err)
 		}
 	}
-	p.active, p.activeSeg, p.activeSize = f, last, valid
+	p.active, p.activeSeg, p.activeSize, p.writebackFrom = f, last, valid, valid
 	p.end.Store(last.base + valid)
 	return nil
 }

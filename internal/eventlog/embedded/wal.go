@@ -26,11 +26,18 @@ import (
 // lost in a crash is written back from the write-ahead files.
 //
 // Files are wal/<20-digit sequence>.wal; each holds frames (the segment
-// framing of frame.go) whose payload is a walEntry.
+// framing of frame.go) whose payload is an entry: partition, offset, bytes.
+// A checkpointed file is not deleted but renamed to wal/spare and written
+// over as the next file: deleting a large file stalls the file system's
+// journal, and so the fsyncs of the rounds, for tens of milliseconds, and
+// writing over allocated blocks is cheaper than allocating. The entries of
+// the file's earlier life that remain after the new ones are harmless: their
+// bytes are all in the segments already, so replay skips them.
 
 const (
 	walDirName    = "wal"
 	walSuffix     = ".wal"
+	walSpareName  = "spare"
 	walHeaderSize = 12 // partition (4 bytes), offset (8 bytes), little endian
 	// walChunkSize bounds the segment bytes of one entry, so that entries
 	// stay far below MaxRecordSize whatever a round holds.
@@ -98,9 +105,17 @@ func appendWALEntries(dst []byte, p int, off int64, chunk []byte) []byte {
 	return dst
 }
 
-// create starts the write-ahead file seq.
+// create starts the write-ahead file seq, recycling the spare file when
+// there is one.
 func (w *wal) create(seq uint64) error {
-	f, err := w.opts.openFile(filepath.Join(w.dir, walName(seq)), os.O_RDWR|os.O_CREATE|os.O_EXCL)
+	path := filepath.Join(w.dir, walName(seq))
+	flag := os.O_RDWR | os.O_CREATE | os.O_EXCL
+	if err := os.Rename(filepath.Join(w.dir, walSpareName), path); err == nil {
+		flag = os.O_RDWR
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	f, err := w.opts.openFile(path, flag)
 	if err != nil {
 		return err
 	}
@@ -176,15 +191,12 @@ func (l *Log) replayWAL() error {
 				err = errBadLength
 			}
 			if err != nil {
-				if err == errShort {
-					err = errTruncated
+				// A round whose fsync did not complete (never acknowledged)
+				// at the end of the last file, or what remains of a recycled
+				// file's earlier life: nothing to replay after it.
+				if i == len(seqs)-1 && pos < len(data) {
+					l.logger.Info("end of event log write-ahead file", "file", path, "offset", pos, "bytes_after", len(data)-pos)
 				}
-				if i < len(seqs)-1 {
-					return fmt.Errorf("write-ahead file %s at byte %d: %w", path, pos, err)
-				}
-				// The end of the last file: a round whose fsync did not
-				// complete, never acknowledged.
-				l.logger.Warn("ignoring torn end of event log write-ahead file", "file", path, "offset", pos, "bytes", len(data)-pos)
 				break
 			}
 			pid := int(binary.LittleEndian.Uint32(payload))
@@ -215,6 +227,9 @@ func (l *Log) replayWAL() error {
 		if err := os.Remove(filepath.Join(dir, walName(seq))); err != nil {
 			return err
 		}
+	}
+	if err := os.Remove(filepath.Join(dir, walSpareName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
 	next := uint64(0)
 	if len(seqs) > 0 {
@@ -311,7 +326,13 @@ func (l *Log) checkpoint(w *wal) error {
 		if seq > w.seq {
 			break
 		}
-		if err := os.Remove(filepath.Join(w.dir, walName(seq))); err != nil {
+		path := filepath.Join(w.dir, walName(seq))
+		if seq == w.seq {
+			err = os.Rename(path, filepath.Join(w.dir, walSpareName))
+		} else {
+			err = os.Remove(path)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -334,6 +355,9 @@ func (l *Log) closeWAL() error {
 	err = errors.Join(err, lerr)
 	for _, seq := range seqs {
 		err = errors.Join(err, os.Remove(filepath.Join(l.wal.dir, walName(seq))))
+	}
+	if rerr := os.Remove(filepath.Join(l.wal.dir, walSpareName)); !errors.Is(rerr, fs.ErrNotExist) {
+		err = errors.Join(err, rerr)
 	}
 	return errors.Join(err, atomicfile.SyncDir(l.wal.dir))
 }

@@ -149,3 +149,35 @@ func TestCheckpoint(t *testing.T) {
 	l2 := openTest(t, dir, opts)
 	checkValues(t, l2, 0, want...)
 }
+
+// A checkpointed write-ahead file is recycled as a later one: what remains
+// of its earlier life after the new entries is skipped at replay.
+func TestWALRecycled(t *testing.T) {
+	dir := t.TempDir()
+	opts := testOptions(1)
+	opts.WALBytes = 1000 // entries of 128 bytes: a checkpoint every 8 rounds
+	l := openTest(t, dir, opts)
+	var want []string
+	for i := 0; i < 20; i++ {
+		v := fmt.Sprintf("%03d%s", i, strings.Repeat("x", 97))
+		appendAll(t, l, keyFor(0, 1), v)
+		want = append(want, v)
+		<-l.checkpointing()
+	}
+	seqs := walFiles(t, dir)
+	if len(seqs) != 1 || seqs[0] != 2 {
+		t.Fatalf("write-ahead files %v, want [2]", seqs)
+	}
+	recycled := filepath.Join(dir, walDirName, walName(2))
+	if size := fileSize(t, recycled); size <= 4*128 {
+		t.Fatalf("file 2 has %d bytes: not a recycled file with an old tail", size)
+	}
+	if _, err := os.Stat(filepath.Join(dir, walDirName, walSpareName)); err != nil {
+		t.Fatalf("no spare file after two checkpoints: %v", err)
+	}
+	crashed := snapshot(t, dir)
+	seg := lastSegment(t, crashed, 0)
+	os.Truncate(seg, fileSize(t, seg)-108) // the last record: not checkpointed
+	l2 := openTest(t, crashed, opts)
+	checkValues(t, l2, 0, want...)
+}

@@ -221,14 +221,23 @@ func (p *partition) write(buf []byte) error {
 // undo removes what write wrote at base after the round failed.
 func (p *partition) undo(base int64) {
 	p.activeSize = base - p.activeSeg.base
+	p.writebackFrom = min(p.writebackFrom, p.activeSize)
 	if err := p.repair(errors.New("write-ahead file failed")); err != nil {
 		p.logger.Error("cannot undo event log write", "partition", p.id, "err", err)
 	}
 }
 
+// writebackBytes is how much a partition writes between two requests to
+// the kernel to start writing its segment back (startWriteback).
+const writebackBytes = 1 << 20
+
 // publish makes n bytes written for t durable: readers now see them.
 func (p *partition) publish(t taken, n int) {
 	p.activeSize += int64(n)
+	if p.activeSize-p.writebackFrom >= writebackBytes {
+		startWriteback(p.active, p.writebackFrom, p.activeSize-p.writebackFrom)
+		p.writebackFrom = p.activeSize
+	}
 	end := p.activeSeg.base + p.activeSize
 	p.end.Store(end)
 	p.commits.Add(1)
@@ -283,7 +292,7 @@ func (p *partition) roll() error {
 	p.segMu.Lock()
 	p.segs = append(p.segs, seg)
 	p.segMu.Unlock()
-	p.active, p.activeSeg, p.activeSize = f, seg, 0
+	p.active, p.activeSeg, p.activeSize, p.writebackFrom = f, seg, 0, 0
 	p.logger.Debug("rolled event log segment", "partition", p.id, "segment", seg.path)
 	return nil
 }

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package embedded
+
+// startWriteback does nothing where sync_file_range(2) does not exist.
+func startWriteback(f segmentFile, off, n int64) {}
