@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sightline/sightline/internal/ingest"
 )
 
 // This file holds what the tests that run sightline as a process share:
@@ -189,14 +191,7 @@ func runSightline(t *testing.T, args ...string) (stdout, stderr string, code int
 	return out.String(), errOut.String(), 0
 }
 
-type answer struct {
-	Accepted   int `json:"accepted"`
-	Duplicates int `json:"duplicates"`
-	Rejected   []struct {
-		Index int    `json:"index"`
-		Error string `json:"error"`
-	} `json:"rejected"`
-}
+type answer = ingest.Answer
 
 // statusError is a non-200 answer of the server.
 type statusError struct {

@@ -19,7 +19,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Int64Var(&cfg.Log.SegmentBytes, "segment-bytes", cfg.Log.SegmentBytes, "event log segment size")
 	fs.DurationVar(&cfg.Log.RetentionAge, "retention-age", cfg.Log.RetentionAge, "delete event log segments older than this (0 keeps them)")
 	fs.Int64Var(&cfg.Log.RetentionBytes, "retention-bytes", cfg.Log.RetentionBytes, "keep at most this many bytes per partition (0: no limit)")
-	fs.DurationVar(&cfg.Log.CommitInterval, "commit-interval", cfg.Log.CommitInterval, "least time between two fsyncs of a partition under load: fewer, larger group commits for a little latency (0: commit at once)")
+	fs.DurationVar(&cfg.Log.CommitInterval, "commit-interval", cfg.Log.CommitInterval, "least time between two group commits under load: fewer, larger commits for a little latency (0: commit at once)")
 	fs.Int64Var(&cfg.Ingest.MaxBodyBytes, "max-body-bytes", cfg.Ingest.MaxBodyBytes, "largest batch body, after gzip decompression")
 	fs.IntVar(&cfg.Ingest.MaxConcurrent, "max-concurrent", cfg.Ingest.MaxConcurrent, "batch bodies processed at once")
 	fs.DurationVar(&cfg.DedupWindow, "dedup-window", cfg.DedupWindow, "how long event ids are remembered to drop duplicates")

@@ -21,7 +21,7 @@ func Write(path string, data []byte) error {
 		os.Remove(tmp)
 		return err
 	}
-	return SyncDir(filepath.Dir(path))
+	return Sync(filepath.Dir(path))
 }
 
 // Create writes data to path only if path does not exist yet, also when
@@ -38,7 +38,7 @@ func Create(path string, data []byte) error {
 	if err := os.Link(tmp, path); err != nil {
 		return err
 	}
-	return SyncDir(filepath.Dir(path))
+	return Sync(filepath.Dir(path))
 }
 
 // RemoveTemps removes the temporary files that a crash in Write or Create
@@ -75,15 +75,16 @@ func writeTemp(path string, data []byte) (string, error) {
 	return f.Name(), nil
 }
 
-// SyncDir fsyncs a directory so that the files created, renamed or removed
-// in it are durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
+// Sync fsyncs the file or directory at path: for a directory, it makes the
+// files created, renamed or removed in it durable. fsync works on the file,
+// whichever descriptor it is called on.
+func Sync(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	return err

@@ -146,15 +146,10 @@ func decodeAnswer(t *testing.T, b []byte) answer {
 	return a
 }
 
+// answer is a 200 or an error answer.
 type answer struct {
-	Accepted   int `json:"accepted"`
-	Duplicates int `json:"duplicates"`
-	Rejected   []struct {
-		Index int    `json:"index"`
-		ID    string `json:"id"`
-		Error string `json:"error"`
-	} `json:"rejected"`
-	Error string `json:"error"`
+	Answer
+	Failure
 }
 
 func gz(b []byte) []byte {

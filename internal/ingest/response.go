@@ -8,11 +8,29 @@ import (
 	"github.com/sightline/sightline/internal/event"
 )
 
+// Answer is the body of a 200 answer to a batch, as clients decode it.
+// appendResult writes it.
+type Answer struct {
+	Accepted   int             `json:"accepted"`
+	Duplicates int             `json:"duplicates"`
+	Rejected   []RejectedEvent `json:"rejected"`
+}
+
+// RejectedEvent is an event of a batch that failed validation.
+type RejectedEvent struct {
+	Index int    `json:"index"`
+	ID    string `json:"id,omitempty"`
+	Error string `json:"error"`
+}
+
+// Failure is the body of every answer other than 200.
+type Failure struct {
+	Error string `json:"error"`
+}
+
 // writeError answers with code and {"error": msg}, and returns code.
 func writeError(w http.ResponseWriter, code int, msg string) int {
-	b, _ := json.Marshal(struct {
-		Error string `json:"error"`
-	}{msg})
+	b, _ := json.Marshal(Failure{msg})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)

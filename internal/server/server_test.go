@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sightline/sightline/internal/ingest"
+
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -83,15 +85,7 @@ func (s *testServer) url(path string) string { return "http://" + s.Addr() + pat
 
 func eventsPath(accountID string) string { return "/api/account/" + accountID + "/events" }
 
-type answer struct {
-	Accepted   int `json:"accepted"`
-	Duplicates int `json:"duplicates"`
-	Rejected   []struct {
-		Index int    `json:"index"`
-		ID    string `json:"id"`
-		Error string `json:"error"`
-	} `json:"rejected"`
-}
+type answer = ingest.Answer
 
 // post sends a batch and returns the status and, for a 200, the answer.
 // origin, when not empty, is sent as the Origin header.

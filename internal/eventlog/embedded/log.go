@@ -161,10 +161,10 @@ func (l *Log) open(reg prometheus.Registerer) (err error) {
 		return nil
 	}
 	// Make the directories created above durable.
-	if err := atomicfile.SyncDir(l.dir); err != nil {
+	if err := atomicfile.Sync(l.dir); err != nil {
 		return err
 	}
-	return atomicfile.SyncDir(filepath.Dir(l.dir))
+	return atomicfile.Sync(filepath.Dir(l.dir))
 }
 
 // Partitions returns the number of partitions.

@@ -116,7 +116,7 @@ func (p *partition) createSegment(base int64) error {
 	if p.opts.NoSync {
 		return nil
 	}
-	return atomicfile.SyncDir(p.dir)
+	return atomicfile.Sync(p.dir)
 }
 
 // checkContiguous verifies that each segment starts where the previous one

@@ -75,7 +75,7 @@ func (p *partition) applyRetention(now time.Time) error {
 		if err := os.Remove(s.path); err != nil {
 			return err
 		}
-		if err := atomicfile.SyncDir(p.dir); err != nil {
+		if err := atomicfile.Sync(p.dir); err != nil {
 			return err
 		}
 	}

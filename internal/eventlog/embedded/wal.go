@@ -120,7 +120,7 @@ func (w *wal) create(seq uint64) error {
 		return err
 	}
 	if !w.opts.NoSync {
-		if err := atomicfile.SyncDir(w.dir); err != nil {
+		if err := atomicfile.Sync(w.dir); err != nil {
 			f.Close()
 			return err
 		}
@@ -302,20 +302,10 @@ func (l *Log) checkpoint(w *wal) error {
 		return err
 	}
 	for _, p := range l.parts {
-		// fsync works on the file, whichever descriptor: open the last
-		// segment afresh instead of sharing the writer's handle. Earlier
-		// segments were fsynced when they were rolled.
-		path := p.lastSegmentPath()
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		err = f.Sync()
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("fsync %s: %w", path, err)
+		// Open the last segment afresh rather than share the writer's
+		// handle. Earlier segments were fsynced when they were rolled.
+		if err := atomicfile.Sync(p.lastSegmentPath()); err != nil {
+			return fmt.Errorf("checkpoint partition %d: %w", p.id, err)
 		}
 	}
 	seqs, err := listWAL(w.dir)
@@ -336,7 +326,7 @@ func (l *Log) checkpoint(w *wal) error {
 			return err
 		}
 	}
-	return atomicfile.SyncDir(w.dir)
+	return atomicfile.Sync(w.dir)
 }
 
 // lastSegmentPath returns the path of the partition's last segment.
@@ -359,5 +349,5 @@ func (l *Log) closeWAL() error {
 	if rerr := os.Remove(filepath.Join(l.wal.dir, walSpareName)); !errors.Is(rerr, fs.ErrNotExist) {
 		err = errors.Join(err, rerr)
 	}
-	return errors.Join(err, atomicfile.SyncDir(l.wal.dir))
+	return errors.Join(err, atomicfile.Sync(l.wal.dir))
 }

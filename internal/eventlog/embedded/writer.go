@@ -280,7 +280,7 @@ func (p *partition) roll() error {
 		return err
 	}
 	if !p.opts.NoSync {
-		if err := atomicfile.SyncDir(p.dir); err != nil {
+		if err := atomicfile.Sync(p.dir); err != nil {
 			f.Close()
 			os.Remove(seg.path)
 			return err
