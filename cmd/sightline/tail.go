@@ -71,8 +71,8 @@ func tailPartition(ctx context.Context, r eventlog.Reader, p int, pos *eventlog.
 	for {
 		var werr error
 		next, err := r.Read(ctx, p, *pos, 4<<20, func(m eventlog.Message) bool {
-			rec, err := event.ParseRecord(m.Value)
-			if err != nil || rec.AccountID != acct {
+			h, err := event.ParseRecordHead(m.Value)
+			if err != nil || h.AccountID != acct {
 				return true
 			}
 			w.Write(m.Value)

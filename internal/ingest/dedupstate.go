@@ -75,25 +75,31 @@ func (s *DedupState) Rebuild(ctx context.Context, now time.Time) (*dedup.Index, 
 		}
 	}
 	start := time.Now()
+	lastReport := start
 	var records, kept int
 	for p := range from {
 		off := from[p]
 		for {
 			next, err := s.log.Read(ctx, p, off, 4<<20, func(m eventlog.Message) bool {
 				records++
-				r, err := event.ParseRecord(m.Value)
+				h, err := event.ParseRecordHead(m.Value)
 				if err != nil {
 					s.logger.Warn("skipping unreadable record", "partition", p, "offset", m.Offset, "err", err)
 					return true
 				}
-				if r.ServerTime >= cutoff.UnixMilli() {
-					ix.Add(now, ix.Key(r.AccountID, r.ID))
+				if h.ServerTime >= cutoff.UnixMilli() {
+					ix.Add(now, ix.Key(h.AccountID, h.ID))
 					kept++
 				}
 				return true
 			})
 			if err != nil {
 				return nil, fmt.Errorf("cannot rebuild dedup index from partition %d: %w", p, err)
+			}
+			if time.Since(lastReport) >= 5*time.Second {
+				lastReport = time.Now()
+				s.logger.Info("rebuilding dedup index", "partition", p, "of", len(from), "records_read", records,
+					"records_per_second", int(float64(records)/time.Since(start).Seconds()))
 			}
 			if next == off {
 				break
