@@ -359,7 +359,7 @@ func TestEndOffset(t *testing.T) {
 // previous one.
 func TestCommitInterval(t *testing.T) {
 	opts := testOptions(1)
-	opts.CommitInterval = 100 * time.Millisecond
+	opts.CommitInterval = 500 * time.Millisecond // ample time for ten goroutines to enqueue
 	l := openTest(t, t.TempDir(), opts)
 	key := keyFor(0, 1)
 	start := time.Now()
