@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"strings"
 
 	"github.com/sightline/sightline/internal/server"
@@ -55,9 +56,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 and read it back:
 
-  sightline events tail --account %s --data %s
+  %s events tail --account %s --data %s
 
-`, server.DemoAccountID, cfg.DataDir, srv.Addr(), server.DemoAccountID, server.DemoAccountID, cfg.DataDir)
+`, server.DemoAccountID, cfg.DataDir, srv.Addr(), server.DemoAccountID, os.Args[0], server.DemoAccountID, cfg.DataDir)
 	}
 	<-ctx.Done()
 	logger.Info("shutting down")
