@@ -55,6 +55,10 @@ func newMetrics(reg prometheus.Registerer, ix *dedup.Index) *metrics {
 			Help: "Requests refused because their Origin is not allowed for the account.",
 		}),
 	}
+	// Every reason shows on /metrics from the start, at 0.
+	for _, r := range event.Reasons() {
+		m.rejectedBy.WithLabelValues(string(r))
+	}
 	if reg != nil {
 		reg.MustRegister(m.requests, m.duration, m.batchEvents, m.accepted, m.rejectedBy, m.duplicates, m.overloaded, m.forbiddenOrigin,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{

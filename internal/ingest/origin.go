@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/sightline/sightline/internal/account"
 )
@@ -12,7 +13,7 @@ func (h *Handler) checkAccount(w http.ResponseWriter, r *http.Request) (*account
 	id := r.PathValue("accountId")
 	acct, ok := h.accounts.Get(id)
 	if !ok {
-		return nil, writeError(w, http.StatusNotFound, "unknown account "+strconvQuote(id))
+		return nil, writeError(w, http.StatusNotFound, "unknown account "+strconv.Quote(id))
 	}
 	origin := r.Header.Get("Origin")
 	if origin == "" {
@@ -20,7 +21,7 @@ func (h *Handler) checkAccount(w http.ResponseWriter, r *http.Request) (*account
 	}
 	if !acct.AllowsOrigin(origin) {
 		h.metrics.forbiddenOrigin.Inc()
-		return nil, writeError(w, http.StatusForbidden, "origin "+strconvQuote(origin)+" is not allowed for account "+acct.ID)
+		return nil, writeError(w, http.StatusForbidden, "origin "+strconv.Quote(origin)+" is not allowed for account "+acct.ID)
 	}
 	hd := w.Header()
 	hd.Set("Access-Control-Allow-Origin", origin)

@@ -67,5 +67,3 @@ func appendJSONString(dst []byte, s string) []byte {
 	b, _ := json.Marshal(s)
 	return append(dst, b...)
 }
-
-func strconvQuote(s string) string { return strconv.Quote(s) }
