@@ -23,7 +23,7 @@ import (
 // without parsing or storing, both at full load and at half of it.
 func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench ingest", stderr)
-	clients := fs.Int("clients", 64, "concurrent clients")
+	clients := fs.Int("clients", 256, "concurrent clients (a site's visitors are many independent clients: enough of them keep the server busy while a group commit is fsynced)")
 	batch := fs.Int("batch", 25, "events per batch")
 	duration := fs.Duration("duration", 10*time.Second, "measured time of each run")
 	warmup := fs.Duration("warmup", 2*time.Second, "unmeasured time before each run")
