@@ -68,26 +68,19 @@ func runEventsTail(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func tailPartition(ctx context.Context, r eventlog.Reader, p int, pos *eventlog.Offset, acct string, w *bufio.Writer) error {
-	for {
-		var werr error
-		next, err := r.Read(ctx, p, *pos, 4<<20, func(m eventlog.Message) bool {
-			h, err := event.ParseRecordHead(m.Value)
-			if err != nil || h.AccountID != acct {
-				return true
-			}
-			w.Write(m.Value)
-			werr = w.WriteByte('\n')
-			return werr == nil
-		})
-		if err != nil {
-			return fmt.Errorf("cannot read partition %d: %w", p, err)
+	var werr error
+	next, err := eventlog.ReadToEnd(ctx, r, p, *pos, func(m eventlog.Message) bool {
+		h, err := event.ParseRecordHead(m.Value)
+		if err != nil || h.AccountID != acct {
+			return true
 		}
-		if werr != nil {
-			return werr
-		}
-		if next == *pos {
-			return nil
-		}
-		*pos = next
+		w.Write(m.Value)
+		werr = w.WriteByte('\n')
+		return werr == nil
+	})
+	if err != nil {
+		return fmt.Errorf("cannot read partition %d: %w", p, err)
 	}
+	*pos = next
+	return werr
 }

@@ -86,3 +86,24 @@ func PartitionFor(key []byte, n int) int {
 	}
 	return int(h % uint32(n))
 }
+
+// readChunk is how many bytes of values ReadToEnd asks Read for at a time.
+const readChunk = 4 << 20
+
+// ReadToEnd calls fn for every record of partition p from offset from to the
+// end of committed data, in order, until fn returns false. It returns the
+// offset to continue from later.
+func ReadToEnd(ctx context.Context, r Reader, p int, from Offset, fn func(Message) bool) (Offset, error) {
+	stopped := false
+	for !stopped {
+		next, err := r.Read(ctx, p, from, readChunk, func(m Message) bool {
+			stopped = !fn(m)
+			return !stopped
+		})
+		if err != nil || next == from {
+			return next, err
+		}
+		from = next
+	}
+	return from, nil
+}

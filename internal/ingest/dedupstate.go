@@ -78,33 +78,26 @@ func (s *DedupState) Rebuild(ctx context.Context, now time.Time) (*dedup.Index, 
 	lastReport := start
 	var records, kept int
 	for p := range from {
-		off := from[p]
-		for {
-			next, err := s.log.Read(ctx, p, off, 4<<20, func(m eventlog.Message) bool {
-				records++
-				h, err := event.ParseRecordHead(m.Value)
-				if err != nil {
-					s.logger.Warn("skipping unreadable record", "partition", p, "offset", m.Offset, "err", err)
-					return true
-				}
-				if h.ServerTime >= cutoff.UnixMilli() {
-					ix.Add(now, ix.Key(h.AccountID, h.ID))
-					kept++
-				}
-				return true
-			})
-			if err != nil {
-				return nil, fmt.Errorf("cannot rebuild dedup index from partition %d: %w", p, err)
-			}
-			if time.Since(lastReport) >= 5*time.Second {
+		_, err := eventlog.ReadToEnd(ctx, s.log, p, from[p], func(m eventlog.Message) bool {
+			records++
+			if records%(1<<16) == 0 && time.Since(lastReport) >= 5*time.Second {
 				lastReport = time.Now()
 				s.logger.Info("rebuilding dedup index", "partition", p, "of", len(from), "records_read", records,
 					"records_per_second", int(float64(records)/time.Since(start).Seconds()))
 			}
-			if next == off {
-				break
+			h, err := event.ParseRecordHead(m.Value)
+			if err != nil {
+				s.logger.Warn("skipping unreadable record", "partition", p, "offset", m.Offset, "err", err)
+				return true
 			}
-			off = next
+			if h.ServerTime >= cutoff.UnixMilli() {
+				ix.Add(now, ix.Key(h.AccountID, h.ID))
+				kept++
+			}
+			return true
+		})
+		if err != nil {
+			return nil, fmt.Errorf("cannot rebuild dedup index from partition %d: %w", p, err)
 		}
 	}
 	s.logger.Info("dedup index rebuilt", "records_read", records, "ids", kept, "took", time.Since(start).Round(time.Millisecond))

@@ -107,23 +107,16 @@ func (e *env) stored() []event.Stored {
 	e.t.Helper()
 	var out []event.Stored
 	for p := 0; p < e.log.Partitions(); p++ {
-		var off eventlog.Offset
-		for {
-			next, err := e.log.Read(context.Background(), p, off, 1<<20, func(m eventlog.Message) bool {
-				s, err := event.ParseRecord(m.Value)
-				if err != nil {
-					e.t.Fatalf("stored record unreadable: %v", err)
-				}
-				out = append(out, s)
-				return true
-			})
+		_, err := eventlog.ReadToEnd(context.Background(), e.log, p, 0, func(m eventlog.Message) bool {
+			s, err := event.ParseRecord(m.Value)
 			if err != nil {
-				e.t.Fatal(err)
+				e.t.Fatalf("stored record unreadable: %v", err)
 			}
-			if next == off {
-				break
-			}
-			off = next
+			out = append(out, s)
+			return true
+		})
+		if err != nil {
+			e.t.Fatal(err)
 		}
 	}
 	return out

@@ -155,24 +155,17 @@ func storedIDs(t *testing.T, dataDir string) map[string]int {
 	defer r.Close()
 	ids := map[string]int{}
 	for p := range r.Partitions() {
-		var off eventlog.Offset
-		for {
-			next, err := r.Read(context.Background(), p, off, 1<<20, func(m eventlog.Message) bool {
-				rec, err := event.ParseRecord(m.Value)
-				if err != nil {
-					t.Errorf("partition %d offset %d: %v", p, m.Offset, err)
-					return true
-				}
-				ids[rec.AccountID+"/"+rec.ID]++
-				return true
-			})
+		_, err := eventlog.ReadToEnd(context.Background(), r, p, 0, func(m eventlog.Message) bool {
+			rec, err := event.ParseRecord(m.Value)
 			if err != nil {
-				t.Fatalf("read partition %d: %v", p, err)
+				t.Errorf("partition %d offset %d: %v", p, m.Offset, err)
+				return true
 			}
-			if next == off {
-				break
-			}
-			off = next
+			ids[rec.AccountID+"/"+rec.ID]++
+			return true
+		})
+		if err != nil {
+			t.Fatalf("read partition %d: %v", p, err)
 		}
 	}
 	return ids
