@@ -20,7 +20,6 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime"
-	"strconv"
 	"sync"
 	"time"
 
@@ -136,7 +135,7 @@ func (h *Handler) putRequest(q *request) {
 func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	code := h.handleEvents(w, r)
-	h.metrics.requests.WithLabelValues(strconv.Itoa(code)).Inc()
+	h.metrics.request(code)
 	h.metrics.duration.Observe(time.Since(start).Seconds())
 }
 
