@@ -24,7 +24,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		fsync: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "sightline_eventlog_fsync_duration_seconds",
-			Help:    "Duration of the fsync of a group commit.",
+			Help:    "Duration of the fsync of the write-ahead file that makes a round of appends durable.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
 		}),
 		records: prometheus.NewCounter(prometheus.CounterOpts{
