@@ -31,23 +31,16 @@
 //
 // # Performance
 //
-// Decoding is on the ingest hot path, so it allocates nothing in steady
-// state: the Decoder keeps its buffers between calls, validation walks the
-// parsed tree without copying, event data is written into one reusable
-// buffer, and the few strings a batch yields (ids) are carved out of large
-// shared chunks. Records are written by appending to the caller's buffer.
+// Decoding is on the ingest hot path, so it reads the body once and
+// allocates nothing in steady state. A scanner (scan.go) reads the JSON value
+// by value, without building a tree, and the validator checks each value
+// against the schema as it is read and writes it to one reusable buffer of
+// compact event data; the few strings a batch yields (ids) are carved out of
+// large shared chunks. Records are written by appending to the caller's
+// buffer, and ParseRecord reads them with the same scanner.
 //
-// JSON is parsed with github.com/valyala/fastjson, the parser
-// VictoriaMetrics uses on its ingestion paths: a fastjson.Parser is
-// reusable, and once its internal buffers have grown it parses without
-// allocating, giving a tree whose strings point into its own copy of the
-// input. encoding/json would allocate for every value of every event.
-//
-// fastjson's parser checks a document's structure but is lenient inside
-// strings and with numbers. Decode does not add fastjson.Validate, which
-// costs a second parse (and, in v1.6.10, misses a control character that
-// precedes an escape); it checks the strings of the body in two fast passes
-// (strict.go), and a number where validation reads it: a malformed number
-// ("01", NaN) rejects its event with ReasonFormat. Everything Decode writes
-// out is valid JSON.
+// The scanner is strict JSON (RFC 8259) but for numbers: a number token is
+// read loosely and checked where it is used, so that a malformed number
+// ("01", NaN) rejects its event with ReasonFormat, naming the field, instead
+// of the whole batch. Everything Decode writes out is valid JSON.
 package event

@@ -1,115 +1,154 @@
 package event
 
-import "github.com/valyala/fastjson"
-
-// eventKeys are the properties of an event.
-var eventKeys = [...]string{"id", "time", "appName", "eventName", "data"}
-
-// event decodes one item of a batch's events. limit is the latest time
-// (epoch ms) an event may have. The returned Event's ID is set whenever the
-// event had a string id, so that a rejection can name it.
-func (d *Decoder) event(item *fastjson.Value, limit int64) (Event, *FieldError) {
+// event reads one item of a batch's events. limit is the latest time (epoch
+// ms) an event may have. The returned Event's ID is set whenever the event
+// had a string id, so that a rejection can name it. On a syntax error (in
+// d.check.sc.err) the results are meaningless.
+func (d *Decoder) event(limit int64) (Event, *FieldError) {
 	var ev Event
-	if t := item.Type(); t != fastjson.TypeObject {
+	sc := &d.check.sc
+	if t := sc.peek(); t != typeObject {
+		sc.skip()
 		return ev, &FieldError{Path: "event", Reason: ReasonType, Msg: "must be an object, got " + typeName(t)}
 	}
-	var vals [len(eventKeys)]*fastjson.Value
-	key, problem := properties(item.GetObject(), eventKeys[:], vals[:])
-	idV, timeV, appV, nameV, dataV := vals[0], vals[1], vals[2], vals[3], vals[4]
-	if idV != nil && idV.Type() == fastjson.TypeString {
-		ev.ID = d.strings.string(stringOf(idV))
+	var (
+		id, tm, appV, nameV scalar
+		h                   header
+		dataT               = typeNone // the type of data; typeNone when absent
+		dataAt              = -1       // where data is, when it was skipped to be read after the header
+		dataDone            bool       // data has been read and checked
+		dataErr, problem    *FieldError
+	)
+	dataStart := len(d.data)
+	sc.enter('{')
+	for n := 0; sc.next('}', &n); {
+		key := sc.key()
+		if sc.err != nil {
+			break
+		}
+		var slot *scalar
+		switch key {
+		case "id":
+			slot = &id
+		case "time":
+			slot = &tm
+		case "appName":
+			slot = &appV
+		case "eventName":
+			slot = &nameV
+		case "data":
+			if dataT != typeNone {
+				break
+			}
+			// Data usually comes last: check it as it is read when the
+			// header tells its schema, else come back to it.
+			if dataT = sc.peek(); appV.t != typeNone && nameV.t != typeNone {
+				h = d.header(appV, nameV)
+				if h.err == nil {
+					ev.Data, dataErr = d.eventData(h.et, dataT)
+					dataDone = true
+					continue
+				}
+			}
+			dataAt = sc.i
+			sc.skip()
+			continue
+		default:
+			if problem == nil {
+				problem = &FieldError{Path: formatPath([]segment{{key: key, index: -1}}), Reason: ReasonUnknownField, Msg: "unknown field"}
+			}
+			sc.skip()
+			continue
+		}
+		if slot == nil || slot.t != typeNone {
+			if problem == nil {
+				problem = &FieldError{Path: key, Reason: ReasonFormat, Msg: "duplicate key"}
+			}
+			sc.skip()
+			continue
+		}
+		*slot = sc.scalar()
 	}
-	switch problem {
-	case keyUnknown:
-		return ev, &FieldError{Path: formatPath([]segment{{key: key, index: -1}}), Reason: ReasonUnknownField, Msg: "unknown field"}
-	case keyRepeated:
-		return ev, &FieldError{Path: key, Reason: ReasonFormat, Msg: "duplicate key"}
+	if id.t == typeString {
+		ev.ID = d.strings.string(id.text)
 	}
-	if fe := checkEventID(idV, ev.ID); fe != nil {
-		return ev, fe
+	fe := problem
+	if fe == nil {
+		fe = checkEventID(id, ev.ID)
 	}
-	var fe *FieldError
-	if ev.Time, fe = d.eventTime(timeV, limit); fe != nil {
-		return ev, fe
+	if fe == nil {
+		ev.Time, fe = eventTime(tm, limit)
 	}
-	a, fe := appOf(appV)
+	if fe == nil {
+		if !h.done {
+			h = d.header(appV, nameV)
+		}
+		fe = h.err
+	}
+	if fe == nil {
+		ev.AppName, ev.EventName = h.app.name, h.et.name
+		switch {
+		case dataDone:
+			fe = dataErr
+		case dataAt >= 0:
+			end := sc.i
+			sc.i = dataAt
+			ev.Data, fe = d.eventData(h.et, dataT)
+			sc.i = end
+		default:
+			ev.Data, fe = d.eventData(h.et, typeNone)
+		}
+	}
 	if fe != nil {
-		return ev, fe
+		d.data = d.data[:dataStart]
+		ev.Data = nil
 	}
-	et, fe := d.eventType(a, nameV)
-	if fe != nil {
-		return ev, fe
-	}
-	ev.AppName, ev.EventName = a.name, et.name
-	if ev.Data, fe = d.eventData(et, dataV); fe != nil {
-		return ev, fe
-	}
-	return ev, nil
+	return ev, fe
 }
 
-// keyProblem is what properties found wrong with the keys of an object.
-type keyProblem uint8
+// header is what an event's appName and eventName tell: its app and type,
+// or why they are invalid.
+type header struct {
+	done bool
+	app  *app
+	et   eventType
+	err  *FieldError
+}
 
-const (
-	keysOK      keyProblem = iota
-	keyUnknown             // a key that is not one of the names
-	keyRepeated            // a key that occurs twice
-)
-
-// properties sets vals[i] to the value of obj's property names[i], or nil.
-// It returns the first key that is unknown (a view of parser memory, to be
-// copied if kept) or repeated (one of names), and which. A repeated
-// property keeps its first value.
-func properties(obj *fastjson.Object, names []string, vals []*fastjson.Value) (string, keyProblem) {
-	var bad string
-	problem := keysOK
-	obj.Visit(func(k []byte, v *fastjson.Value) {
-		key := bytesString(k)
-		for i, name := range names {
-			if key == name {
-				if vals[i] == nil {
-					vals[i] = v
-				} else if problem == keysOK {
-					bad, problem = name, keyRepeated
-				}
-				return
-			}
-		}
-		if problem == keysOK {
-			bad, problem = key, keyUnknown
-		}
-	})
-	return bad, problem
+// header resolves the appName and eventName properties appV and nameV.
+func (d *Decoder) header(appV, nameV scalar) header {
+	h := header{done: true}
+	if h.app, h.err = appOf(appV); h.err == nil {
+		h.et, h.err = d.eventType(h.app, nameV)
+	}
+	return h
 }
 
 // checkEventID checks the id property v, whose string value is id.
-func checkEventID(v *fastjson.Value, id string) *FieldError {
-	if v == nil {
+func checkEventID(v scalar, id string) *FieldError {
+	switch v.t {
+	case typeNone, typeNull:
 		return nil
-	}
-	switch t := v.Type(); t {
-	case fastjson.TypeNull:
-		return nil
-	case fastjson.TypeString:
+	case typeString:
 		if idChars.matches(id, maxIDLen) {
 			return nil
 		}
 		return &FieldError{Path: "id", Reason: ReasonFormat, Msg: quote(id) + " is not 1-64 characters of [A-Za-z0-9_.:-]"}
 	default:
-		return &FieldError{Path: "id", Reason: ReasonType, Msg: "must be a string, got " + typeName(t)}
+		return &FieldError{Path: "id", Reason: ReasonType, Msg: "must be a string, got " + typeName(v.t)}
 	}
 }
 
 // eventTime returns the time property v: epoch milliseconds, positive, at
 // most limit.
-func (d *Decoder) eventTime(v *fastjson.Value, limit int64) (int64, *FieldError) {
-	if v == nil || v.Type() == fastjson.TypeNull {
+func eventTime(v scalar, limit int64) (int64, *FieldError) {
+	if v.t == typeNone || v.t == typeNull {
 		return 0, &FieldError{Path: "time", Reason: ReasonMissing, Msg: "required"}
 	}
-	if t := v.Type(); t != fastjson.TypeNumber {
-		return 0, &FieldError{Path: "time", Reason: ReasonType, Msg: "must be an integer (epoch milliseconds), got " + typeName(t)}
+	if v.t != typeNumber {
+		return 0, &FieldError{Path: "time", Reason: ReasonType, Msg: "must be an integer (epoch milliseconds), got " + typeName(v.t)}
 	}
-	text := d.check.numberText(v)
+	text := v.text
 	ms, st := integer(text)
 	switch {
 	case !isJSONNumber(text):
@@ -126,7 +165,7 @@ func (d *Decoder) eventTime(v *fastjson.Value, limit int64) (int64, *FieldError)
 }
 
 // appOf returns the app named by the appName property v.
-func appOf(v *fastjson.Value) (*app, *FieldError) {
+func appOf(v scalar) (*app, *FieldError) {
 	name, fe := nameOf("appName", v)
 	if fe != nil {
 		return nil, fe
@@ -140,7 +179,7 @@ func appOf(v *fastjson.Value) (*app, *FieldError) {
 
 // eventType returns the type of a's event named by the eventName property
 // v. The type's name is the canonical string or, for an open name, a copy.
-func (d *Decoder) eventType(a *app, v *fastjson.Value) (eventType, *FieldError) {
+func (d *Decoder) eventType(a *app, v scalar) (eventType, *FieldError) {
 	name, fe := nameOf("eventName", v)
 	if fe != nil {
 		return eventType{}, fe
@@ -155,34 +194,36 @@ func (d *Decoder) eventType(a *app, v *fastjson.Value) (eventType, *FieldError) 
 	return et, nil
 }
 
-// nameOf returns the string property v called path, as a view of parser memory.
-func nameOf(path string, v *fastjson.Value) (string, *FieldError) {
-	if v == nil || v.Type() == fastjson.TypeNull {
+// nameOf returns the string property v called path.
+func nameOf(path string, v scalar) (string, *FieldError) {
+	switch v.t {
+	case typeNone, typeNull:
 		return "", &FieldError{Path: path, Reason: ReasonMissing, Msg: "required"}
+	case typeString:
+		return v.text, nil
 	}
-	if t := v.Type(); t != fastjson.TypeString {
-		return "", &FieldError{Path: path, Reason: ReasonType, Msg: "must be a string, got " + typeName(t)}
-	}
-	return stringOf(v), nil
+	return "", &FieldError{Path: path, Reason: ReasonType, Msg: "must be a string, got " + typeName(v.t)}
 }
 
-// eventData validates the data property v against et and returns it as
-// compact JSON in d.data.
-func (d *Decoder) eventData(et eventType, v *fastjson.Value) ([]byte, *FieldError) {
-	var obj *fastjson.Object
+// eventData reads the data property, of type t (typeNone when absent),
+// validates it against et and returns it as compact JSON in d.data.
+func (d *Decoder) eventData(et eventType, t jsonType) ([]byte, *FieldError) {
+	absent := t == typeNone || t == typeNull
 	switch {
-	case v == nil || v.Type() == fastjson.TypeNull:
+	case absent:
+		if t == typeNull {
+			d.check.sc.literal()
+		}
 		if et.dataRequired {
 			return nil, &FieldError{Path: "data", Reason: ReasonMissing, Msg: "required"}
 		}
-	case v.Type() != fastjson.TypeObject:
-		return nil, &FieldError{Path: "data", Reason: ReasonType, Msg: "must be an object, got " + typeName(v.Type())}
-	default:
-		obj = v.GetObject()
+	case t != typeObject:
+		d.check.sc.skip()
+		return nil, &FieldError{Path: "data", Reason: ReasonType, Msg: "must be an object, got " + typeName(t)}
 	}
 	start := len(d.data)
 	var fe *FieldError
-	if d.data, fe = d.check.checkData(d.data, et.data, obj); fe != nil {
+	if d.data, fe = d.check.checkData(d.data, et.data, absent); fe != nil {
 		return nil, fe
 	}
 	// Capacity capped, so that appending to one event's data cannot

@@ -1,14 +1,8 @@
 package event
 
-import (
-	"errors"
-	"unicode/utf8"
+import "unicode/utf8"
 
-	"github.com/valyala/fastjson"
-)
-
-// This file writes JSON by appending to byte slices: strings, and parsed
-// values (for records read back). Both always produce valid JSON.
+// This file writes JSON strings by appending to byte slices.
 
 // jsonSafe marks the ASCII bytes a JSON string can hold unescaped.
 var jsonSafe = func() (safe [utf8.RuneSelf]bool) {
@@ -79,50 +73,4 @@ func appendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
-}
-
-// appendValue appends v as compact JSON, strings re-escaped by
-// appendString. It fails on a number the parser took but JSON does not
-// allow ("01", NaN): see strict.go.
-func appendValue(dst []byte, v *fastjson.Value) ([]byte, error) {
-	var err error
-	switch v.Type() {
-	case fastjson.TypeObject:
-		dst = append(dst, '{')
-		first := true
-		v.GetObject().Visit(func(key []byte, item *fastjson.Value) {
-			if err != nil {
-				return
-			}
-			if !first {
-				dst = append(dst, ',')
-			}
-			first = false
-			dst = append(appendString(dst, bytesString(key)), ':')
-			dst, err = appendValue(dst, item)
-		})
-		return append(dst, '}'), err
-	case fastjson.TypeArray:
-		dst = append(dst, '[')
-		for i, item := range v.GetArray() {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			if dst, err = appendValue(dst, item); err != nil {
-				return dst, err
-			}
-		}
-		return append(dst, ']'), nil
-	case fastjson.TypeString:
-		return appendString(dst, stringOf(v)), nil
-	case fastjson.TypeNumber:
-		start := len(dst)
-		dst = v.MarshalTo(dst)
-		if text := bytesString(dst[start:]); !isJSONNumber(text) {
-			return dst, errors.New("malformed number " + quote(text))
-		}
-		return dst, nil
-	default: // true, false, null
-		return v.MarshalTo(dst), nil
-	}
 }

@@ -3,8 +3,6 @@ package event
 import (
 	"encoding/json"
 	"testing"
-
-	"github.com/valyala/fastjson"
 )
 
 func TestAppendString(t *testing.T) {
@@ -28,33 +26,6 @@ func TestAppendString(t *testing.T) {
 		var back string
 		if err := json.Unmarshal(got, &back); err != nil {
 			t.Errorf("appendString(%q) is not JSON: %v", in, err)
-		}
-	}
-}
-
-func TestAppendValue(t *testing.T) {
-	for in, want := range map[string]string{
-		`{ "a" : [ 1 , -2.5e3 , true , false , null , "x" ] , "b" : { } , "c" : [ ] }`: `{"a":[1,-2.5e3,true,false,null,"x"],"b":{},"c":[]}`,
-		`{"k\"ey":"\u00e9\/\ud83d\ude42"}`:                                             `{"k\"ey":"é/🙂"}`,
-		`"top"`:                                                                        `"top"`,
-	} {
-		var p fastjson.Parser
-		v, err := p.Parse(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, err := appendValue(nil, v); err != nil || string(got) != want {
-			t.Errorf("appendValue(%s) = %s, %v; want %s", in, got, err, want)
-		}
-	}
-	for _, in := range []string{`[01]`, `{"a":NaN}`, `[1.2.3]`, `+1`} {
-		var p fastjson.Parser
-		v, err := p.Parse(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, err := appendValue(nil, v); err == nil {
-			t.Errorf("appendValue(%s) = %s, want an error", in, got)
 		}
 	}
 }

@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/valyala/fastjson"
+	"sync"
 )
 
 // Stored is one event as kept in the log: the event plus what the server stamps.
@@ -59,45 +58,82 @@ func AppendRecord(dst []byte, s *Stored) []byte {
 	return append(dst, '}')
 }
 
-// recordParsers are the parsers of ParseRecord, which may run concurrently.
-var recordParsers fastjson.ParserPool
+// recordReaders are the validators of ParseRecord, which may run
+// concurrently.
+var recordReaders = sync.Pool{New: func() any { return new(validator) }}
+
+// recordStrings are the string properties of a record, in the order of
+// Stored's fields.
+var recordStrings = [...]string{"id", "accountId", "visitorId", "visitId", "ip", "userAgent", "appName", "eventName"}
 
 // ParseRecord parses a record written by AppendRecord. It copies what it
 // keeps, so b may be reused. Properties it does not know are ignored, so
 // that older readers accept newer records; every property AppendRecord
-// writes is required.
+// writes is required. Data is checked as free-form event data is on
+// ingest (see MaxDataDepth, MaxStringLen) and written compact.
 func ParseRecord(b []byte) (Stored, error) {
-	p := recordParsers.Get()
-	defer recordParsers.Put(p)
-	root, err := p.ParseBytes(b)
-	if err == nil {
-		err = checkStrings(b)
+	v := recordReaders.Get().(*validator)
+	defer recordReaders.Put(v)
+	sc := &v.sc
+	sc.reset(bytesString(b))
+	var (
+		strs      [len(recordStrings)]scalar
+		ints      [2]scalar // time, serverTime
+		data      []byte
+		dataFound bool
+		dataErr   *FieldError
+	)
+	if t := sc.peek(); t != typeObject {
+		sc.skip()
+		sc.end()
+		if sc.err == nil {
+			return Stored{}, errors.New("cannot parse event record: not a JSON object")
+		}
+	} else {
+		sc.enter('{')
+		for n := 0; sc.next('}', &n); {
+			key := sc.key()
+			var slot *scalar
+			switch key {
+			case "time":
+				slot = &ints[0]
+			case "serverTime":
+				slot = &ints[1]
+			case "data":
+				if !dataFound && sc.err == nil {
+					dataFound = true
+					if t := sc.peek(); t == typeObject {
+						data, dataErr = v.checkData(make([]byte, 0, len(b)), anyObject, false)
+					} else {
+						dataErr = &FieldError{Path: "data", Reason: ReasonType, Msg: "must be an object, got " + typeName(t)}
+						sc.skip()
+					}
+					continue
+				}
+			default:
+				for i, name := range recordStrings {
+					if key == name {
+						slot = &strs[i]
+					}
+				}
+			}
+			if slot == nil || slot.t != typeNone {
+				sc.skip()
+				continue
+			}
+			*slot = sc.scalar()
+		}
+		sc.end()
 	}
-	if err != nil {
-		return Stored{}, fmt.Errorf("cannot parse event record: %w", err)
-	}
-	obj, err := root.Object()
-	if err != nil {
-		return Stored{}, errors.New("cannot parse event record: not a JSON object")
+	if sc.err != nil {
+		return Stored{}, fmt.Errorf("cannot parse event record: %w", sc.err)
 	}
 	var s Stored
-	strs := [...]struct {
-		name string
-		dst  *string
-		text string // a view of parser memory
-	}{
-		{name: "id", dst: &s.ID}, {name: "accountId", dst: &s.AccountID},
-		{name: "visitorId", dst: &s.VisitorID}, {name: "visitId", dst: &s.VisitID},
-		{name: "ip", dst: &s.IP}, {name: "userAgent", dst: &s.UserAgent},
-		{name: "appName", dst: &s.AppName}, {name: "eventName", dst: &s.EventName},
-	}
 	size := 0
-	for i := range strs {
-		v := obj.Get(strs[i].name)
-		if v == nil || v.Type() != fastjson.TypeString {
-			return Stored{}, recordError(strs[i].name, v, "a string")
+	for i, name := range recordStrings {
+		if strs[i].t != typeString {
+			return Stored{}, recordError(name, strs[i].t, "a string")
 		}
-		strs[i].text = stringOf(v)
 		size += len(strs[i].text)
 	}
 	var text strings.Builder // the copies, in one allocation
@@ -106,35 +142,34 @@ func ParseRecord(b []byte) (Stored, error) {
 		text.WriteString(strs[i].text)
 	}
 	all := text.String()
-	for i := range strs {
-		*strs[i].dst, all = all[:len(strs[i].text)], all[len(strs[i].text):]
+	for i, dst := range [...]*string{&s.ID, &s.AccountID, &s.VisitorID, &s.VisitID, &s.IP, &s.UserAgent, &s.AppName, &s.EventName} {
+		*dst, all = all[:len(strs[i].text)], all[len(strs[i].text):]
 	}
-	for _, f := range [...]struct {
-		name string
-		dst  *int64
-	}{{"time", &s.Time}, {"serverTime", &s.ServerTime}} {
-		v := obj.Get(f.name)
-		if v == nil || v.Type() != fastjson.TypeNumber {
-			return Stored{}, recordError(f.name, v, "an integer")
+	for i, dst := range [...]*int64{&s.Time, &s.ServerTime} {
+		name := [...]string{"time", "serverTime"}[i]
+		if ints[i].t != typeNumber {
+			return Stored{}, recordError(name, ints[i].t, "an integer")
 		}
-		if *f.dst, err = v.Int64(); err != nil {
-			return Stored{}, recordError(f.name, v, "an integer")
+		var err error
+		if *dst, err = strconv.ParseInt(ints[i].text, 10, 64); err != nil {
+			return Stored{}, recordError(name, ints[i].t, "an integer")
 		}
 	}
-	data := obj.Get("data")
-	if data == nil {
-		return Stored{}, recordError("data", data, "JSON")
+	switch {
+	case !dataFound:
+		return Stored{}, recordError("data", typeNone, "an object")
+	case dataErr != nil:
+		return Stored{}, fmt.Errorf("cannot parse event record: %w", dataErr)
 	}
-	if s.Data, err = appendValue(make([]byte, 0, len(b)), data); err != nil {
-		return Stored{}, fmt.Errorf("cannot parse event record: data: %w", err)
-	}
+	s.Data = data
 	return s, nil
 }
 
-// recordError says that property name of a record is missing or not what it must be.
-func recordError(name string, v *fastjson.Value, want string) error {
-	if v == nil {
+// recordError says that property name of a record, of type t, is missing
+// or not what it must be.
+func recordError(name string, t jsonType, want string) error {
+	if t == typeNone {
 		return errors.New("cannot parse event record: " + name + ": required")
 	}
-	return errors.New("cannot parse event record: " + name + ": must be " + want + ", got " + typeName(v.Type()))
+	return errors.New("cannot parse event record: " + name + ": must be " + want + ", got " + typeName(t))
 }

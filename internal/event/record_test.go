@@ -112,14 +112,15 @@ func TestParseRecordErrors(t *testing.T) {
 	s := storedFixture()
 	good := string(AppendRecord(nil, &s))
 	for _, c := range []struct{ name, rec, msg string }{
-		{"not JSON", `{"id":`, "cannot parse event record: cannot parse JSON..."},
+		{"not JSON", `{"id":`, "cannot parse event record: unexpected end of document at offset 6"},
 		{"not an object", `[1]`, "cannot parse event record: not a JSON object"},
 		{"missing id", strings.Replace(good, `"id":`, `"xid":`, 1), "cannot parse event record: id: required"},
 		{"time a string", strings.Replace(good, `"time":1467291704525`, `"time":"1"`, 1), "cannot parse event record: time: must be an integer, got string"},
 		{"time a fraction", strings.Replace(good, `"time":1467291704525`, `"time":1.5`, 1), "cannot parse event record: time: must be an integer, got number"},
 		{"ip a number", strings.Replace(good, `"ip":"203.0.113.7"`, `"ip":7`, 1), "cannot parse event record: ip: must be a string, got number"},
 		{"no data", strings.Replace(good, `"data":`, `"xdata":`, 1), "cannot parse event record: data: required"},
-		{"malformed number in data", strings.Replace(good, `"sections":["tv"]`, `"sections":[01]`, 1), `cannot parse event record: data: malformed number "01"`},
+		{"malformed number in data", strings.Replace(good, `"sections":["tv"]`, `"sections":[01]`, 1), `cannot parse event record: data.sections[0]: "01" is not a JSON number`},
+		{"data not an object", strings.Replace(good[:len(good)-1], `"data":{`, `"data":[{`, 1) + "]}", "cannot parse event record: data: must be an object, got array"},
 		{"control character in a string", strings.Replace(good, `"ip":"203`, "\"ip\":\"\x01203", 1), "cannot parse event record: control character in string at offset..."},
 	} {
 		t.Run(c.name, func(t *testing.T) {

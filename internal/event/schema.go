@@ -53,8 +53,13 @@ type field struct {
 	items  *field  // kindArray
 
 	// joinOf, for a string property, names sibling properties whose values
-	// joined with "_" the string must equal (ReasonMismatch).
-	joinOf []string
+	// joined with "_" the string must equal (ReasonMismatch); joinIdx are
+	// their indexes in the object's fields.
+	joinOf  []string
+	joinIdx []int
+	// joinPart marks the properties a join involves, whose values the
+	// validator keeps until the end of their object.
+	joinPart bool
 }
 
 // object describes a JSON object.
@@ -164,13 +169,27 @@ func openWith(fields ...field) *object {
 	return newObject(&object{fields: fields, open: true})
 }
 
-// newObject completes o: it checks the field count and sets the fields' JSON keys.
+// newObject completes o: it checks the field count, sets the fields' JSON
+// keys and resolves their joins.
 func newObject(o *object) *object {
 	if len(o.fields) > maxFields {
 		panic("event: schema object with more than 64 fields")
 	}
 	for i := range o.fields {
-		o.fields[i].jsonKey = string(append(appendString(nil, o.fields[i].name), ':'))
+		f := &o.fields[i]
+		f.jsonKey = string(append(appendString(nil, f.name), ':'))
+		if f.joinOf == nil {
+			continue
+		}
+		f.joinPart = true
+		for _, name := range f.joinOf {
+			k := o.fieldIndex(name)
+			if k < 0 {
+				panic("event: schema field " + f.name + " joins unknown field " + name)
+			}
+			f.joinIdx = append(f.joinIdx, k)
+			o.fields[k].joinPart = true
+		}
 	}
 	return o
 }

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/valyala/fastjson"
 )
 
 // Limits on the content of events.
@@ -19,41 +17,65 @@ const (
 	MaxDataDepth = 32
 )
 
-// validator checks values against the schema types of schema.go. It is the
-// one validator of the package: every event family is a schema it walks.
-// In the same walk it writes what it checked as compact JSON to out. It
-// keeps the path to the value being checked, so that errors name it, and
-// scratch buffers, so that checking allocates nothing until it fails.
+// validator checks values against the schema types of schema.go as its
+// scanner reads them. It is the one validator of the package: every event
+// family is a schema it walks. In the same walk it writes what it checked as
+// compact JSON to out. It keeps the path to the value being checked, so
+// that errors name it, and scratch buffers, so that checking allocates
+// nothing until it fails.
+//
+// A value that fails validation is still read to its end (the first
+// problem is kept in err, and the rest of the event is only skipped), so
+// that the scanner can go on to the next event; a syntax error stops
+// everything (sc.err).
 type validator struct {
-	out  []byte // the checked values, as compact JSON
-	path []segment
-	num  []byte // the text of the number being checked
-	join []byte // the expected value of a joinOf string
-	err  *FieldError
+	sc    scanner
+	out   []byte // the checked values, as compact JSON
+	path  []segment
+	parts []part // the join parts (field.joinPart) of the objects being checked
+	join  []byte // the expected value of a joinOf string
+	last  string // the text of the last string or number read
+	err   *FieldError
 }
 
-// checkData validates the data object of an event (obj is nil when the
-// event had none) against o and appends it to dst as compact JSON ({} for
-// nil). It returns the extended dst, or dst (with any capacity gained) and
-// the first problem found.
-func (v *validator) checkData(dst []byte, o *object, obj *fastjson.Object) ([]byte, *FieldError) {
+// part is the value of a property that takes part in a join (field.joinOf).
+type part struct {
+	field int      // the property's index in its object's fields
+	t     jsonType // its type
+	text  string   // its string content or number text
+}
+
+// checkData validates the data object of an event at the scanner's
+// position (absent when the event has none) against o and appends it to
+// dst as compact JSON ({} when absent). It returns the extended dst, or dst
+// (with any capacity gained) and the first problem found.
+func (v *validator) checkData(dst []byte, o *object, absent bool) ([]byte, *FieldError) {
 	v.out = dst
 	v.path = append(v.path[:0], segment{key: "data", index: -1})
+	v.parts = v.parts[:0]
 	v.err = nil
-	if !v.object(o, obj) {
+	if absent {
+		v.absentObject(o)
+	} else {
+		v.object(o)
+	}
+	if v.err != nil || v.sc.err != nil {
 		return v.out[:len(dst)], v.err
 	}
 	return v.out, nil
 }
 
-// fail records a FieldError at the current path and returns false.
+// fail records a FieldError at the current path, unless one is recorded,
+// and returns false.
 func (v *validator) fail(r Reason, msg string) bool {
-	v.err = &FieldError{Path: formatPath(v.path), Reason: r, Msg: msg}
+	if v.err == nil {
+		v.err = &FieldError{Path: formatPath(v.path), Reason: r, Msg: msg}
+	}
 	return false
 }
 
 // failType records that the current value has the wrong type.
-func (v *validator) failType(want string, got fastjson.Type) bool {
+func (v *validator) failType(want string, got jsonType) bool {
 	return v.fail(ReasonType, "must be "+want+", got "+typeName(got))
 }
 
@@ -66,83 +88,118 @@ func (v *validator) pushKey(key string) { v.path = append(v.path, segment{key: k
 func (v *validator) pushIndex(i int)    { v.path = append(v.path, segment{index: i}) }
 func (v *validator) pop()               { v.path = v.path[:len(v.path)-1] }
 
-// value checks val against f and writes it. Callers have pushed val's path.
-func (v *validator) value(f *field, val *fastjson.Value) bool {
-	t := val.Type()
-	if t == fastjson.TypeNull {
+// value reads the next value, checks it against f and writes it. Callers
+// have pushed its path.
+func (v *validator) value(f *field) {
+	t := v.sc.peek()
+	if v.err != nil || t == typeNone {
+		v.sc.skip()
+		return
+	}
+	if t == typeNull {
+		v.sc.literal()
 		if f.required {
-			return v.fail(ReasonMissing, "required")
+			v.fail(ReasonMissing, "required")
+			return
 		}
 		v.out = append(v.out, "null"...)
-		return true
+		return
 	}
-	ok := false
+	if !f.kind.accepts(t) {
+		v.failType(f.kind.describe(), t)
+		v.sc.skip()
+		return
+	}
 	switch f.kind {
 	case kindString:
-		ok = t == fastjson.TypeString && v.string(val)
+		v.string()
 	case kindURL:
-		ok = t == fastjson.TypeString && v.string(val)
-		if ok && !isAbsoluteHTTPURL(stringOf(val)) {
-			return v.fail(ReasonFormat, quote(stringOf(val))+" is not an absolute http or https URL")
+		if v.string() && !isAbsoluteHTTPURL(v.last) {
+			v.fail(ReasonFormat, quote(v.last)+" is not an absolute http or https URL")
 		}
 	case kindID:
-		ok = v.id(f, val, t)
+		v.id(f, t)
 	case kindInt:
-		if t == fastjson.TypeNumber {
-			text, valid := v.number(val)
-			ok = valid && v.integer(f, text)
+		if text, ok := v.number(); ok {
+			v.integer(f, text)
 		}
 	case kindAttrInt:
-		switch t {
-		case fastjson.TypeNumber:
-			text, valid := v.number(val)
-			ok = valid && v.integer(f, text)
-		case fastjson.TypeString:
-			if !isNumericText(stringOf(val)) {
-				return v.failString(f, stringOf(val))
+		if t == typeNumber {
+			if text, ok := v.number(); ok {
+				v.integer(f, text)
 			}
-			ok = v.integer(f, stringOf(val)) && v.string(val)
+			return
+		}
+		s := v.readString()
+		if !isNumericText(s) {
+			v.failString(f, s)
+			return
+		}
+		if v.integer(f, s) {
+			v.writeString(s)
 		}
 	case kindAttrNumber:
-		switch t {
-		case fastjson.TypeNumber:
-			_, ok = v.number(val)
-		case fastjson.TypeString:
-			if !isNumericText(stringOf(val)) {
-				return v.failString(f, stringOf(val))
-			}
-			ok = v.string(val)
+		if t == typeNumber {
+			v.number()
+			return
+		}
+		if s := v.readString(); !isNumericText(s) {
+			v.failString(f, s)
+		} else {
+			v.writeString(s)
 		}
 	case kindAttrText:
-		switch t {
-		case fastjson.TypeString:
-			ok = v.string(val)
-		case fastjson.TypeNumber:
-			_, ok = v.number(val)
+		if t == typeNumber {
+			v.number()
+		} else {
+			v.string()
 		}
 	case kindBool:
-		ok = t == fastjson.TypeTrue || t == fastjson.TypeFalse
-		if ok {
-			v.out = val.MarshalTo(v.out)
-		}
+		v.out = append(v.out, v.sc.literal()...)
 	case kindObject:
-		ok = t == fastjson.TypeObject && v.object(f.object, val.GetObject())
+		v.object(f.object)
 	case kindArray:
-		ok = t == fastjson.TypeArray && v.array(f.items, val.GetArray())
+		v.array(f.items)
 	case kindAny:
-		ok = v.any(val)
+		v.any(t)
 	default:
 		panic("event: schema field " + strconv.Quote(f.name) + " has no kind")
 	}
-	if !ok && v.err == nil {
-		return v.failType(f.kind.describe(), t)
-	}
-	return ok
 }
 
-// string checks the length of the string val and writes it.
-func (v *validator) string(val *fastjson.Value) bool {
-	s := stringOf(val)
+// accepts reports whether a value of kind k may have the JSON type t
+// (null aside, which every kind accepts unless the field is required).
+func (k kind) accepts(t jsonType) bool {
+	switch k {
+	case kindString, kindURL:
+		return t == typeString
+	case kindID, kindAttrInt, kindAttrNumber, kindAttrText:
+		return t == typeString || t == typeNumber
+	case kindInt:
+		return t == typeNumber
+	case kindBool:
+		return t == typeBool
+	case kindObject:
+		return t == typeObject
+	case kindArray:
+		return t == typeArray
+	}
+	return true
+}
+
+// readString reads a string; v.last is its content.
+func (v *validator) readString() string {
+	v.last = v.sc.str()
+	return v.last
+}
+
+// string reads a string, checks its length and writes it.
+func (v *validator) string() bool {
+	return v.writeString(v.readString())
+}
+
+// writeString checks the length of the string s and writes it.
+func (v *validator) writeString(s string) bool {
 	if !v.length(s) {
 		return false
 	}
@@ -150,13 +207,16 @@ func (v *validator) string(val *fastjson.Value) bool {
 	return true
 }
 
-// number checks the syntax of the number val, which the parser does not,
-// and writes it. It returns its text, valid until the next write, and
-// false when it is malformed ("01", "+1", NaN).
-func (v *validator) number(val *fastjson.Value) (string, bool) {
-	start := len(v.out)
-	v.out = val.MarshalTo(v.out)
-	text := bytesString(v.out[start:])
+// number reads a number, writes it and checks its syntax, which the
+// scanner does not. It returns its text and false when it is malformed
+// ("01", "+1", NaN).
+func (v *validator) number() (string, bool) {
+	text := v.sc.number()
+	v.last = text
+	if v.sc.err != nil {
+		return text, false
+	}
+	v.out = append(v.out, text...)
 	if !isJSONNumber(text) {
 		return text, v.fail(ReasonFormat, quote(text)+" is not a JSON number")
 	}
@@ -174,31 +234,28 @@ func (v *validator) length(s string) bool {
 	return true
 }
 
-// id checks an ALPHA_NUMERIC value and writes it.
-func (v *validator) id(f *field, val *fastjson.Value, t fastjson.Type) bool {
-	switch t {
-	case fastjson.TypeString:
-		s := stringOf(val)
+// id reads an ALPHA_NUMERIC value of type t, checks it and writes it.
+func (v *validator) id(f *field, t jsonType) bool {
+	if t == typeString {
+		s := v.readString()
 		if !idChars.matches(s, maxIDLen) {
 			return v.fail(ReasonFormat, quote(s)+" is not 1-64 characters of [A-Za-z0-9_.:-]")
 		}
 		v.out = append(append(append(v.out, '"'), s...), '"') // id characters need no escaping
 		return true
-	case fastjson.TypeNumber:
-		text, valid := v.number(val)
-		if !valid {
-			return false
-		}
-		n, st := integer(text)
-		switch {
-		case st == intFraction:
-			return v.fail(ReasonType, "must be "+f.kind.describe()+", got "+text)
-		case st == intTooBig || n < 0:
-			return v.fail(ReasonRange, text+" is not an integer in 0.."+strconv.Itoa(maxExactInt))
-		}
-		return true
 	}
-	return false
+	text, valid := v.number()
+	if !valid {
+		return false
+	}
+	n, st := integer(text)
+	switch {
+	case st == intFraction:
+		return v.fail(ReasonType, "must be "+f.kind.describe()+", got "+text)
+	case st == intTooBig || n < 0:
+		return v.fail(ReasonRange, text+" is not an integer in 0.."+strconv.Itoa(maxExactInt))
+	}
+	return true
 }
 
 // integer checks the number text s against an integer field's constraints.
@@ -224,30 +281,33 @@ func (v *validator) integer(f *field, s string) bool {
 	return true
 }
 
-// object checks the properties of obj (nil for an absent object) against o
-// and writes them.
-func (v *validator) object(o *object, obj *fastjson.Object) bool {
+// object reads an object, checks its properties against o and writes them.
+func (v *validator) object(o *object) {
 	if o.tag != "" {
-		return v.union(o, obj)
+		v.union(o)
+		return
+	}
+	if !v.sc.enter('{') {
+		return
 	}
 	var seen, present uint64
+	parts := len(v.parts)
 	next := 0 // properties usually come in the schema's order: try the next field first
-	ok, first := true, true
 	v.out = append(v.out, '{')
-	obj.Visit(func(k []byte, val *fastjson.Value) {
-		if !ok {
-			return
+	for n := 0; v.sc.next('}', &n); {
+		key := v.sc.key()
+		if v.err != nil || v.sc.err != nil {
+			v.sc.skip()
+			continue
 		}
-		key := bytesString(k)
 		i := next
 		if i >= len(o.fields) || o.fields[i].name != key {
 			i = o.fieldIndex(key)
 		}
 		next = i + 1
-		if !first {
+		if n > 1 {
 			v.out = append(v.out, ',')
 		}
-		first = false
 		if i >= 0 {
 			v.out = append(v.out, o.fields[i].jsonKey...)
 		} else {
@@ -256,141 +316,180 @@ func (v *validator) object(o *object, obj *fastjson.Object) bool {
 		v.pushKey(key)
 		switch {
 		case i < 0 && o.open:
-			ok = v.length(key) && v.any(val)
+			if v.length(key) {
+				v.any(v.sc.peek())
+			} else {
+				v.sc.skip()
+			}
 		case i < 0:
-			ok = v.fail(ReasonUnknownField, "unknown field")
+			v.fail(ReasonUnknownField, "unknown field")
+			v.sc.skip()
 		case seen&(1<<i) != 0:
-			ok = v.fail(ReasonFormat, "duplicate key")
+			v.fail(ReasonFormat, "duplicate key")
+			v.sc.skip()
 		default:
 			seen |= 1 << i
-			if val.Type() != fastjson.TypeNull {
+			t := v.sc.peek()
+			if t != typeNull {
 				present |= 1 << i
 			}
-			ok = v.value(&o.fields[i], val)
+			v.value(&o.fields[i])
+			if o.fields[i].joinPart {
+				v.parts = append(v.parts, part{field: i, t: t, text: v.last})
+			}
 		}
 		v.pop()
-	})
-	if !ok {
-		return false
 	}
-	v.out = append(v.out, '}')
+	if v.err == nil && v.sc.err == nil {
+		v.out = append(v.out, '}')
+		v.finish(o, present, v.parts[parts:])
+	}
+	v.parts = v.parts[:parts]
+}
+
+// absentObject checks an absent object (an event without data) against o
+// and writes it as {}.
+func (v *validator) absentObject(o *object) {
+	if o.tag != "" {
+		v.pushKey(o.tag)
+		v.fail(ReasonMissing, "required")
+		v.pop()
+		return
+	}
+	v.out = append(v.out, "{}"...)
+	v.finish(o, 0, nil)
+}
+
+// finish checks what o requires of an object as a whole once its
+// properties, those whose bits are set in present (not null), have been
+// read: required properties, exactly one property, joins.
+func (v *validator) finish(o *object, present uint64, parts []part) {
 	for i := range o.fields {
 		if o.fields[i].required && present&(1<<i) == 0 {
 			v.pushKey(o.fields[i].name)
-			return v.fail(ReasonMissing, "required")
+			v.fail(ReasonMissing, "required")
+			v.pop()
+			return
 		}
 	}
 	if o.exactlyOne {
 		switch n := bits.OnesCount64(present); {
 		case n == 0:
-			return v.fail(ReasonMissing, "must have one of "+o.fieldNames())
+			v.fail(ReasonMissing, "must have one of "+o.fieldNames())
+			return
 		case n > 1:
-			return v.fail(ReasonFormat, "must have only one of "+o.fieldNames()+", has "+strconv.Itoa(n))
+			v.fail(ReasonFormat, "must have only one of "+o.fieldNames()+", has "+strconv.Itoa(n))
+			return
 		}
 	}
 	for i := range o.fields {
-		if o.fields[i].joinOf != nil && present&(1<<i) != 0 && !v.joined(&o.fields[i], obj) {
-			return false
+		if o.fields[i].joinOf != nil && present&(1<<i) != 0 && !v.joined(i, &o.fields[i], parts) {
+			return
 		}
 	}
-	return true
 }
 
-// union checks obj against the variant of o its tag property selects.
-func (v *validator) union(o *object, obj *fastjson.Object) bool {
-	var tag *fastjson.Value
-	if obj != nil {
-		tag = obj.Get(o.tag)
-	}
+// union reads an object and checks it against the variant of o its tag
+// property selects.
+func (v *validator) union(o *object) {
+	tag := v.sc.lookup(o.tag)
 	v.pushKey(o.tag)
-	if tag == nil || tag.Type() == fastjson.TypeNull {
-		return v.fail(ReasonMissing, "required")
-	}
-	if t := tag.Type(); t != fastjson.TypeString {
-		return v.failType(kindString.describe(), t)
-	}
-	variant := o.variantFor(stringOf(tag))
-	if variant == nil {
-		return v.fail(ReasonEnum, quote(stringOf(tag))+" is not one of "+o.variantTags())
+	var variant *object
+	switch {
+	case tag.t == typeNone || tag.t == typeNull:
+		v.fail(ReasonMissing, "required")
+	case tag.t != typeString:
+		v.failType(kindString.describe(), tag.t)
+	default:
+		if variant = o.variantFor(tag.text); variant == nil {
+			v.fail(ReasonEnum, quote(tag.text)+" is not one of "+o.variantTags())
+		}
 	}
 	v.pop()
-	return v.object(variant, obj)
+	if variant == nil {
+		v.sc.skip()
+		return
+	}
+	v.object(variant)
 }
 
-// array checks every item of items against f and writes them.
-func (v *validator) array(f *field, items []*fastjson.Value) bool {
+// array reads an array and checks every item against f and writes them.
+func (v *validator) array(f *field) {
+	if !v.sc.enter('[') {
+		return
+	}
 	v.out = append(v.out, '[')
-	for i, item := range items {
-		if i > 0 {
+	for n := 0; v.sc.next(']', &n); {
+		if v.err != nil {
+			v.sc.skip()
+			continue
+		}
+		if n > 1 {
 			v.out = append(v.out, ',')
 		}
-		v.pushIndex(i)
-		var ok bool
-		if t := item.Type(); t == fastjson.TypeNull && f.kind != kindAny {
-			ok = v.failType(f.kind.describe(), t)
+		v.pushIndex(n - 1)
+		if t := v.sc.peek(); t == typeNull && f.kind != kindAny {
+			v.failType(f.kind.describe(), t)
+			v.sc.skip()
 		} else {
-			ok = v.value(f, item)
-		}
-		if !ok {
-			return false
+			v.value(f)
 		}
 		v.pop()
 	}
 	v.out = append(v.out, ']')
-	return true
 }
 
-// any checks a free-form value, strings within MaxStringLen (keys
-// included) and nesting within MaxDataDepth, and writes it.
-func (v *validator) any(val *fastjson.Value) bool {
-	switch val.Type() {
-	case fastjson.TypeString:
-		return v.string(val)
-	case fastjson.TypeArray:
+// any reads a free-form value of type t, checks its strings against
+// MaxStringLen (keys included) and its nesting against MaxDataDepth, and
+// writes it.
+func (v *validator) any(t jsonType) {
+	switch t {
+	case typeString:
+		v.string()
+	case typeArray, typeObject:
 		if len(v.path) > MaxDataDepth {
-			return v.fail(ReasonTooLong, "nested deeper than "+strconv.Itoa(MaxDataDepth)+" levels")
+			v.fail(ReasonTooLong, "nested deeper than "+strconv.Itoa(MaxDataDepth)+" levels")
+			v.sc.skip()
+		} else if t == typeArray {
+			v.array(&anyField)
+		} else {
+			v.object(anyObject)
 		}
-		return v.array(&anyField, val.GetArray())
-	case fastjson.TypeObject:
-		if len(v.path) > MaxDataDepth {
-			return v.fail(ReasonTooLong, "nested deeper than "+strconv.Itoa(MaxDataDepth)+" levels")
-		}
-		return v.object(anyObject, val.GetObject())
-	case fastjson.TypeNumber:
-		_, ok := v.number(val)
-		return ok
-	default:
-		v.out = val.MarshalTo(v.out)
+	case typeNumber:
+		v.number()
+	case typeBool, typeNull:
+		v.out = append(v.out, v.sc.literal()...)
 	}
-	return true
 }
 
-// joined checks that the string property f of obj equals the values of its
-// joinOf siblings joined with "_", numbers written as integers.
-func (v *validator) joined(f *field, obj *fastjson.Object) bool {
+// joined checks that the string property f, the i-th of its object, equals
+// the values of its joinOf siblings joined with "_", numbers written as
+// integers. parts are the object's join parts.
+func (v *validator) joined(i int, f *field, parts []part) bool {
 	v.join = v.join[:0]
 	missing := ""
-	for i, name := range f.joinOf {
-		if i > 0 {
+	for k, name := range f.joinOf {
+		if k > 0 {
 			v.join = append(v.join, '_')
 		}
-		part := obj.Get(name)
-		if part == nil || part.Type() == fastjson.TypeNull {
+		p := partOf(parts, f.joinIdx[k])
+		if p.t == typeNone || p.t == typeNull {
 			missing = name
 			break
 		}
-		if part.Type() == fastjson.TypeNumber {
-			n, _ := integer(v.numberText(part)) // validated as kindID already
+		if p.t == typeNumber {
+			n, _ := integer(p.text) // validated as kindID already
 			v.join = strconv.AppendInt(v.join, n, 10)
 		} else {
-			v.join = append(v.join, stringOf(part)...)
+			v.join = append(v.join, p.text...)
 		}
 	}
-	got := stringOf(obj.Get(f.name))
+	got := partOf(parts, i).text
 	if missing == "" && got == bytesString(v.join) {
 		return true
 	}
 	v.pushKey(f.name)
+	defer v.pop()
 	names := strings.Join(f.joinOf, "_")
 	if missing != "" {
 		return v.fail(ReasonMismatch, quote(got)+" does not equal "+names+": "+missing+" is missing")
@@ -398,17 +497,14 @@ func (v *validator) joined(f *field, obj *fastjson.Object) bool {
 	return v.fail(ReasonMismatch, quote(got)+" does not equal "+names+" "+quote(string(v.join)))
 }
 
-// numberText returns the text of the number val, valid until the next call.
-func (v *validator) numberText(val *fastjson.Value) string {
-	v.num = val.MarshalTo(v.num[:0])
-	return bytesString(v.num)
-}
-
-// stringOf returns the content of the string val as a view of parser
-// memory; "" when val is not a string.
-func stringOf(val *fastjson.Value) string {
-	b, _ := val.StringBytes()
-	return bytesString(b)
+// partOf returns the part of field i, or a part of typeNone.
+func partOf(parts []part, i int) part {
+	for _, p := range parts {
+		if p.field == i {
+			return p
+		}
+	}
+	return part{}
 }
 
 // describe says what a value of kind k must be, for error messages.
@@ -434,15 +530,6 @@ func (k kind) describe() string {
 		return "an array"
 	}
 	return "a JSON value"
-}
-
-// typeName names a JSON type for error messages.
-func typeName(t fastjson.Type) string {
-	switch t {
-	case fastjson.TypeTrue, fastjson.TypeFalse:
-		return "boolean"
-	}
-	return t.String()
 }
 
 // fieldNames lists the names of o's fields, for error messages.

@@ -1,0 +1,401 @@
+package event
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// jsonType is the type of a JSON value, as far as its first bytes tell.
+type jsonType uint8
+
+const (
+	typeNone jsonType = iota // no value: absent, or the document ended
+	typeNull
+	typeBool
+	typeNumber
+	typeString
+	typeArray
+	typeObject
+)
+
+// typeName names a JSON type for error messages.
+func typeName(t jsonType) string {
+	switch t {
+	case typeNull:
+		return "null"
+	case typeBool:
+		return "boolean"
+	case typeNumber:
+		return "number"
+	case typeString:
+		return "string"
+	case typeArray:
+		return "array"
+	case typeObject:
+		return "object"
+	}
+	return "nothing"
+}
+
+// maxDepth is how deeply values may nest in a document: a value inside
+// maxDepth containers is a syntax error. Validation limits event data far
+// more tightly (MaxDataDepth); this bounds the skipping of the rest.
+const maxDepth = 300
+
+// scanner reads one JSON document value by value, in one pass and without
+// building a tree: the validator checks and writes each value as the
+// scanner reaches it. The first syntax error stops the scanner (err, and
+// every later read returns a zero value at once).
+//
+// Syntax follows RFC 8259, with two leniencies that turn what would be a
+// syntax error into a rejected event, which is more useful to a tag's
+// developer: number tokens are read loosely ("01", "+1", NaN, -inf) and
+// checked where they are used (isJSONNumber), and a \u escape of a lone
+// UTF-16 surrogate is kept as its six characters.
+type scanner struct {
+	s     string // the document
+	i     int    // the position of the next byte to read
+	depth int    // containers open at i
+	err   error  // the first syntax error
+
+	// unescaped holds the contents of strings with escapes, appended one
+	// after the other and never overwritten during one document, so that
+	// every string the scanner returns stays valid until reset.
+	unescaped []byte
+}
+
+// reset starts reading doc.
+func (s *scanner) reset(doc string) {
+	*s = scanner{s: doc, unescaped: s.unescaped[:0]}
+}
+
+// fail records a syntax error at offset at, unless one is recorded, and
+// stops the scanner.
+func (s *scanner) fail(what string, at int) {
+	if s.err == nil {
+		s.err = errorAt(what, at)
+	}
+	s.i = len(s.s)
+}
+
+// ws skips whitespace.
+func (s *scanner) ws() {
+	for s.i < len(s.s) {
+		switch s.s[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// end checks that nothing but whitespace follows the document's value.
+func (s *scanner) end() {
+	s.ws()
+	if s.i < len(s.s) {
+		s.fail("unexpected data after the document", s.i)
+	}
+}
+
+// peek skips whitespace and returns the type of the next value, which it
+// does not read. At the end of the document it records a syntax error and
+// returns typeNone.
+func (s *scanner) peek() jsonType {
+	s.ws()
+	if s.i >= len(s.s) {
+		s.fail("unexpected end of document", s.i)
+		return typeNone
+	}
+	switch s.s[s.i] {
+	case '{':
+		return typeObject
+	case '[':
+		return typeArray
+	case '"':
+		return typeString
+	case 't', 'f':
+		return typeBool
+	case 'n':
+		if rest := s.s[s.i:]; !strings.HasPrefix(rest, "null") && len(rest) >= 3 && strings.EqualFold(rest[:3], "nan") {
+			return typeNumber
+		}
+		return typeNull
+	}
+	return typeNumber
+}
+
+// enter reads the open byte of a container, '{' or '['.
+func (s *scanner) enter(open byte) bool {
+	s.ws()
+	if s.i >= len(s.s) || s.s[s.i] != open {
+		s.fail("expected "+strconv.QuoteRune(rune(open)), s.i)
+		return false
+	}
+	s.i++
+	s.depth++
+	return true
+}
+
+// next moves to the next item of the container entered last, whose
+// closing byte is end; *n counts the items read. It returns false, having
+// read end, after the last item, or on a syntax error. For an object the
+// caller then reads the key (key) and the value; for an array the value.
+func (s *scanner) next(end byte, n *int) bool {
+	s.ws()
+	if s.i >= len(s.s) {
+		s.fail("unexpected end of document", s.i)
+		return false
+	}
+	switch c := s.s[s.i]; {
+	case c == end:
+		s.i++
+		s.depth--
+		return false
+	case *n == 0:
+	case c == ',':
+		s.i++
+	default:
+		s.fail("expected ',' or "+strconv.QuoteRune(rune(end)), s.i)
+		return false
+	}
+	if s.depth >= maxDepth {
+		s.fail("nested deeper than "+strconv.Itoa(maxDepth)+" levels", s.i)
+		return false
+	}
+	*n++
+	return true
+}
+
+// key reads an object key and the colon after it.
+func (s *scanner) key() string {
+	s.ws()
+	if s.i >= len(s.s) || s.s[s.i] != '"' {
+		s.fail("expected a string key", s.i)
+		return ""
+	}
+	k := s.str()
+	s.ws()
+	if s.i >= len(s.s) || s.s[s.i] != ':' {
+		s.fail("expected ':'", s.i)
+		return ""
+	}
+	s.i++
+	return k
+}
+
+// str reads a string, the scanner being at its opening quote, and returns
+// its content: a view of the document, or of s.unescaped when the string
+// has escapes.
+func (s *scanner) str() string {
+	start := s.i + 1
+	i := start
+	for {
+		for i+8 <= len(s.s) { // eight bytes at a time to the first that needs a look
+			if mask := jsonSpecial(load64(s.s, i)); mask != 0 {
+				i += firstByte(mask)
+				break
+			}
+			i += 8
+		}
+		if i >= len(s.s) {
+			s.fail("unterminated string", start-1)
+			return ""
+		}
+		switch c := s.s[i]; {
+		case c == '"':
+			s.i = i + 1
+			return s.s[start:i]
+		case c == '\\':
+			return s.unescape(start, i)
+		case c < ' ':
+			s.fail("control character in string", i)
+			return ""
+		default:
+			i++
+		}
+	}
+}
+
+// unescape reads the rest of a string with escapes, whose content starts
+// at start and has its first backslash at i.
+func (s *scanner) unescape(start, i int) string {
+	from := len(s.unescaped)
+	b := append(s.unescaped, s.s[start:i]...)
+	for {
+		c := s.s[i]
+		switch {
+		case c == '"':
+			s.unescaped = b
+			s.i = i + 1
+			return bytesString(b[from:])
+		case c < ' ':
+			s.fail("control character in string", i)
+			return ""
+		case c != '\\':
+			b = append(b, c)
+			i++
+		default:
+			n := escapeLen(s.s[i:])
+			if n == 0 {
+				s.fail("malformed escape", i)
+				return ""
+			}
+			if n == 2 {
+				b = append(b, unescapeByte[s.s[i+1]])
+			} else {
+				var skip int
+				b, skip = appendUnicodeEscape(b, s.s[i:])
+				n += skip
+			}
+			i += n
+		}
+		if i >= len(s.s) {
+			s.fail("unterminated string", start-1)
+			return ""
+		}
+	}
+}
+
+// unescapeByte maps the character after a backslash to what it stands for.
+var unescapeByte = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+
+// appendUnicodeEscape appends what the \uXXXX escape at the start of e
+// stands for. A surrogate pair, the high one's escape directly followed by
+// the low one's, is one character, and skip is 6, the length of the second
+// escape; a surrogate that is not part of a pair is kept as its six
+// characters, so that nothing is lost. A high surrogate followed by an
+// escape that is not a low one becomes U+FFFD.
+func appendUnicodeEscape(b []byte, e string) (out []byte, skip int) {
+	r := rune(hexValue(e[2:6]))
+	if !utf16.IsSurrogate(r) {
+		return utf8.AppendRune(b, r), 0
+	}
+	if len(e) < 12 || e[6] != '\\' || e[7] != 'u' || escapeLen(e[6:]) != 6 {
+		return append(b, e[:6]...), 0
+	}
+	return utf8.AppendRune(b, utf16.DecodeRune(r, rune(hexValue(e[8:12])))), 6
+}
+
+// hexValue returns the value of four hexadecimal digits.
+func hexValue(h string) uint16 {
+	var v uint16
+	for i := 0; i < 4; i++ {
+		c := h[i]
+		switch {
+		case c <= '9':
+			c -= '0'
+		case c >= 'a':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		v = v<<4 | uint16(c)
+	}
+	return v
+}
+
+// number reads a number token: a run of the characters numbers are made
+// of, or inf or nan (any case, signed), which the caller checks with
+// isJSONNumber.
+func (s *scanner) number() string {
+	start := s.i
+	i := start
+	for i < len(s.s) && isNumberByte(s.s[i]) {
+		i++
+	}
+	signOnly := i == start+1 && (s.s[start] == '-' || s.s[start] == '+')
+	if i < len(s.s) && (i == start || signOnly) {
+		rest := s.s[i:]
+		if len(rest) < 3 || !strings.EqualFold(rest[:3], "inf") && !strings.EqualFold(rest[:3], "nan") {
+			s.fail("unexpected character "+strconv.QuoteRune(rune(s.s[i])), i)
+			return ""
+		}
+		i += 3
+	}
+	s.i = i
+	return s.s[start:i]
+}
+
+// isNumberByte reports whether c may be part of a number token.
+func isNumberByte(c byte) bool {
+	return isDigit(c) || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'
+}
+
+// literal reads true, false or null and returns it.
+func (s *scanner) literal() string {
+	for _, lit := range [...]string{"true", "false", "null"} {
+		if strings.HasPrefix(s.s[s.i:], lit) {
+			s.i += len(lit)
+			return lit
+		}
+	}
+	s.fail("invalid literal", s.i)
+	return ""
+}
+
+// skip reads the next value, whatever it is, checking only its syntax.
+func (s *scanner) skip() {
+	switch s.peek() {
+	case typeObject:
+		s.enter('{')
+		for n := 0; s.next('}', &n); {
+			s.key()
+			s.skip()
+		}
+	case typeArray:
+		s.enter('[')
+		for n := 0; s.next(']', &n); {
+			s.skip()
+		}
+	case typeString:
+		s.str()
+	case typeNumber:
+		s.number()
+	case typeBool, typeNull:
+		s.literal()
+	}
+}
+
+// scalar is a value as read by scanner.scalar: its type and, for a string,
+// its content, for a number, its text.
+type scalar struct {
+	t    jsonType
+	text string
+}
+
+// scalar reads the next value, keeping its text when it is a string or a
+// number (containers are skipped).
+func (s *scanner) scalar() scalar {
+	v := scalar{t: s.peek()}
+	switch v.t {
+	case typeString:
+		v.text = s.str()
+	case typeNumber:
+		v.text = s.number()
+	default:
+		s.skip()
+	}
+	return v
+}
+
+// lookup returns the first property named key of the object at the
+// scanner's position, without moving the scanner: its type (typeNone when
+// the object has no such property) and, for a string, its content, valid
+// until the scanner reads its next string.
+func (s *scanner) lookup(key string) scalar {
+	ahead := *s
+	ahead.err = nil
+	if !ahead.enter('{') {
+		return scalar{}
+	}
+	for n := 0; ahead.next('}', &n); {
+		if ahead.key() == key && ahead.err == nil {
+			return ahead.scalar()
+		}
+		ahead.skip()
+	}
+	return scalar{}
+}

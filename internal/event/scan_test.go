@@ -1,0 +1,169 @@
+package event
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// scanDocument reads doc with a scanner, as Decode skips what it does not
+// check, and reports whether its syntax is valid and whether every number
+// token in it is a JSON number.
+func scanDocument(doc string) (syntaxOK, numbersOK bool) {
+	var sc scanner
+	sc.reset(doc)
+	numbersOK = true
+	var walk func()
+	walk = func() {
+		switch sc.peek() {
+		case typeObject:
+			sc.enter('{')
+			for n := 0; sc.next('}', &n); {
+				sc.key()
+				walk()
+			}
+		case typeArray:
+			sc.enter('[')
+			for n := 0; sc.next(']', &n); {
+				walk()
+			}
+		case typeNumber:
+			if !isJSONNumber(sc.number()) && sc.err == nil {
+				numbersOK = false
+			}
+		default:
+			sc.skip()
+		}
+	}
+	walk()
+	sc.end()
+	return sc.err == nil, numbersOK
+}
+
+// TestScannerSyntax checks that the scanner agrees with encoding/json about
+// which documents are JSON, but for the number tokens it reads loosely.
+func TestScannerSyntax(t *testing.T) {
+	for _, doc := range []string{
+		`{"a":"b"}`, `["\"\\\/\b\f\n\r\t\u00e9"]`, `["\\"]`, `["\\\\\""]`, "\n\t{\"a\" :\r\n [1, 2]}\n",
+		`["\u12AbX"]`, "[1,\n\"a\",\t2]", `{}`, `[]`, `[[],{}]`, `"top"`, `-0.5e+3`, `true`, `null`,
+		`{"a":{"b":[true,false,null]}}`, `["é漢🙂"]`, "[\"\xff\"]",
+		// Not JSON:
+		``, ` `, `{`, `[`, `{"a"}`, `{"a":}`, `{"a":1,}`, `[1,]`, `[,1]`, `{,}`, `{"a" 1}`, `{a:1}`,
+		`["a\x"]`, `["\u12"]`, `["\u12G4"]`, `["\'"]`, "[\"a\x01b\"]", "[\"a\tb\"]", "[\"a\\\\\nb\"]",
+		"[\"\x04\\b\"]", "{\"k\x1f\":1}", "[\"a\\\"\n\"]", `["abc`, `["abc\`, `tru`, `nul`, `fals`, `[truex]`,
+		`{} {}`, `[1]]`, `"a"b`, `[-]`, `[-x]`, `[+]`, "\x01[]", `[1 2]`, `{"a":1 "b":2}`, `[}`, `{]`,
+		strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth),
+		strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1),
+	} {
+		syntaxOK, numbersOK := scanDocument(doc)
+		want := json.Valid([]byte(doc))
+		if strings.HasPrefix(doc, strings.Repeat("[", maxDepth+1)) {
+			want = false // deeper than the scanner allows; encoding/json allows 10000
+		}
+		if got := syntaxOK && numbersOK; got != want {
+			t.Errorf("scan(%q): syntax ok %v, numbers ok %v; json.Valid %v", doc, syntaxOK, numbersOK, want)
+		}
+	}
+	// Number tokens read loosely, to be checked where they are used.
+	for _, doc := range []string{`[01]`, `[+1]`, `[.5]`, `[1.2.3]`, `[NaN]`, `[nan]`, `[-inf]`, `[+Inf]`, `{"a":1e}`, `[-1-]`} {
+		if syntaxOK, numbersOK := scanDocument(doc); !syntaxOK || numbersOK {
+			t.Errorf("scan(%q): syntax ok %v, numbers ok %v; want a valid document with a malformed number", doc, syntaxOK, numbersOK)
+		}
+	}
+}
+
+func TestScannerStrings(t *testing.T) {
+	for doc, want := range map[string]string{
+		`"plain"`:                     "plain",
+		`"a\"b\\c\/d\be\ff\ng\rh\ti"`: "a\"b\\c/d\be\ff\ng\rh\ti",
+		`"\u00e9\u6f22"`:              "é漢",
+		`"\ud83d\ude42"`:              "🙂",
+		`"x\ud800"`:                   `x\ud800`,               // a lone high surrogate is kept as written
+		`"\udc00y"`:                   `\udc00y`,               // so is a lone low one
+		`"\ud800\u0041"`:              "\uFFFD",                // a high surrogate with a non-surrogate: one U+FFFD
+		`"\ud800\n"`:                  "\\ud800\n",             // a high surrogate before another escape
+		`"0123456789abcdef\"xyz"`:     "0123456789abcdef\"xyz", // an escape after the eight-byte skip
+	} {
+		var sc scanner
+		sc.reset(doc)
+		if got := sc.str(); got != want || sc.err != nil {
+			t.Errorf("str(%s) = %q, %v; want %q", doc, got, sc.err, want)
+		}
+	}
+}
+
+// TestScannerStringsStay checks that strings read earlier stay valid while
+// later ones are unescaped.
+func TestScannerStringsStay(t *testing.T) {
+	var sc scanner
+	doc := `["a\tb","` + strings.Repeat(`\n`, 1000) + `","c\"d"]`
+	sc.reset(doc)
+	sc.enter('[')
+	var got []string
+	for n := 0; sc.next(']', &n); {
+		got = append(got, sc.str())
+	}
+	if sc.err != nil || len(got) != 3 || got[0] != "a\tb" || got[1] != strings.Repeat("\n", 1000) || got[2] != `c"d` {
+		t.Fatalf("strings %q, %v", got, sc.err)
+	}
+}
+
+func TestScannerLookup(t *testing.T) {
+	for doc, want := range map[string]scalar{
+		`{"type":"cart","total":1}`:       {t: typeString, text: "cart"},
+		`{"total":1,"ty\u0070e":"cart"}`:  {t: typeString, text: "cart"},
+		`{"a":{"type":"x"},"type":"y"}`:   {t: typeString, text: "y"},
+		`{"type":7}`:                      {t: typeNumber, text: "7"},
+		`{"type":null,"type":"z"}`:        {t: typeNull},
+		`{"total":1}`:                     {},
+		`{}`:                              {},
+		`{"a":[1,2,{"type":"no"}],"b":2}`: {},
+	} {
+		var sc scanner
+		sc.reset(doc)
+		if got := sc.lookup("type"); got != want || sc.i != 0 || sc.err != nil {
+			t.Errorf("lookup in %s = %+v (at %d, %v), want %+v", doc, got, sc.i, sc.err, want)
+		}
+	}
+}
+
+// TestCopyAny checks the compact form free-form data is written in.
+func TestCopyAny(t *testing.T) {
+	for in, want := range map[string]string{
+		`{ "a" : [ 1 , -2.5e3 , true , false , null , "x" ] , "b" : { } , "c" : [ ] }`: `{"a":[1,-2.5e3,true,false,null,"x"],"b":{},"c":[]}`,
+		`{"k\"ey":"\u00e9\/\ud83d\ude42"}`:                                             `{"k\"ey":"é/🙂"}`,
+		`{"line":"a` + "\u2028" + `b"}`:                                                `{"line":"a\u2028b"}`,
+	} {
+		var v validator
+		v.sc.reset(in)
+		got, fe := v.checkData(nil, anyObject, false)
+		if fe != nil || v.sc.err != nil || string(got) != want {
+			t.Errorf("copy of %s = %s, %v, %v; want %s", in, got, fe, v.sc.err, want)
+		}
+	}
+	for _, in := range []string{`{"a":[01]}`, `{"a":NaN}`, `{"a":[1.2.3]}`, `{"a":+1}`} {
+		var v validator
+		v.sc.reset(in)
+		if got, fe := v.checkData(nil, anyObject, false); fe == nil || fe.Reason != ReasonFormat {
+			t.Errorf("copy of %s = %s, %v; want a format error", in, got, fe)
+		}
+	}
+}
+
+// FuzzScanner checks the scanner against encoding/json: a document is
+// valid JSON exactly when the scanner reads it without a syntax error and
+// all its number tokens are JSON numbers.
+func FuzzScanner(f *testing.F) {
+	for _, doc := range []string{`{"a":[1,"b",{"c":null}]}`, `["\ud83d\ude42\n"]`, `[01,-inf]`, `{"a":1,}`} {
+		f.Add(doc)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		syntaxOK, numbersOK := scanDocument(doc)
+		if strings.Count(doc, "[")+strings.Count(doc, "{") > maxDepth {
+			return // may nest deeper than the scanner allows
+		}
+		if valid := json.Valid([]byte(doc)); valid != (syntaxOK && numbersOK) {
+			t.Fatalf("scan(%q): syntax ok %v, numbers ok %v; json.Valid %v", doc, syntaxOK, numbersOK, valid)
+		}
+	})
+}
