@@ -23,13 +23,15 @@ import (
 // without parsing or storing, both at full load and at half of it.
 func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench ingest", stderr)
+	cfg := server.DefaultConfig()
 	clients := fs.Int("clients", 256, "concurrent clients (a site's visitors are many independent clients: enough of them keep the server busy while a group commit is fsynced)")
 	batch := fs.Int("batch", 25, "events per batch")
 	duration := fs.Duration("duration", 10*time.Second, "measured time of each run")
 	warmup := fs.Duration("warmup", 2*time.Second, "unmeasured time before each run")
-	partitions := fs.Int("partitions", 8, "event log partitions")
-	commitInterval := fs.Duration("commit-interval", 0, "least time between two commits of a partition (see serve --commit-interval)")
-	noSync := fs.Bool("nosync", false, "skip fsync (not durable; for comparison only)")
+	fs.IntVar(&cfg.Log.Partitions, "partitions", cfg.Log.Partitions, "event log partitions")
+	fs.DurationVar(&cfg.Log.CommitInterval, "commit-interval", cfg.Log.CommitInterval, "least time between two group commits under load (see serve --commit-interval)")
+	fs.IntVar(&cfg.Ingest.MaxConcurrent, "max-concurrent", cfg.Ingest.MaxConcurrent, "batch bodies processed at once (see serve --max-concurrent)")
+	fs.BoolVar(&cfg.Log.NoSync, "nosync", false, "skip fsync (not durable; for comparison only)")
 	data := fs.String("data", "", "data directory for the server (default: a new temporary directory, removed after)")
 	rounds := fs.Int("rounds", 3, "full-load runs of each target, alternating; medians are reported")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of Sightline's first full-load run to this file")
@@ -45,10 +47,7 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	cfg := server.DefaultConfig()
 	cfg.Addr, cfg.DataDir, cfg.DemoAccount = "127.0.0.1:0", dir, false
-	cfg.Log.Partitions, cfg.Log.NoSync = *partitions, *noSync
-	cfg.Log.CommitInterval = *commitInterval
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv, err := server.Start(ctx, logger, cfg)
 	if err != nil {
@@ -66,7 +65,7 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 
 	targets := []struct{ name, url string }{
 		{"ceiling (read body, answer 200)", "http://" + ceiling.Addr + "/api/account/bench/events"},
-		{fmt.Sprintf("sightline (durable=%v)", !*noSync), "http://" + srv.Addr() + "/api/account/bench/events"},
+		{fmt.Sprintf("sightline (durable=%v)", !cfg.Log.NoSync), "http://" + srv.Addr() + "/api/account/bench/events"},
 	}
 	fmt.Fprintf(stdout, "bench ingest: %d clients, %d events a batch, %d rounds of %s a target, GOMAXPROCS=%d\n\n",
 		*clients, *batch, *rounds, *duration, runtime.GOMAXPROCS(0))

@@ -13,6 +13,12 @@ const (
 	DefaultMaxPendingBytes = 32 << 20
 	DefaultRetentionAge    = 30 * 24 * time.Hour
 	DefaultWALBytes        = 64 << 20
+	// DefaultCommitInterval: under load, one commit (one fsync) a
+	// millisecond at most. Measured with `sightline bench ingest` on 2
+	// cores, it raised durable throughput by a fifth over committing as
+	// soon as the previous fsync returned, for ~1 ms more latency under
+	// load and none when idle.
+	DefaultCommitInterval = time.Millisecond
 )
 
 // Options configure a Log. Start from DefaultOptions; a zero Partitions,
@@ -39,7 +45,7 @@ type Options struct {
 	// a writer that committed less than CommitInterval ago waits for the
 	// rest of it, gathering more appends, so that under load one fsync
 	// makes more of them durable. An append to an idle log is written at
-	// once. Zero disables it.
+	// once. Zero disables it (DefaultOptions sets DefaultCommitInterval).
 	CommitInterval time.Duration
 	// WALBytes is the size of the write-ahead file at which a checkpoint
 	// fsyncs the segments and starts a new one.
@@ -61,6 +67,7 @@ func DefaultOptions() Options {
 		MaxPendingBytes: DefaultMaxPendingBytes,
 		RetentionAge:    DefaultRetentionAge,
 		WALBytes:        DefaultWALBytes,
+		CommitInterval:  DefaultCommitInterval,
 	}
 }
 
