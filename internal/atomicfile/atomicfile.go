@@ -5,6 +5,7 @@ package atomicfile
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +14,22 @@ import (
 // Write replaces path with data: it writes a temporary file beside it,
 // fsyncs it, renames it over path and fsyncs the directory.
 func Write(path string, data []byte) error {
-	tmp, err := writeTemp(path, data)
+	return WriteFunc(path, writeBytes(data))
+}
+
+// writeBytes returns a write function that writes data.
+func writeBytes(data []byte) func(io.Writer) error {
+	return func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}
+}
+
+// WriteFunc replaces path with what write writes, as Write does: readers
+// see the old file or the whole new one. When write fails, path is left
+// as it was.
+func WriteFunc(path string, write func(io.Writer) error) error {
+	tmp, err := writeTemp(path, write)
 	if err != nil {
 		return err
 	}
@@ -29,7 +45,7 @@ func Write(path string, data []byte) error {
 // name or not at all. It returns an error wrapping fs.ErrExist when path
 // exists.
 func Create(path string, data []byte) error {
-	tmp, err := writeTemp(path, data)
+	tmp, err := writeTemp(path, writeBytes(data))
 	if err != nil {
 		return err
 	}
@@ -59,13 +75,13 @@ func RemoveTemps(dir string) error {
 
 func isTemp(name string) bool { return strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp") }
 
-// writeTemp writes data to a new temporary file beside path and fsyncs it.
-func writeTemp(path string, data []byte) (string, error) {
+// writeTemp writes a new temporary file beside path with write and fsyncs it.
+func writeTemp(path string, write func(io.Writer) error) (string, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return "", err
 	}
-	_, werr := f.Write(data)
+	werr := write(f)
 	serr := f.Sync()
 	cerr := f.Close()
 	if err := errors.Join(werr, serr, cerr); err != nil {

@@ -2,6 +2,7 @@ package atomicfile
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -78,5 +79,26 @@ func TestRemoveTemps(t *testing.T) {
 	}
 	if len(names) != 3 || names[0] != ".hidden" || names[1] != "a.json" || names[2] != "b.tmp" {
 		t.Fatalf("left %v", names)
+	}
+}
+
+func TestWriteFuncFailureKeepsOld(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f")
+	if err := Write(path, []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := WriteFunc(path, func(w io.Writer) error {
+		w.Write([]byte("half"))
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err %v, want %v", err, boom)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "old" {
+		t.Fatalf("content %q after a failed WriteFunc", b)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Fatalf("%d entries: the temporary file was left", len(entries))
 	}
 }
