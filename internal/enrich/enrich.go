@@ -1,7 +1,3 @@
-// Package enrich derives what a visit's raw facts imply: where its IP
-// address is (MaxMind databases), which device and operating system its
-// User-Agent names, and which search engine and keywords its first page's
-// referrer carries.
 package enrich
 
 // Geo is where an IP address is, as the web-session Geo record reports it.
