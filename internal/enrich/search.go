@@ -178,7 +178,8 @@ func (t *engineTable) lookupDomain(domain, suffix string) *searchEngine {
 // are the first non-empty of the engine's parameters in the query (or, if
 // none is there, in the fragment, where Google once put them), decoded
 // ('+' is a space), trimmed of surrounding space, with invalid UTF-8
-// replaced by U+FFFD. A known engine's page without keywords (Google's
+// replaced by U+FFFD; a value that is an http(s) URL is a redirect's target
+// (google.com/url?q=https://...), not keywords, and is skipped. A known engine's page without keywords (Google's
 // referrer today is just https://www.google.com/) gives the Engine with
 // empty Keywords; anything else gives the zero Search.
 func ParseSearch(referrer string) Search {
@@ -211,7 +212,7 @@ func (t *engineTable) parse(referrer string) Search {
 }
 
 // keywords returns the first non-empty value of params in the URL-encoded
-// query, decoded and trimmed.
+// query, decoded and trimmed, skipping URLs.
 func keywords(query string, params []string) string {
 	if query == "" {
 		return ""
@@ -220,10 +221,17 @@ func keywords(query string, params []string) string {
 	values, _ := url.ParseQuery(query)
 	for _, p := range params {
 		for _, v := range values[p] {
-			if v = strings.TrimSpace(v); v != "" {
+			if v = strings.TrimSpace(v); v != "" && !isRedirectTarget(v) {
 				return strings.ToValidUTF8(v, "\uFFFD")
 			}
 		}
 	}
 	return ""
+}
+
+// isRedirectTarget reports whether a keyword value is a URL: Google's
+// /url?q=https://... redirect (from Gmail, Docs and others) carries the
+// link's target in q, which is not a search.
+func isRedirectTarget(v string) bool {
+	return strings.HasPrefix(v, "https://") || strings.HasPrefix(v, "http://")
 }

@@ -45,6 +45,9 @@ func TestParseSearch(t *testing.T) {
 		{"https://www.google.com/search?q=latin1+caf%E9", "Google", "latin1 caf\uFFFD"},
 		{"https://www.google.com/search?q=a;b", "Google", ""},
 		{"https://www.google.com/search?q=a&q=b", "Google", "a"},
+		{"https://www.google.com/url?q=https://example.com/page&sa=D&source=editors&ust=1", "Google", ""},
+		{"https://www.google.com/url?q=http%3A%2F%2Fexample.com%2F&sa=U", "Google", ""},
+		{"https://www.google.com/search?q=http+status+codes", "Google", "http status codes"},
 		// Google properties that are not its search, and look-alikes.
 		{"https://mail.google.com/mail/u/0/", "", ""},
 		{"https://docs.google.com/document/d/1", "", ""},
