@@ -1,0 +1,191 @@
+package sessionizer
+
+import (
+	"bufio"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sightline/sightline/internal/atomicfile"
+	"github.com/sightline/sightline/internal/eventlog"
+)
+
+// The checkpoint file, written whole with atomicfile:
+//
+//	"sightline-sessionizer 1\n"
+//	complete  nParts
+//	nParts × (next watermark nOpen nOpen×(len visit) nClosed nClosed×(key documents at))
+//	nSpool × (path length)
+//	CRC-32C of everything before it, 4 bytes little-endian
+//
+// Integers are varints, strings a uvarint length and bytes.
+
+const checkpointMagic = "sightline-sessionizer 1\n"
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+func (s *Sessionizer) checkpointPath() string { return filepath.Join(s.cfg.Dir, "checkpoint") }
+
+// Checkpoint makes the spool durable and records the sessionizer's state,
+// then reports the hours that became complete.
+func (s *Sessionizer) Checkpoint() error {
+	start := time.Now()
+	lengths, err := s.spool.sync()
+	if err != nil {
+		return err
+	}
+	complete := hourOf(s.watermark())
+	s.pruneClosed()
+	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
+		return fmt.Errorf("sessionizer: %w", err)
+	}
+	err = atomicfile.WriteFunc(s.checkpointPath(), func(w io.Writer) error {
+		return s.writeCheckpoint(w, complete, lengths)
+	})
+	if err != nil {
+		return fmt.Errorf("sessionizer: write checkpoint: %w", err)
+	}
+	s.lastCheckpoint = s.cfg.Now()
+	s.metrics.checkpoint.Observe(time.Since(start).Seconds())
+	s.metrics.openVisits.Set(float64(s.OpenVisits()))
+	s.metrics.lag.Set(s.lastCheckpoint.Sub(time.UnixMilli(s.watermark())).Seconds())
+	s.logger.Debug("sessionizer checkpoint", "open_visits", s.OpenVisits(), "took", time.Since(start).Round(time.Millisecond))
+	if complete > s.complete {
+		s.complete = complete
+		if err := s.spool.closeHours(complete); err != nil {
+			return fmt.Errorf("sessionizer: %w", err)
+		}
+		for _, end := range s.completeHours() {
+			s.onComplete(end)
+		}
+	}
+	return nil
+}
+
+// pruneClosed forgets the closed visits no late event can continue any
+// more without being a visit of its own anyway.
+func (s *Sessionizer) pruneClosed() {
+	keep := (s.cfg.MaxDuration + s.cfg.Timeout).Milliseconds()
+	for _, p := range s.parts {
+		for k, c := range p.closed {
+			if c.at+keep < p.watermark {
+				delete(p.closed, k)
+			}
+		}
+	}
+}
+
+func (s *Sessionizer) writeCheckpoint(w io.Writer, complete int64, lengths map[string]int64) error {
+	crc := crc32.New(crcTable)
+	bw := bufio.NewWriterSize(io.MultiWriter(w, crc), 256<<10)
+	var b []byte
+	flush := func() error {
+		_, err := bw.Write(b)
+		b = b[:0]
+		return err
+	}
+	b = append(b, checkpointMagic...)
+	b = binary.AppendVarint(b, complete)
+	b = binary.AppendUvarint(b, uint64(len(s.parts)))
+	var vb []byte
+	for _, p := range s.parts {
+		b = binary.AppendVarint(b, int64(p.next))
+		b = binary.AppendVarint(b, p.watermark)
+		b = binary.AppendUvarint(b, uint64(len(p.open)))
+		for _, v := range p.open {
+			vb = appendVisit(vb[:0], v)
+			b = binary.AppendUvarint(b, uint64(len(vb)))
+			b = append(b, vb...)
+			if len(b) > 128<<10 {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		b = binary.AppendUvarint(b, uint64(len(p.closed)))
+		for k, c := range p.closed {
+			b = appendString(b, k)
+			b = binary.AppendUvarint(b, uint64(c.documents))
+			b = binary.AppendVarint(b, c.at)
+			if len(b) > 128<<10 {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(lengths)))
+	for path, n := range lengths {
+		b = appendString(b, filepath.ToSlash(path))
+		b = binary.AppendVarint(b, n)
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	_, err := w.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32()))
+	return err
+}
+
+// loadCheckpoint restores the state of the last checkpoint, if any, and
+// returns the spool lengths it recorded.
+func (s *Sessionizer) loadCheckpoint() (map[string]int64, error) {
+	b, err := os.ReadFile(s.checkpointPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]int64{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sessionizer: read checkpoint: %w", err)
+	}
+	bad := func(what string) error {
+		return fmt.Errorf("sessionizer: checkpoint %s: %s", s.checkpointPath(), what)
+	}
+	if len(b) < len(checkpointMagic)+4 || string(b[:len(checkpointMagic)]) != checkpointMagic {
+		return nil, bad("not a checkpoint of this version")
+	}
+	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
+	if crc32.Checksum(body, crcTable) != sum {
+		return nil, bad("checksum mismatch")
+	}
+	d := decoder{b: body[len(checkpointMagic):], names: &s.names}
+	s.complete = d.varint()
+	if n := d.uvarint(); n != uint64(len(s.parts)) {
+		return nil, bad(fmt.Sprintf("has %d partitions, the log %d", n, len(s.parts)))
+	}
+	for _, p := range s.parts {
+		p.next, p.watermark = eventlog.Offset(d.varint()), d.varint()
+		for n := d.uvarint(); n > 0 && d.err == nil; n-- {
+			v := new(closedVisit)
+			vd := decoder{b: d.bytes(), names: &s.names}
+			if err := vd.visit(v); err != nil {
+				return nil, bad(err.Error())
+			}
+			v.AccountID, v.UserAgent = s.names.string(v.AccountID), s.names.string(v.UserAgent)
+			key := visitKey(v.AccountID, v.VisitorID, v.VisitID)
+			p.open[key] = v
+			heap.Push(&p.due, dueVisit{closeAt: v.closeAt, key: key, visit: v})
+		}
+		for n := d.uvarint(); n > 0 && d.err == nil; n-- {
+			k := string(d.bytes())
+			p.closed[k] = closedEntry{documents: int(d.uvarint()), at: d.varint()}
+		}
+	}
+	lengths := map[string]int64{}
+	for n := d.uvarint(); n > 0 && d.err == nil; n-- {
+		path := filepath.FromSlash(string(d.bytes()))
+		lengths[path] = d.varint()
+	}
+	if d.err != nil || len(d.b) != 0 {
+		return nil, bad("malformed")
+	}
+	return lengths, nil
+}

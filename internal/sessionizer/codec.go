@@ -1,0 +1,157 @@
+package sessionizer
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/sightline/sightline/internal/websession"
+)
+
+// The spool and the checkpoint keep visits in one binary form: unsigned
+// and signed varints, and strings and byte strings as a uvarint length and
+// the bytes. A visit:
+//
+//	account visitor visit ip userAgent continuation first last closeAt nEvents
+//	nEvents × (time serverTime app name data)
+//
+// Eligibility and achieved goals are not kept: nothing produces them
+// before the campaign engine does.
+
+// closedVisit is a visit with the server times that decide when it closes.
+type closedVisit struct {
+	websession.Visit
+	first, last int64 // server times of its first and last events, epoch ms
+	closeAt     int64 // when it closes, epoch ms
+}
+
+// appendVisit appends v in the binary form.
+func appendVisit(dst []byte, v *closedVisit) []byte {
+	for _, s := range [...]string{v.AccountID, v.VisitorID, v.VisitID, v.IP, v.UserAgent} {
+		dst = appendString(dst, s)
+	}
+	dst = binary.AppendUvarint(dst, uint64(v.Continuation))
+	dst = binary.AppendVarint(dst, v.first)
+	dst = binary.AppendVarint(dst, v.last)
+	dst = binary.AppendVarint(dst, v.closeAt)
+	dst = binary.AppendUvarint(dst, uint64(len(v.Events)))
+	for i := range v.Events {
+		e := &v.Events[i]
+		dst = binary.AppendVarint(dst, e.Time)
+		dst = binary.AppendVarint(dst, e.ServerTime)
+		dst = appendString(dst, e.App)
+		dst = appendString(dst, e.Name)
+		dst = binary.AppendUvarint(dst, uint64(len(e.Data)))
+		dst = append(dst, e.Data...)
+	}
+	return dst
+}
+
+func appendString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// errShort means a visit's bytes end early.
+var errShort = errors.New("visit record is truncated")
+
+// decoder reads the binary form.
+type decoder struct {
+	b     []byte
+	err   error
+	names *interner // the app and event names, which repeat
+}
+
+func (d *decoder) uvarint() uint64 {
+	n, size := binary.Uvarint(d.b)
+	if size <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[size:]
+	return n
+}
+
+func (d *decoder) varint() int64 {
+	n, size := binary.Varint(d.b)
+	if size <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[size:]
+	return n
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.fail()
+		return nil
+	}
+	b := d.b[:n:n]
+	d.b = d.b[n:]
+	return b
+}
+
+func (d *decoder) fail() {
+	if d.err == nil {
+		d.err = errShort
+	}
+	d.b = nil
+}
+
+// visit reads one visit. Its strings and data are copies: the decoder's
+// bytes may be reused.
+func (d *decoder) visit(v *closedVisit) error {
+	for _, dst := range [...]*string{&v.AccountID, &v.VisitorID, &v.VisitID, &v.IP, &v.UserAgent} {
+		*dst = string(d.bytes())
+	}
+	v.Continuation = int(d.uvarint())
+	v.first, v.last, v.closeAt = d.varint(), d.varint(), d.varint()
+	n := d.uvarint()
+	if n > uint64(len(d.b)) { // every event takes more than a byte
+		d.fail()
+		return fmt.Errorf("%w: %d events", errShort, n)
+	}
+	v.Events = make([]websession.Event, n)
+	for i := range v.Events {
+		e := &v.Events[i]
+		e.Time, e.ServerTime = d.varint(), d.varint()
+		e.App, e.Name = d.names.bytes(d.bytes()), d.names.bytes(d.bytes())
+		e.Data = append([]byte(nil), d.bytes()...)
+	}
+	return d.err
+}
+
+// interner returns one string for equal byte strings, so that the names
+// every event repeats are kept once.
+type interner struct {
+	m map[string]string
+}
+
+// maxInterned bounds the interner: custom chat event names are open-ended.
+const maxInterned = 4096
+
+func (in *interner) bytes(b []byte) string {
+	if s, ok := in.m[string(b)]; ok {
+		return s
+	}
+	return in.add(string(b))
+}
+
+func (in *interner) string(s string) string {
+	if t, ok := in.m[s]; ok {
+		return t
+	}
+	return in.add(s)
+}
+
+func (in *interner) add(s string) string {
+	if in.m == nil {
+		in.m = make(map[string]string)
+	}
+	if len(in.m) < maxInterned {
+		in.m[s] = s
+	}
+	return s
+}

@@ -1,0 +1,402 @@
+package sessionizer
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/sightline/sightline/internal/event"
+	"github.com/sightline/sightline/internal/eventlog/embedded"
+	"github.com/sightline/sightline/internal/filestore"
+	"github.com/sightline/sightline/internal/websession"
+)
+
+// t0 is the start of an hour.
+var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+// rig is a log, a sessionizer over it with a controlled clock, and the
+// hourly job writing to a file store.
+type rig struct {
+	t        *testing.T
+	dir      string
+	log      *embedded.Log
+	now      time.Time
+	s        *Sessionizer
+	hours    *Hours
+	store    *filestore.Dir
+	complete []int64
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	r := &rig{t: t, dir: t.TempDir(), now: t0}
+	opts := embedded.DefaultOptions()
+	opts.Partitions, opts.NoSync = 2, true
+	var err error
+	if r.log, err = embedded.Open(slog.New(slog.DiscardHandler), nil, filepath.Join(r.dir, "log"), opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.log.Close() })
+	if r.store, err = filestore.NewDir(filepath.Join(r.dir, "files")); err != nil {
+		t.Fatal(err)
+	}
+	r.restart()
+	return r
+}
+
+func (r *rig) config() Config {
+	return Config{Dir: filepath.Join(r.dir, "state"), Lag: time.Second, Now: func() time.Time { return r.now }}
+}
+
+// restart makes a new sessionizer from the state on disk, as a process
+// restarted after a crash would.
+func (r *rig) restart() {
+	r.t.Helper()
+	logger := slog.New(slog.DiscardHandler)
+	r.hours = NewHours(logger, r.store, HoursConfig{Dir: r.config().Dir, PartBytes: 300, Now: func() time.Time { return r.now }}, nil, renderIDs)
+	var err error
+	r.complete = nil
+	r.s, err = New(logger, r.log, r.config(), nil, func(end int64) { r.complete = append(r.complete, end) })
+	if err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// renderIDs writes a visit as its ids, continuation and event times.
+func renderIDs(dst []byte, v *websession.Visit) []byte {
+	dst = fmt.Appendf(dst, "%s/%s/%s#%d:", v.AccountID, v.VisitorID, v.VisitID, v.Continuation)
+	for i, e := range v.Events {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = fmt.Appendf(dst, "%d", e.Time)
+	}
+	return dst
+}
+
+// send appends an event of visit visitor/visit received at server time at
+// with client time clientAt.
+func (r *rig) send(account, visitor, visit string, at, clientAt time.Time) {
+	r.t.Helper()
+	s := event.Stored{
+		ID: fmt.Sprintf("%s-%d", visit, clientAt.UnixNano()), AccountID: account, VisitorID: visitor, VisitID: visit,
+		Time: clientAt.UnixMilli(), ServerTime: at.UnixMilli(), IP: "203.0.113.7", UserAgent: "UA",
+		AppName: "LP_MONITORING", EventName: "PAGE_VIEW", Data: []byte(`{"url":"https://shop.example/"}`),
+	}
+	if err := r.log.Append(context.Background(), []byte(account+"/"+visitor), [][]byte{event.AppendRecord(nil, &s)}); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// step moves the clock to now and runs the sessionizer until it has read
+// everything.
+func (r *rig) step(now time.Time) {
+	r.t.Helper()
+	r.now = now
+	for {
+		progressed, err := r.s.Step(context.Background())
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		if !progressed {
+			return
+		}
+	}
+}
+
+// checkpoint checkpoints and writes the hours it completed.
+func (r *rig) checkpoint() {
+	r.t.Helper()
+	if err := r.s.Checkpoint(); err != nil {
+		r.t.Fatal(err)
+	}
+	for _, end := range r.complete {
+		if err := r.hours.WriteHour(context.Background(), end); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	r.complete = nil
+}
+
+// files returns the documents of every file of account, by file name.
+func (r *rig) files(account string) map[string][]string {
+	r.t.Helper()
+	infos, err := r.store.List(context.Background(), account)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, info := range infos {
+		f, _, err := r.store.Open(context.Background(), account, info.Name)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		sc := bufio.NewScanner(gz)
+		for sc.Scan() {
+			out[info.Name] = append(out[info.Name], sc.Text())
+		}
+		if err := sc.Err(); err != nil {
+			r.t.Fatal(err)
+		}
+		f.Close()
+	}
+	return out
+}
+
+// allDocs returns every document of account, sorted.
+func (r *rig) allDocs(account string) []string {
+	var docs []string
+	for _, d := range r.files(account) {
+		docs = append(docs, d...)
+	}
+	slices.Sort(docs)
+	return docs
+}
+
+func hourFile(start time.Time, part int) string {
+	return websession.FileName{ScopeStart: start, ScopeEnd: start.Add(time.Hour), Part: part}.String()
+}
+
+func TestVisitsCloseAndLandInTheirHour(t *testing.T) {
+	r := newRig(t)
+	m := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
+	// v1: two page views, the second sent first by its client's clock.
+	r.send("acme", "u1", "v1", m(1), m(2))
+	r.send("acme", "u1", "v1", m(3), m(1))
+	// v2 goes on past the hour.
+	r.send("acme", "u2", "v2", m(40), m(40))
+	r.send("acme", "u2", "v2", m(55), m(55))
+	// Another account.
+	r.send("beta", "u3", "v3", m(5), m(5))
+	r.step(m(59))
+	r.checkpoint()
+	// The watermark is 10:58:59: v1 (closing at 10:33) and v3 (10:35) are closed, v2 (11:25) is not.
+	if n := r.s.OpenVisits(); n != 1 {
+		t.Fatalf("%d open visits at 10:59, want 1", n)
+	}
+	if files := r.files("acme"); len(files) != 0 {
+		t.Fatalf("files before the hour is complete: %v", files)
+	}
+	r.step(m(90))
+	r.checkpoint()
+	// v1 closed at 10:33, v3 at 10:35: the 10:00 hour is complete at 11:30.
+	if got, want := r.files("acme"), map[string][]string{
+		hourFile(t0, 0): {"acme/u1/v1#0:" + ms(m(1)) + "," + ms(m(2))},
+	}; !equalFiles(got, want) {
+		t.Fatalf("acme files %v, want %v", got, want)
+	}
+	if got := r.allDocs("beta"); !slices.Equal(got, []string{"beta/u3/v3#0:" + ms(m(5))}) {
+		t.Fatalf("beta documents %v", got)
+	}
+	// v2 closes at 11:25, in the 11:00 hour, written once 12:00 has passed.
+	r.step(m(121))
+	r.checkpoint()
+	if got := r.files("acme")[hourFile(t0.Add(time.Hour), 0)]; !slices.Equal(got, []string{"acme/u2/v2#0:" + ms(m(40)) + "," + ms(m(55))}) {
+		t.Fatalf("11:00 file %v", got)
+	}
+}
+
+func TestLateEventStartsAContinuation(t *testing.T) {
+	r := newRig(t)
+	m := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
+	r.send("acme", "u1", "v1", m(1), m(1))
+	r.step(m(70))
+	r.checkpoint() // v1 closed at 10:31 and written in the 10:00 file
+	// An offline tag catches up: its event belongs to v1 by client time, but arrives after v1 was written.
+	r.send("acme", "u1", "v1", m(80), m(5))
+	r.step(m(200))
+	r.checkpoint()
+	want := []string{"acme/u1/v1#0:" + ms(m(1)), "acme/u1/v1#1:" + ms(m(5))}
+	if got := r.allDocs("acme"); !slices.Equal(got, want) {
+		t.Fatalf("documents %v, want %v", got, want)
+	}
+	if got := r.files("acme")[hourFile(t0.Add(time.Hour), 0)]; len(got) != 1 || !strings.Contains(got[0], "#1:") {
+		t.Fatalf("the continuation is not in the 11:00 file: %v", r.files("acme"))
+	}
+}
+
+func TestMaxDurationSplitsAVisit(t *testing.T) {
+	r := newRig(t)
+	// One event every 20 minutes for 25 hours: never idle for 30 minutes.
+	start := t0
+	var times []time.Time
+	for at := start; at.Before(start.Add(25 * time.Hour)); at = at.Add(20 * time.Minute) {
+		r.send("acme", "u1", "v1", at, at)
+		times = append(times, at)
+		r.step(at)
+	}
+	r.step(start.Add(30 * time.Hour))
+	r.checkpoint()
+	docs := r.allDocs("acme")
+	if len(docs) != 2 || !strings.Contains(docs[0], "#0:") || !strings.Contains(docs[1], "#1:") {
+		t.Fatalf("documents %v, want the visit and one continuation", docs)
+	}
+	if n := strings.Count(docs[0], ",") + strings.Count(docs[1], ",") + 2; n != len(times) {
+		t.Fatalf("%d events in the documents, want %d", n, len(times))
+	}
+}
+
+func TestLargeHourSplitsIntoParts(t *testing.T) {
+	r := newRig(t)
+	for i := range 20 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		r.send("acme", fmt.Sprintf("u%02d", i), "v", at, at)
+	}
+	r.step(t0.Add(2 * time.Hour))
+	r.checkpoint()
+	files := r.files("acme")
+	if len(files) < 2 {
+		t.Fatalf("%d files, want the hour split in parts of 300 bytes", len(files))
+	}
+	n := 0
+	for part := range len(files) {
+		docs, ok := files[hourFile(t0, part)]
+		if !ok {
+			t.Fatalf("no part %d in %v", part, files)
+		}
+		n += len(docs)
+	}
+	if n != 20 {
+		t.Fatalf("%d documents, want 20", n)
+	}
+}
+
+// TestRestartWritesEachVisitOnce stops the sessionizer without a
+// checkpoint at every step of a run, restarts it from disk, and checks
+// that the files end up with every visit exactly once.
+func TestRestartWritesEachVisitOnce(t *testing.T) {
+	for crashAfter := range 6 {
+		t.Run(fmt.Sprint(crashAfter), func(t *testing.T) {
+			r := newRig(t)
+			var want []string
+			step := 0
+			for i := range 6 {
+				at := t0.Add(time.Duration(i*20) * time.Minute)
+				visit := fmt.Sprintf("v%d", i)
+				r.send("acme", "u"+visit, visit, at, at)
+				want = append(want, "acme/u"+visit+"/"+visit+"#0:"+ms(at))
+				r.step(at.Add(time.Minute))
+				if step == crashAfter {
+					r.restart() // what was spooled since the last checkpoint is cut and spooled again
+				} else {
+					r.checkpoint()
+				}
+				step++
+			}
+			r.step(t0.Add(5 * time.Hour))
+			r.checkpoint()
+			slices.Sort(want)
+			if got := r.allDocs("acme"); !slices.Equal(got, want) {
+				t.Fatalf("documents %v\nwant %v", got, want)
+			}
+			if hours, _ := r.s.spool.hours(); len(hours) != 0 {
+				t.Fatalf("spool hours %v left", hours)
+			}
+		})
+	}
+}
+
+// TestHourWrittenTwiceIsTheSame writes an hour, puts its spool back and
+// writes it again, as after a crash between the files and the spool's
+// deletion.
+func TestHourWrittenTwiceIsTheSame(t *testing.T) {
+	r := newRig(t)
+	for i := range 5 {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		r.send("acme", fmt.Sprintf("u%d", i), "v", at, at)
+	}
+	r.step(t0.Add(2 * time.Hour))
+	if err := r.s.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	spoolDir := filepath.Join(r.config().Dir, "spool", fmt.Sprint(t0.UnixMilli()))
+	saved := copyDir(t, spoolDir)
+	for _, end := range r.complete {
+		if err := r.hours.WriteHour(context.Background(), end); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := r.files("acme")
+	restoreDir(t, spoolDir, saved)
+	if err := r.hours.WriteHour(context.Background(), t0.Add(time.Hour).UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	if second := r.files("acme"); !equalFiles(first, second) || len(first) == 0 {
+		t.Fatalf("first %v\nsecond %v", first, second)
+	}
+}
+
+func TestExpiredFilesAreDeleted(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	old, recent := hourFile(t0.Add(-31*24*time.Hour), 0), hourFile(t0.Add(-2*time.Hour), 0)
+	for _, name := range []string{old, recent} {
+		if err := r.store.Put(ctx, "acme", name, func(io.Writer) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.hours.expire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	infos, _ := r.store.List(ctx, "acme")
+	if len(infos) != 1 || infos[0].Name != recent {
+		t.Fatalf("files after expiry %+v, want only %s", infos, recent)
+	}
+}
+
+func ms(t time.Time) string { return fmt.Sprint(t.UnixMilli()) }
+
+func equalFiles(a, b map[string][]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if !slices.Equal(v, b[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+func copyDir(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[e.Name()] = b
+	}
+	return files
+}
+
+func restoreDir(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

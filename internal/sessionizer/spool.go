@@ -1,0 +1,227 @@
+package sessionizer
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/sightline/sightline/internal/atomicfile"
+)
+
+// The spool holds the visits that have closed, one file per hour of their
+// closing time and account: spool/<hourStartMs>/<account>. Each visit is a
+// uvarint length and the visit's binary form (codec.go). Files are only
+// appended to; a checkpoint records their lengths after fsyncing them, and
+// a restart cuts them back to those lengths, because what was appended
+// after the checkpoint is appended again when the log is read again from
+// the checkpoint's offsets.
+type spool struct {
+	dir   string
+	files map[spoolKey]*spoolFile
+	buf   []byte
+}
+
+type spoolKey struct {
+	hour    int64 // start of the hour, epoch ms
+	account string
+}
+
+type spoolFile struct {
+	f    *os.File
+	w    *bufio.Writer
+	size int64 // bytes appended, buffered ones included
+}
+
+func (k spoolKey) path(dir string) string {
+	return filepath.Join(dir, strconv.FormatInt(k.hour, 10), k.account)
+}
+
+// hourOf returns the start of the hour holding ms, epoch ms.
+func hourOf(ms int64) int64 {
+	h := int64(time.Hour / time.Millisecond)
+	return ms - ((ms%h)+h)%h
+}
+
+// add appends the closed visit v to the file of its closing hour.
+func (s *spool) add(v *closedVisit) error {
+	k := spoolKey{hour: hourOf(v.closeAt), account: v.AccountID}
+	f := s.files[k]
+	if f == nil {
+		var err error
+		if f, err = s.open(k); err != nil {
+			return err
+		}
+	}
+	s.buf = appendVisit(s.buf[:0], v)
+	var n [binary.MaxVarintLen64]byte
+	size := binary.PutUvarint(n[:], uint64(len(s.buf)))
+	f.w.Write(n[:size])
+	if _, err := f.w.Write(s.buf); err != nil {
+		return fmt.Errorf("spool: write %s: %w", f.f.Name(), err)
+	}
+	f.size += int64(size + len(s.buf))
+	return nil
+}
+
+func (s *spool) open(k spoolKey) (*spoolFile, error) {
+	p := k.path(s.dir)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	sf := &spoolFile{f: f, w: bufio.NewWriterSize(f, 64<<10), size: fi.Size()}
+	if s.files == nil {
+		s.files = make(map[spoolKey]*spoolFile)
+	}
+	s.files[k] = sf
+	return sf, nil
+}
+
+// sync makes every appended visit durable and returns the length of each
+// open file, keyed by its path relative to the spool directory.
+func (s *spool) sync() (map[string]int64, error) {
+	lengths := make(map[string]int64, len(s.files))
+	var dirs []string
+	for k, f := range s.files {
+		if err := f.w.Flush(); err != nil {
+			return nil, fmt.Errorf("spool: %w", err)
+		}
+		if err := f.f.Sync(); err != nil {
+			return nil, fmt.Errorf("spool: %w", err)
+		}
+		rel, _ := filepath.Rel(s.dir, k.path(s.dir))
+		lengths[rel] = f.size
+		if d := filepath.Dir(k.path(s.dir)); !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	for _, d := range append(dirs, s.dir) {
+		if err := atomicfile.Sync(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("spool: %w", err)
+		}
+	}
+	return lengths, nil
+}
+
+// closeHours closes the files of the hours before end, which will not be
+// appended to any more.
+func (s *spool) closeHours(end int64) error {
+	var errs []error
+	for k, f := range s.files {
+		if k.hour+int64(time.Hour/time.Millisecond) <= end {
+			errs = append(errs, f.w.Flush(), f.f.Close())
+			delete(s.files, k)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// closeAll closes every file without syncing.
+func (s *spool) closeAll() {
+	for k, f := range s.files {
+		f.f.Close()
+		delete(s.files, k)
+	}
+}
+
+// recover brings the spool back to a checkpoint: files it lists are cut to
+// their recorded lengths and every other file is removed, except those of
+// the hours before done, which the checkpoint may no longer list once they
+// are written (their spool is deleted then).
+func (s *spool) recover(lengths map[string]int64) error {
+	hours, err := os.ReadDir(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	for _, h := range hours {
+		files, err := os.ReadDir(filepath.Join(s.dir, h.Name()))
+		if err != nil {
+			return fmt.Errorf("spool: %w", err)
+		}
+		for _, f := range files {
+			rel := filepath.Join(h.Name(), f.Name())
+			p := filepath.Join(s.dir, rel)
+			n, ok := lengths[rel]
+			if !ok {
+				err = os.Remove(p)
+			} else {
+				err = os.Truncate(p, n)
+			}
+			if err != nil {
+				return fmt.Errorf("spool: recover %s: %w", rel, err)
+			}
+		}
+	}
+	return nil
+}
+
+// hours returns the hours that have a spool directory, oldest first.
+func (s *spool) hours() ([]int64, error) {
+	entries, err := os.ReadDir(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	var hours []int64
+	for _, e := range entries {
+		if h, err := strconv.ParseInt(e.Name(), 10, 64); err == nil && e.IsDir() {
+			hours = append(hours, h)
+		}
+	}
+	slices.Sort(hours)
+	return hours, nil
+}
+
+// spoolReader reads the visits of one spool file in order.
+type spoolReader struct {
+	r    *bufio.Reader
+	buf  []byte
+	dec  decoder
+	read int // visits read
+}
+
+func newSpoolReader(r io.Reader, names *interner) *spoolReader {
+	return &spoolReader{r: bufio.NewReaderSize(r, 256<<10), dec: decoder{names: names}}
+}
+
+// next reads the next visit into v; io.EOF at the end.
+func (r *spoolReader) next(v *closedVisit) error {
+	n, err := binary.ReadUvarint(r.r)
+	if err != nil {
+		return err // io.EOF at a clean end
+	}
+	if n > 1<<30 {
+		return fmt.Errorf("spool: visit %d: %d bytes", r.read, n)
+	}
+	r.buf = slices.Grow(r.buf[:0], int(n))[:n]
+	if _, err := io.ReadFull(r.r, r.buf); err != nil {
+		return fmt.Errorf("spool: visit %d: %w", r.read, err)
+	}
+	r.dec.b, r.dec.err = r.buf, nil
+	if err := r.dec.visit(v); err != nil {
+		return fmt.Errorf("spool: visit %d: %w", r.read, err)
+	}
+	r.read++
+	return nil
+}
