@@ -48,7 +48,14 @@ func (c Credentials) Sign(r *http.Request, now time.Time, nonce string) error {
 	if host == "" {
 		host = r.URL.Host
 	}
-	base := BaseString(r.Method, BaseURI(r.URL.Scheme, host, r.URL.EscapedPath()), params)
+	scheme := r.URL.Scheme
+	if scheme == "" { // a server-side request, as tests build them
+		scheme = "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+	}
+	base := BaseString(r.Method, BaseURI(scheme, host, r.URL.EscapedPath()), params)
 	sig, err := Sign(method, c.ConsumerSecret, c.TokenSecret, base)
 	if err != nil {
 		return err

@@ -63,7 +63,9 @@ type Verifier struct {
 	// Now is the server clock; time.Now if nil.
 	Now func() time.Time
 	// Origin returns the scheme and host the client used for r; if nil,
-	// https when r came over TLS, else http, and r.Host.
+	// https when r came over TLS, else http, and r.Host. An empty scheme
+	// means it cannot be told (plain HTTP behind a proxy that may have
+	// terminated TLS): a signature over either https or http is accepted.
 	Origin func(r *http.Request) (scheme, host string)
 }
 
@@ -146,10 +148,22 @@ func (v *Verifier) Verify(r *http.Request) (Result, error) {
 			}
 		}
 	}
-	base := BaseString(r.Method, BaseURI(scheme, host, requestPath(r)), params)
-	want, _ := digest(method, consumerSecret, tokenSecret, base)
+	schemes := []string{scheme}
+	if scheme == "" {
+		schemes = []string{"https", "http"}
+	}
 	got, err := base64.StdEncoding.DecodeString(proto[ParamSignature])
-	if err != nil || !hmac.Equal(got, want) {
+	var base string
+	valid := false
+	for _, s := range schemes {
+		base = BaseString(r.Method, BaseURI(s, host, requestPath(r)), params)
+		want, _ := digest(method, consumerSecret, tokenSecret, base)
+		if err == nil && hmac.Equal(got, want) {
+			valid = true
+			break
+		}
+	}
+	if !valid {
 		return Result{}, fail(http.StatusUnauthorized, ProblemSignatureInvalid, "bad signature: the %s signature does not match the request (signature base string %q)", method, base)
 	}
 	switch err := v.Nonces.Use(now, key, proto[ParamToken], nonce, ts); {

@@ -351,6 +351,30 @@ func TestVerify(t *testing.T) {
 	}
 }
 
+// TestVerifyUnknownScheme checks that when Origin cannot tell the scheme,
+// signatures over https and http both verify, and when it can, only the
+// one it names.
+func TestVerifyUnknownScheme(t *testing.T) {
+	for _, tt := range []struct {
+		origin, signed string
+		ok             bool
+	}{
+		{"", "https", true}, {"", "http", true},
+		{"https", "https", true}, {"https", "http", false},
+		{"http", "http", true}, {"http", "https", false},
+	} {
+		v := &Verifier{Secrets: testSecrets, Nonces: NewNonceStore(0, 0),
+			Origin: func(r *http.Request) (string, string) { return tt.origin, r.Host }}
+		r := httptest.NewRequest("GET", tt.signed+"://da.example.com/le?a=1", nil)
+		if err := testCreds.Sign(r, time.Now(), ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Verify(r); (err == nil) != tt.ok {
+			t.Errorf("origin scheme %q, signed for %s: %v", tt.origin, tt.signed, err)
+		}
+	}
+}
+
 // TestVerifyStripPrefix checks that the path signed is the one on the
 // request line, also when a handler sees a stripped URL.
 func TestVerifyStripPrefix(t *testing.T) {
