@@ -22,8 +22,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/enrich"
 	"github.com/sightline/sightline/internal/eventlog/embedded"
+	"github.com/sightline/sightline/internal/filestore"
 	"github.com/sightline/sightline/internal/ingest"
+	"github.com/sightline/sightline/internal/sessionizer"
+	"github.com/sightline/sightline/internal/websession"
 )
 
 // Config is everything a server needs; `sightline serve` fills it from flags
@@ -45,6 +49,16 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// DemoAccount creates the `demo` account when the data directory is new.
 	DemoAccount bool
+
+	// Sessionizer configures how visits are built (Dir is set from DataDir).
+	Sessionizer sessionizer.Config
+	// Hours configures the hourly web-session files (Dir is set from DataDir).
+	Hours sessionizer.HoursConfig
+	// Enrich configures geo, user-agent and search engine enrichment.
+	Enrich enrich.Config
+	// Now is the clock of the sessionizer and the hourly job; nil means
+	// time.Now. Tests move it to close visits and hours.
+	Now func() time.Time
 }
 
 // DefaultConfig returns the embedded default.
@@ -67,10 +81,19 @@ const DemoAccountID = "demo"
 
 // Paths inside the data directory.
 const (
-	accountsDir = "accounts"
-	logDir      = "log"
-	dedupFile   = "dedup-marks.json"
+	accountsDir    = "accounts"
+	logDir         = "log"
+	dedupFile      = "dedup-marks.json"
+	webSessionsDir = "websessions"
 )
+
+// WebSessionStateDir returns where the sessionizer of a data directory
+// keeps its checkpoint and spool.
+func WebSessionStateDir(dataDir string) string { return filepath.Join(dataDir, webSessionsDir, "state") }
+
+// WebSessionFilesDir returns where the web-session files of a data
+// directory are kept, one folder per account.
+func WebSessionFilesDir(dataDir string) string { return filepath.Join(dataDir, webSessionsDir, "files") }
 
 // AccountsDir returns where the accounts of a data directory live.
 func AccountsDir(dataDir string) string { return filepath.Join(dataDir, accountsDir) }
@@ -85,6 +108,9 @@ type Server struct {
 	accounts *account.Store
 	log      *embedded.Log
 	dedup    *ingest.DedupState
+	enricher *enrich.Enricher
+	sessions *sessionizer.Sessionizer
+	hours    *sessionizer.Hours
 	http     *http.Server
 	listener net.Listener
 	ready    atomic.Bool
@@ -139,6 +165,14 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 		return nil, err
 	}
 	collector := ingest.New(cfg.Ingest, logger, reg, s.accounts, s.log, ix)
+	if err := s.openWebSessions(logger, reg, cfg); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if !ok {
+			s.enricher.Close()
+		}
+	}()
 
 	mux := http.NewServeMux()
 	collector.Register(mux)
@@ -216,8 +250,48 @@ func logEmpty(l *embedded.Log) bool {
 	return true
 }
 
+// openWebSessions builds the sessionizer and the hourly job.
+func (s *Server) openWebSessions(logger *slog.Logger, reg prometheus.Registerer, cfg Config) error {
+	var err error
+	if s.enricher, err = enrich.New(cfg.Enrich); err != nil {
+		return fmt.Errorf("cannot open enrichment data: %w", err)
+	}
+	store, err := filestore.NewDir(WebSessionFilesDir(cfg.DataDir))
+	if err != nil {
+		s.enricher.Close()
+		return err
+	}
+	m, err := sessionizer.NewMetrics(reg)
+	if err != nil {
+		s.enricher.Close()
+		return err
+	}
+	hc := cfg.Hours
+	hc.Dir, hc.Now = WebSessionStateDir(cfg.DataDir), cfg.Now
+	s.hours = sessionizer.NewHours(logger, store, hc, m, func(dst []byte, v *websession.Visit) []byte {
+		return websession.AppendDocument(dst, v, s.enricher)
+	})
+	sc := cfg.Sessionizer
+	sc.Dir, sc.Now = WebSessionStateDir(cfg.DataDir), cfg.Now
+	if s.sessions, err = sessionizer.New(logger, s.log, sc, m, s.hours.Complete); err != nil {
+		s.enricher.Close()
+		return err
+	}
+	return nil
+}
+
 func (s *Server) background(ctx context.Context, cfg Config) {
-	s.wg.Add(2)
+	s.wg.Add(4)
+	go func() {
+		defer s.wg.Done()
+		if err := s.sessions.Run(ctx); err != nil {
+			s.logger.Error("sessionizer stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.hours.Run(ctx)
+	}()
 	go func() {
 		defer s.wg.Done()
 		s.dedup.Run(ctx, cfg.DedupMarkInterval)
@@ -271,7 +345,8 @@ func (s *Server) stop() error {
 	s.wg.Wait()
 	merr := s.dedup.Mark(time.Now())
 	lerr := s.log.Close()
-	return errors.Join(herr, merr, lerr)
+	eerr := s.enricher.Close()
+	return errors.Join(herr, merr, lerr, eerr)
 }
 
 // holdsOnlyOurs reports whether dir is missing or holds nothing but what a
@@ -286,7 +361,7 @@ func holdsOnlyOurs(dir string) (bool, error) {
 	}
 	for _, e := range entries {
 		switch e.Name() {
-		case accountsDir, logDir, dedupFile:
+		case accountsDir, logDir, dedupFile, webSessionsDir:
 		default:
 			return false, nil
 		}

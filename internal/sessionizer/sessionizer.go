@@ -37,7 +37,6 @@ package sessionizer
 import (
 	"container/heap"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -152,7 +151,8 @@ func New(logger *slog.Logger, log eventlog.Reader, cfg Config, m *Metrics, onCom
 const readChunk = 1 << 20
 
 // Run reads the log and closes visits until ctx ends, then writes a last
-// checkpoint. It returns ctx's error, or the first error that stopped it.
+// checkpoint. It returns nil once ctx has ended and that checkpoint is
+// written, or the first error that stopped it.
 func (s *Sessionizer) Run(ctx context.Context) error {
 	for _, h := range s.completeHours() {
 		s.onComplete(h) // hours a checkpoint declared complete whose files may be unwritten
@@ -161,7 +161,7 @@ func (s *Sessionizer) Run(ctx context.Context) error {
 		progressed, err := s.Step(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				return errors.Join(ctx.Err(), s.Checkpoint())
+				return s.Checkpoint()
 			}
 			return err
 		}
@@ -173,7 +173,7 @@ func (s *Sessionizer) Run(ctx context.Context) error {
 		if !progressed {
 			select {
 			case <-ctx.Done():
-				return errors.Join(ctx.Err(), s.Checkpoint())
+				return s.Checkpoint()
 			case <-time.After(s.cfg.Poll):
 			}
 		}
