@@ -30,9 +30,10 @@
 // and ISP. State is the first (most general) subdivision. OpenGeo checks
 // each file's database type, so swapped paths fail at start-up.
 //
-// With Config.AnonymizeIP, Geo locates the full address but reports the
-// anonymised one (see [AnonymizeIP]: a /24 or a /48): the location is kept,
-// the visitor's address is not.
+// Addresses are anonymised (see [AnonymizeIP]: a /24 or a /48) by the
+// sessionizer as it reads events, before it stores anything, as Google
+// Analytics does; Geo then locates the anonymised address, which MaxMind's
+// data, mostly at /24 granularity or coarser, places in the same city.
 //
 // # Device
 //

@@ -1,9 +1,6 @@
 package enrich
 
-import (
-	"fmt"
-	"net/netip"
-)
+import "fmt"
 
 // Config configures an Enricher.
 type Config struct {
@@ -11,9 +8,6 @@ type Config struct {
 	GeoCityPath string
 	// GeoISPPath is a GeoIP2 ISP or GeoLite2 ASN database; "" for none.
 	GeoISPPath string
-	// AnonymizeIP makes Geo report addresses anonymised (see AnonymizeIP)
-	// while still locating them by the full address.
-	AnonymizeIP bool
 	// UACacheSize is how many User-Agents' Devices are kept: 0 means
 	// DefaultUACacheSize, a negative size turns the cache off.
 	UACacheSize int
@@ -23,10 +17,9 @@ type Config struct {
 // User-Agent and referrer. Its methods are safe for concurrent use, except
 // Close, which must come after the last of them.
 type Enricher struct {
-	geo       *GeoDB
-	anonymize bool
-	devices   *deviceCache // nil: parse every time
-	engines   *engineTable
+	geo     *GeoDB
+	devices *deviceCache // nil: parse every time
+	engines *engineTable
 }
 
 // New opens the configured databases and returns an Enricher; Close it to
@@ -40,7 +33,7 @@ func New(cfg Config) (*Enricher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot create enricher: %w", err)
 	}
-	e := &Enricher{geo: geo, anonymize: cfg.AnonymizeIP, engines: t}
+	e := &Enricher{geo: geo, engines: t}
 	switch size := cfg.UACacheSize; {
 	case size == 0:
 		e.devices = newDeviceCache(DefaultUACacheSize)
@@ -50,26 +43,9 @@ func New(cfg Config) (*Enricher, error) {
 	return e, nil
 }
 
-// Geo reports where ip is; see GeoDB.Lookup. With Config.AnonymizeIP the
-// lookup uses the full address, so the location is as precise as without,
-// but the IPv4 or IPv6 field holds the anonymised address (last IPv4 octet,
-// last 80 IPv6 bits zeroed): the location is kept, the address is not.
+// Geo reports where ip is; see GeoDB.Lookup.
 func (e *Enricher) Geo(ip string) Geo {
-	if !e.anonymize {
-		return e.geo.Lookup(ip)
-	}
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
-		return Geo{}
-	}
-	addr = addr.Unmap().WithZone("")
-	g := e.geo.lookup(addr)
-	if addr.Is4() {
-		g.IPv4 = anonymize(addr).String()
-	} else {
-		g.IPv6 = anonymize(addr).String()
-	}
-	return g
+	return e.geo.Lookup(ip)
 }
 
 // Device reports the operating system and device family a User-Agent

@@ -13,26 +13,19 @@ func TestEnricherGeo(t *testing.T) {
 		Org: "NTT Communications", ISP: "NTT Communications"}
 	with := func(g Geo, v4, v6 string) Geo { g.IPv4, g.IPv6 = v4, v6; return g }
 	tests := []struct {
-		name      string
-		anonymize bool
-		ip        string
-		want      Geo
+		name string
+		ip   string
+		want Geo
 	}{
-		{"full ipv4", false, "81.2.69.170", with(london, "81.2.69.170", "")},
-		{"full ipv6", false, "2001:218:85a3::8a2e:370:7334", with(tokyo, "", "2001:218:85a3::8a2e:370:7334")},
-		// The anonymised address may fall in another network than the full
-		// one (81.2.69.0 is outside 81.2.69.160/27): the lookup must use
-		// the full address.
-		{"anonymised ipv4", true, "81.2.69.170", with(london, "81.2.69.0", "")},
-		{"anonymised mapped ipv4", true, "::ffff:81.2.69.170", with(london, "81.2.69.0", "")},
-		{"anonymised ipv6", true, "2001:218:85a3::8a2e:370:7334", with(tokyo, "", "2001:218:85a3::")},
-		{"anonymised unknown", true, "8.8.8.8", Geo{IPv4: "8.8.8.0"}},
-		{"anonymised unparsable", true, "not an ip", Geo{}},
-		{"unparsable", false, "not an ip", Geo{}},
+		{"ipv4", "81.2.69.170", with(london, "81.2.69.170", "")},
+		{"mapped ipv4", "::ffff:81.2.69.170", with(london, "81.2.69.170", "")},
+		{"ipv6", "2001:218:85a3::8a2e:370:7334", with(tokyo, "", "2001:218:85a3::8a2e:370:7334")},
+		{"unknown", "8.8.8.8", Geo{IPv4: "8.8.8.8"}},
+		{"unparsable", "not an ip", Geo{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := New(Config{GeoCityPath: cityPath, GeoISPPath: ispPath, AnonymizeIP: tt.anonymize})
+			e, err := New(Config{GeoCityPath: cityPath, GeoISPPath: ispPath})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +78,7 @@ func TestNewErrors(t *testing.T) {
 // TestEnricherConcurrent runs every method from several goroutines; run it
 // with -race.
 func TestEnricherConcurrent(t *testing.T) {
-	e, err := New(Config{GeoCityPath: testCityDB(t), GeoISPPath: testISPDB(t), AnonymizeIP: true, UACacheSize: 8})
+	e, err := New(Config{GeoCityPath: testCityDB(t), GeoISPPath: testISPDB(t), UACacheSize: 8})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +88,7 @@ func TestEnricherConcurrent(t *testing.T) {
 	for g := range 4 {
 		wg.Go(func() {
 			for i := range 200 {
-				if got := e.Geo("81.2.69.170"); got.City != "London" || got.IPv4 != "81.2.69.0" {
+				if got := e.Geo("81.2.69.170"); got.City != "London" || got.IPv4 != "81.2.69.170" {
 					t.Errorf("Geo = %+v", got)
 					return
 				}

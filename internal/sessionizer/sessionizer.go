@@ -44,6 +44,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sightline/sightline/internal/enrich"
 	"github.com/sightline/sightline/internal/event"
 	"github.com/sightline/sightline/internal/eventlog"
 	"github.com/sightline/sightline/internal/websession"
@@ -67,6 +68,10 @@ type Config struct {
 	Poll time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// AnonymizeIP zeroes the last octet of IPv4 and the last 80 bits of
+	// IPv6 addresses as events are read, before the spool, the checkpoint
+	// or the files hold them.
+	AnonymizeIP bool
 }
 
 func (c Config) withDefaults() Config {
@@ -228,6 +233,9 @@ func (s *Sessionizer) add(p *partition, m eventlog.Message) {
 		v.AccountID = s.names.string(rec.AccountID)
 		v.VisitorID, v.VisitID = strings.Clone(rec.VisitorID), strings.Clone(rec.VisitID)
 		v.IP, v.UserAgent = strings.Clone(rec.IP), s.names.string(rec.UserAgent)
+		if s.cfg.AnonymizeIP {
+			v.IP = enrich.AnonymizeIP(rec.IP)
+		}
 		v.Continuation = p.closed[key].documents
 		p.open[key] = v
 		v.closeAt = s.closeAt(v)

@@ -358,6 +358,39 @@ func TestExpiredFilesAreDeleted(t *testing.T) {
 	}
 }
 
+func TestAnonymizeIPBeforeStoring(t *testing.T) {
+	r := newRig(t)
+	cfg := r.config()
+	cfg.AnonymizeIP = true
+	var err error
+	if r.s, err = New(slog.New(slog.DiscardHandler), r.log, cfg, nil, func(int64) {}); err != nil {
+		t.Fatal(err)
+	}
+	r.send("acme", "u1", "v1", t0, t0) // open at the checkpoint
+	r.send("acme", "u2", "v2", t0, t0) // closed and spooled
+	r.send("acme", "u2", "v2", t0.Add(time.Hour), t0.Add(time.Hour))
+	r.step(t0.Add(time.Hour))
+	if err := r.s.Checkpoint(); err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(cfg.Dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if strings.Contains(string(b), "203.0.113.7") {
+			t.Errorf("%s holds the full IP address", path)
+		}
+		if !strings.Contains(string(b), "203.0.113.0") {
+			t.Errorf("%s lacks the anonymised IP address", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func ms(t time.Time) string { return fmt.Sprint(t.UnixMilli()) }
 
 func equalFiles(a, b map[string][]string) bool {
