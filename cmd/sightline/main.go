@@ -6,6 +6,8 @@
 //	sightline accounts list         list accounts
 //	sightline events tail           print an account's stored events as JSON lines
 //	sightline bench ingest          measure durable ingest against a no-op ceiling
+//	sightline keys add|list|remove  manage Data Access API keys
+//	sightline pull                  download new web-session files from a Data Access API
 package main
 
 import (
@@ -41,6 +43,11 @@ commands:
   accounts list
   events tail --account ID [--follow]
   bench ingest               measure durable ingest throughput and latency
+  keys add --account ID      create a Data Access API key (prints its credentials)
+  keys list [--account ID]
+  keys remove KEY
+  pull --account ID --url BASE --dir DIR [--since TIME]
+                             download new web-session files
 
 Run 'sightline <command> -h' for a command's flags.`
 
@@ -53,7 +60,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "serve":
 		return runServe(ctx, rest, stdout, stderr)
-	case "accounts", "events", "bench":
+	case "pull":
+		return runPull(ctx, rest, stdout, stderr)
+	case "accounts", "events", "bench", "keys":
 		if len(rest) == 0 {
 			return fmt.Errorf("%s: missing subcommand\n%s", cmd, usage)
 		}
@@ -67,6 +76,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runEventsTail(ctx, rest[1:], stdout, stderr)
 		case "bench ingest":
 			return runBenchIngest(ctx, rest[1:], stdout, stderr)
+		case "keys add":
+			return runKeysAdd(rest[1:], stdout, stderr)
+		case "keys list":
+			return runKeysList(rest[1:], stdout, stderr)
+		case "keys remove":
+			return runKeysRemove(rest[1:], stdout, stderr)
 		}
 		return fmt.Errorf("unknown command %q\n%s", sub, usage)
 	case "help", "-h", "--help":
