@@ -164,6 +164,9 @@ func (h *Hours) WriteHour(ctx context.Context, hourEnd int64) error {
 	return nil
 }
 
+// gzipChunk is the size of the writes to the compressor.
+const gzipChunk = 256 << 10
+
 // writeAccount writes the parts of one account's hour from its spool file
 // and returns the number of visits and parts written.
 func (h *Hours) writeAccount(ctx context.Context, spoolPath, account string, hourStart, hourEnd int64) (visits, parts int, err error) {
@@ -180,13 +183,23 @@ func (h *Hours) writeAccount(ctx context.Context, spoolPath, account string, hou
 		name := websession.FileName{ScopeStart: time.UnixMilli(hourStart), ScopeEnd: time.UnixMilli(hourEnd), Part: parts}
 		err := h.store.Put(ctx, account, name.String(), func(w io.Writer) error {
 			gz, _ := gzip.NewWriterLevel(w, gzip.DefaultCompression)
+			// Documents are gathered into large writes: the compressor
+			// works best on large blocks.
+			doc = doc[:0]
 			for size := int64(0); readErr == nil && size < h.cfg.PartBytes; readErr = r.next(&v) {
-				doc = append(h.render(doc[:0], &v.Visit), '\n')
-				if _, err := gz.Write(doc); err != nil {
-					return err
-				}
-				size += int64(len(doc))
+				n := len(doc)
+				doc = append(h.render(doc, &v.Visit), '\n')
+				size += int64(len(doc) - n)
 				visits++
+				if len(doc) >= gzipChunk {
+					if _, err := gz.Write(doc); err != nil {
+						return err
+					}
+					doc = doc[:0]
+				}
+			}
+			if _, err := gz.Write(doc); err != nil {
+				return err
 			}
 			return gz.Close()
 		})
