@@ -209,9 +209,15 @@ func pull(ctx context.Context, cfg pullConfig, stdout io.Writer) error {
 			return fmt.Errorf("pull: the listing names a file %q: %w", lf.Name, err)
 		}
 		scope := f.ScopeStart.UnixMilli()
-		_, statErr := os.Stat(filepath.Join(cfg.dir, lf.Name))
-		if statErr == nil || scope == st.Position && slices.Contains(st.Done, lf.Name) {
+		if scope == st.Position && slices.Contains(st.Done, lf.Name) {
 			stats.skipped++
+			continue
+		}
+		// A file in the directory is complete: it was renamed there once
+		// checked (a crash may have come before the position was saved).
+		if _, err := os.Stat(filepath.Join(cfg.dir, lf.Name)); err == nil {
+			stats.skipped++
+			st.advance(scope, lf.Name)
 			continue
 		}
 		began := time.Now()
@@ -221,12 +227,7 @@ func pull(ctx context.Context, cfg pullConfig, stdout io.Writer) error {
 			return fmt.Errorf("pull: %s: %w", lf.Name, err)
 		}
 		stats.files++
-		switch {
-		case scope > st.Position:
-			st.Position, st.Done = scope, []string{lf.Name}
-		case scope == st.Position:
-			st.Done = append(st.Done, lf.Name)
-		}
+		st.advance(scope, lf.Name)
 		st.Partial = nil
 		if err := writePullState(cfg.dir, st); err != nil {
 			return err
@@ -237,10 +238,38 @@ func pull(ctx context.Context, cfg pullConfig, stdout io.Writer) error {
 	if err := writePullState(cfg.dir, st); err != nil {
 		return err
 	}
+	removeStaleParts(cfg.dir, st)
 	elapsed := time.Since(stats.start)
 	fmt.Fprintf(stdout, "pulled %d files, %s in %s (%s/s); %d already there; position %s\n",
 		stats.files, sizeText(stats.bytes), elapsed.Round(time.Millisecond), sizeText(rate(stats.bytes, elapsed)), stats.skipped, positionText(st.Position))
 	return nil
+}
+
+// advance records a file pulled (or found in the directory) whose scope
+// starts at scope; the position never goes back.
+func (st *pullState) advance(scope int64, name string) {
+	switch {
+	case scope > st.Position:
+		st.Position, st.Done = scope, []string{name}
+	case scope == st.Position && !slices.Contains(st.Done, name):
+		st.Done = append(st.Done, name)
+	}
+}
+
+// removeStaleParts removes the partial downloads of files other than the
+// one the state means to resume.
+func removeStaleParts(dir string, st pullState) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".part") &&
+			(st.Partial == nil || name != "."+st.Partial.Name+".part") {
+			os.Remove(filepath.Join(dir, name))
+		}
+	}
 }
 
 func positionText(ms int64) string {

@@ -254,8 +254,6 @@ func TestPull(t *testing.T) {
 	for _, name := range []string{hourFile(start, 3, 1), hourFile(start, 4, 0)} {
 		a.put(t, name, gzLines(t, 10, name))
 	}
-	// Files deleted after processing stay pulled.
-	os.Remove(filepath.Join(dir, hourFile(start, 3, 0)))
 	out, _, err = a.pull(t, dir)
 	if err != nil {
 		t.Fatal(err)
@@ -263,14 +261,33 @@ func TestPull(t *testing.T) {
 	if !strings.HasPrefix(out, "pulled 2 files") {
 		t.Errorf("summary %q", out)
 	}
-	want := []string{pullStateFile, hourFile(start, 0, 0), hourFile(start, 1, 0), hourFile(start, 2, 0), hourFile(start, 3, 1), hourFile(start, 4, 0)}
+	want := []string{pullStateFile, hourFile(start, 0, 0), hourFile(start, 1, 0), hourFile(start, 2, 0), hourFile(start, 3, 0), hourFile(start, 3, 1), hourFile(start, 4, 0)}
 	slices.Sort(want)
 	if got := pulled(t, dir); !slices.Equal(got, want) {
 		t.Errorf("directory\n got %v\nwant %v", got, want)
 	}
+
+	// 4. A file processed and deleted is not pulled again.
+	os.Remove(filepath.Join(dir, hourFile(start, 4, 0)))
 	out, _, _ = a.pull(t, dir)
 	if !strings.HasPrefix(out, "pulled 0 files") || !strings.Contains(out, "1 already there") {
 		t.Errorf("summary %q", out)
+	}
+	if slices.Contains(pulled(t, dir), hourFile(start, 4, 0)) {
+		t.Error("a deleted file was pulled again")
+	}
+
+	// 5. A file already in the directory, as a crash after its rename
+	// leaves it, is not downloaded but moves the position.
+	name := hourFile(start, 5, 0)
+	a.put(t, name, gzLines(t, 3, name))
+	os.WriteFile(filepath.Join(dir, name), gzLines(t, 3, name), 0o644)
+	out, _, _ = a.pull(t, dir)
+	if !strings.HasPrefix(out, "pulled 0 files") || !strings.Contains(out, "2 already there") {
+		t.Errorf("summary %q", out)
+	}
+	if st := readState(t, dir); st.Position != start.Add(5*time.Hour).UnixMilli() {
+		t.Errorf("position %d, want hour 5", st.Position)
 	}
 }
 

@@ -83,11 +83,28 @@ type handler struct {
 	mux    *http.ServeMux
 }
 
+// Validate reports a PublicURL that is not an absolute http or https URL
+// and a negative Retention or MaxNonces.
+func (c Config) Validate() error {
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("data access public URL %q: want scheme://host[:port][/prefix]", c.PublicURL)
+		}
+	}
+	if c.Retention < 0 || c.MaxNonces < 0 {
+		return fmt.Errorf("data access: negative retention %s or nonce limit %d", c.Retention, c.MaxNonces)
+	}
+	return nil
+}
+
 // NewHandler returns the Data Access API over files, authenticating every
 // request with the OAuth keys of keys. Mount it at PathPrefix without
-// stripping the prefix. It panics if cfg.PublicURL is set but is not an
-// absolute http or https URL.
+// stripping the prefix. It panics if cfg does not Validate.
 func NewHandler(cfg Config, keys *Keys, files Files) http.Handler {
+	if err := cfg.Validate(); err != nil {
+		panic("dataaccess: " + err.Error())
+	}
 	if cfg.Retention <= 0 {
 		cfg.Retention = DefaultRetention
 	}
@@ -102,11 +119,7 @@ func NewHandler(cfg Config, keys *Keys, files Files) http.Handler {
 	}
 	h := &handler{cfg: cfg, keys: keys, files: files, logger: cfg.Logger.With("component", "dataaccess")}
 	if cfg.PublicURL != "" {
-		u, err := url.Parse(strings.TrimSuffix(cfg.PublicURL, "/"))
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			panic(fmt.Sprintf("dataaccess: PublicURL %q is not an absolute http or https URL", cfg.PublicURL))
-		}
-		h.public = u
+		h.public, _ = url.Parse(strings.TrimSuffix(cfg.PublicURL, "/"))
 	}
 	h.oauth = &oauth1.Verifier{
 		Secrets: func(consumerKey string) (string, string, string, bool) {
@@ -315,12 +328,12 @@ func parseRange(rawQuery string, retention time.Duration) (start, end int64, err
 }
 
 func days(d time.Duration) string {
-	if d%(24*time.Hour) == 0 {
-		if n := d / (24 * time.Hour); n == 1 {
-			return "1 day"
-		} else {
-			return fmt.Sprintf("%d days", n)
-		}
+	const day = 24 * time.Hour
+	switch {
+	case d == day:
+		return "1 day"
+	case d%day == 0:
+		return fmt.Sprintf("%d days", d/day)
 	}
 	return d.String()
 }

@@ -582,3 +582,33 @@ func (failingFiles) List(context.Context, string) ([]FileInfo, error) {
 func (failingFiles) Open(context.Context, string, string) (io.ReadSeekCloser, FileInfo, error) {
 	return nil, FileInfo{}, errors.New("disk on fire")
 }
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		cfg Config
+		ok  bool
+	}{
+		{Config{}, true},
+		{Config{PublicURL: "https://da.example.com"}, true},
+		{Config{PublicURL: "http://localhost:8080/prefix/"}, true},
+		{Config{PublicURL: "da.example.com"}, false},
+		{Config{PublicURL: "ftp://da.example.com"}, false},
+		{Config{PublicURL: "https://da.example.com?x=1"}, false},
+		{Config{Retention: -time.Hour}, false},
+		{Config{MaxNonces: -1}, false},
+	}
+	for _, tt := range tests {
+		if err := tt.cfg.Validate(); (err == nil) != tt.ok {
+			t.Errorf("Validate(%+v) = %v", tt.cfg, err)
+		}
+	}
+}
+
+// TestPublicURLPrefix checks the links of a server published under a path.
+func TestPublicURLPrefix(t *testing.T) {
+	f := newFixture(t, Config{PublicURL: "https://example.com/sightline/"})
+	w := f.do(t, "GET", "/data_access_le/account/75555851/le", f.key, nil)
+	if !strings.Contains(w.Body.String(), `"https://example.com/sightline/data_access_le/account/75555851/le/webSession"`) {
+		t.Errorf("links: %s", w.Body)
+	}
+}
