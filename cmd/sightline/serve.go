@@ -31,6 +31,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&cfg.Hours.Retention, "websession-retention", 30*24*time.Hour, "delete web-session files whose hour ended longer ago")
 	fs.StringVar(&cfg.Enrich.GeoCityPath, "geoip-city", os.Getenv("SIGHTLINE_GEOIP_CITY"), "MaxMind GeoIP2/GeoLite2 City .mmdb file (env SIGHTLINE_GEOIP_CITY; none: geo records carry the IP only)")
 	fs.StringVar(&cfg.Enrich.GeoISPPath, "geoip-isp", os.Getenv("SIGHTLINE_GEOIP_ISP"), "MaxMind GeoIP2 ISP or GeoLite2 ASN .mmdb file (env SIGHTLINE_GEOIP_ISP)")
+	fs.StringVar(&cfg.PublicURL, "public-url", os.Getenv("SIGHTLINE_PUBLIC_URL"), "scheme and host the Data Access API's file links name, e.g. https://da.example.com (env SIGHTLINE_PUBLIC_URL; default: each request's)")
 	fs.BoolVar(&cfg.Sessionizer.AnonymizeIP, "anonymize-ip", false, "zero the last octet of IPv4 and the last 80 bits of IPv6 addresses before web sessions store them")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "text or json")

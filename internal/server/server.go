@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/dataaccess"
 	"github.com/sightline/sightline/internal/enrich"
 	"github.com/sightline/sightline/internal/eventlog/embedded"
 	"github.com/sightline/sightline/internal/filestore"
@@ -56,8 +58,12 @@ type Config struct {
 	Hours sessionizer.HoursConfig
 	// Enrich configures geo, user-agent and search engine enrichment.
 	Enrich enrich.Config
-	// Now is the clock of the sessionizer and the hourly job; nil means
-	// time.Now. Tests move it to close visits and hours.
+	// PublicURL is the scheme and host the Data Access API's links name
+	// (https://da.example.com); "" uses each request's.
+	PublicURL string
+	// Now is the clock of the sessionizer, the hourly job and the Data
+	// Access API's OAuth timestamps; nil means time.Now. Tests move it to
+	// close visits and hours.
 	Now func() time.Time
 }
 
@@ -176,6 +182,9 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 
 	mux := http.NewServeMux()
 	collector.Register(mux)
+	if err := s.mountDataAccess(mux, logger, cfg); err != nil {
+		return nil, err
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
@@ -280,6 +289,41 @@ func (s *Server) openWebSessions(logger *slog.Logger, reg prometheus.Registerer,
 	return nil
 }
 
+// mountDataAccess serves the web-session files through the Data Access API.
+func (s *Server) mountDataAccess(mux *http.ServeMux, logger *slog.Logger, cfg Config) error {
+	keys, err := dataaccess.OpenKeys(logger, dataaccess.KeysDir(cfg.DataDir))
+	if err != nil {
+		return err
+	}
+	dc := dataaccess.Config{PublicURL: cfg.PublicURL, Retention: cfg.Hours.Retention, Schema: websession.Schema, Now: cfg.Now, Logger: logger}
+	if err := dc.Validate(); err != nil {
+		return err
+	}
+	files, err := filestore.NewDir(WebSessionFilesDir(cfg.DataDir))
+	if err != nil {
+		return err
+	}
+	mux.Handle(dataaccess.PathPrefix, dataaccess.NewHandler(dc, keys, dataFiles{files}))
+	return nil
+}
+
+// dataFiles serves a filestore.Dir as the Data Access API's Files.
+type dataFiles struct{ dir *filestore.Dir }
+
+func (f dataFiles) List(ctx context.Context, account string) ([]dataaccess.FileInfo, error) {
+	infos, err := f.dir.List(ctx, account)
+	files := make([]dataaccess.FileInfo, len(infos))
+	for i, info := range infos {
+		files[i] = dataaccess.FileInfo(info)
+	}
+	return files, err
+}
+
+func (f dataFiles) Open(ctx context.Context, account, name string) (io.ReadSeekCloser, dataaccess.FileInfo, error) {
+	r, info, err := f.dir.Open(ctx, account, name)
+	return r, dataaccess.FileInfo(info), err
+}
+
 func (s *Server) background(ctx context.Context, cfg Config) {
 	s.wg.Add(4)
 	go func() {
@@ -361,7 +405,7 @@ func holdsOnlyOurs(dir string) (bool, error) {
 	}
 	for _, e := range entries {
 		switch e.Name() {
-		case accountsDir, logDir, dedupFile, webSessionsDir:
+		case accountsDir, logDir, dedupFile, webSessionsDir, filepath.Base(dataaccess.KeysDir("")):
 		default:
 			return false, nil
 		}

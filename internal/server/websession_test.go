@@ -1,0 +1,168 @@
+package server_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/linkedin/goavro/v2"
+
+	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/dataaccess"
+	"github.com/sightline/sightline/internal/dataaccess/oauth1"
+	"github.com/sightline/sightline/internal/websession"
+)
+
+// TestWebSessionsEndToEnd sends a visit through ingest, moves the clock past
+// the end of its hour, and pulls the hour's file through the Data Access
+// API with OAuth: the file lists, downloads and decodes with the schema.
+func TestWebSessionsEndToEnd(t *testing.T) {
+	var offset atomic.Int64 // how far the server's clock is ahead of the wall clock
+	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	cfg := testConfig(t.TempDir())
+	cfg.Now = now
+	cfg.Sessionizer.CheckpointInterval = 50 * time.Millisecond
+	cfg.Sessionizer.Poll = 20 * time.Millisecond
+	s := start(t, cfg)
+	if err := s.Accounts().Add(account.Account{ID: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := dataaccess.OpenKeys(slog.New(slog.DiscardHandler), dataaccess.KeysDir(cfg.DataDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := keys.Add("acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := oauth1.Credentials{ConsumerKey: key.ConsumerKey, ConsumerSecret: key.ConsumerSecret, Token: key.AccessToken, TokenSecret: key.TokenSecret}
+
+	sent := time.Now()
+	body := fmt.Sprintf(`{"visitorId":"pKytlMTwSPCwpJS-RQqtlQ","visitId":"AjvT6hLKTEi3AXgGnYu_mQ","events":[
+		{"id":"e1","time":%[1]d,"appName":"LP_MONITORING","eventName":"PAGE_VIEW","data":{"url":"https://shop.example/tv","referrer":"https://www.google.com/search?q=oled+tv","title":"TVs","sections":["tv"]}},
+		{"id":"e2","time":%[1]d,"appName":"lp_sdes","eventName":"VAR_ADDED","data":{"type":"cart","total":"11.7","currency":"USD","numItems":6,"products":[{"product":{"name":"tv","category":"tv","sku":"s1","price":7.8},"quantity":1}]}},
+		{"id":"e3","time":%[1]d,"appName":"LP_OFFERS","eventName":"OFFER_IMPRESSION","data":{"campaignId":1,"engagementId":2,"engagementRevision":3,"engagementType":3,"contextId":"1","zoneId":4,"state":1,"confKey":"1_2_3","engagementName":"Chat"}}
+	]}`, sent.UnixMilli())
+	if code, a, err := post(s.client, s.url(eventsPath("acme")), []byte(body), ""); err != nil || code != http.StatusOK || a.Accepted != 3 {
+		t.Fatalf("post: %d %+v %v", code, a, err)
+	}
+
+	// Two hours later the visit has closed and its hour is complete.
+	offset.Store(int64(2 * time.Hour))
+	listing := waitForFiles(t, s, creds, now, sent.Add(-time.Hour), sent.Add(3*time.Hour))
+	if len(listing.DataAccessFiles.File) != 1 {
+		t.Fatalf("listing %+v, want one file", listing)
+	}
+	f := listing.DataAccessFiles.File[0]
+	// The visit closed 30 minutes after its last event: it is in that hour's file.
+	closed := sent.Add(30 * time.Minute)
+	name, err := websession.ParseFileName(f.Name)
+	if err != nil || name.ScopeStart.After(closed) || !name.ScopeEnd.After(closed) {
+		t.Fatalf("file %q is not of the hour the visit closed in, %s: %v", f.Name, closed, err)
+	}
+	resp := signedGet(t, s, creds, now, f.Href)
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/gzip" {
+		t.Fatalf("download: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	codec, err := goavro.NewCodec(string(websession.Schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(gz)
+	sc.Buffer(nil, 16<<20)
+	docs := 0
+	for sc.Scan() {
+		docs++
+		if _, _, err := codec.NativeFromTextual(sc.Bytes()); err != nil {
+			t.Fatalf("document does not decode with the schema: %v\n%s", err, sc.Text())
+		}
+		for _, want := range []string{`"AjvT6hLKTEi3AXgGnYu_mQ"`, `"https://shop.example/tv"`, `CartStatus`, `"Show"`, `"Google"`, `"oled tv"`} {
+			if !strings.Contains(sc.Text(), want) {
+				t.Errorf("document lacks %s:\n%s", want, sc.Text())
+			}
+		}
+	}
+	if err := sc.Err(); err != nil || docs != 1 {
+		t.Fatalf("%d documents, %v", docs, err)
+	}
+	// Another account's key does not see acme's files (the server picks
+	// a new key up within a second).
+	if err := s.Accounts().Add(account.Account{ID: "beta"}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := keys.Add("beta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCreds := oauth1.Credentials{ConsumerKey: other.ConsumerKey, ConsumerSecret: other.ConsumerSecret, Token: other.AccessToken, TokenSecret: other.TokenSecret}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		resp := signedGet(t, s, otherCreds, now, f.Href)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusForbidden {
+			break
+		}
+		if resp.StatusCode != http.StatusUnauthorized || time.Now().After(deadline) {
+			t.Fatalf("another account's key: %d, want 403", resp.StatusCode)
+		}
+	}
+}
+
+// waitForFiles lists acme's files in [from, to] until there is one.
+func waitForFiles(t *testing.T, s *testServer, creds oauth1.Credentials, now func() time.Time, from, to time.Time) dataaccess.Listing {
+	t.Helper()
+	u := s.url(fmt.Sprintf("/data_access_le/account/acme/le/webSession?startTime=%d&endTime=%d", from.UnixMilli(), to.UnixMilli()))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp := signedGet(t, s, creds, now, u)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("listing: %d %s", resp.StatusCode, b)
+		}
+		var l dataaccess.Listing
+		if err := json.Unmarshal(b, &l); err != nil {
+			t.Fatalf("listing %s: %v", b, err)
+		}
+		if len(l.DataAccessFiles.File) > 0 {
+			return l
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no file listed after 10s: %s", b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func signedGet(t *testing.T, s *testServer, creds oauth1.Credentials, now func() time.Time, rawURL string) *http.Response {
+	t.Helper()
+	if _, err := url.Parse(rawURL); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := creds.Sign(req, now(), ""); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
