@@ -95,11 +95,15 @@ const (
 
 // WebSessionStateDir returns where the sessionizer of a data directory
 // keeps its checkpoint and spool.
-func WebSessionStateDir(dataDir string) string { return filepath.Join(dataDir, webSessionsDir, "state") }
+func WebSessionStateDir(dataDir string) string {
+	return filepath.Join(dataDir, webSessionsDir, "state")
+}
 
 // WebSessionFilesDir returns where the web-session files of a data
 // directory are kept, one folder per account.
-func WebSessionFilesDir(dataDir string) string { return filepath.Join(dataDir, webSessionsDir, "files") }
+func WebSessionFilesDir(dataDir string) string {
+	return filepath.Join(dataDir, webSessionsDir, "files")
+}
 
 // AccountsDir returns where the accounts of a data directory live.
 func AccountsDir(dataDir string) string { return filepath.Join(dataDir, accountsDir) }

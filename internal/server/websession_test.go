@@ -165,4 +165,3 @@ func signedGet(t *testing.T, s *testServer, creds oauth1.Credentials, now func()
 	}
 	return resp
 }
-
