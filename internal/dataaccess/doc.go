@@ -39,7 +39,9 @@
 //
 // Files are served with http.ServeContent: Range and conditional requests,
 // Last-Modified, and an ETag made of the name, size and modification time.
-// A malformed or unknown name is 404. The schema is served as configured
+// A download outlasts the server's write timeout as long as the client
+// takes bytes at least once per WriteIdleTimeout. A malformed or unknown
+// name is 404. The schema is served as configured
 // for schemaId=latest or no schemaId; any other schemaId is 404.
 //
 // Errors are JSON, {"error": {"status": 401, "code": "signature_invalid",

@@ -391,11 +391,39 @@ func (h *handler) serveFile(w http.ResponseWriter, r *http.Request, account stri
 		return
 	}
 	defer f.Close()
+	// A large file takes longer than a server's write timeout: the
+	// transfer goes on as long as the client takes bytes.
+	rc := http.NewResponseController(w)
+	if rc.SetWriteDeadline(time.Now().Add(WriteIdleTimeout)) == nil {
+		w = &deadlineWriter{ResponseWriter: w, rc: rc, extended: time.Now()}
+	}
 	w.Header().Set("Content-Type", "application/gzip")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("ETag", fileETag(name, info))
 	http.ServeContent(w, r, name, info.ModTime, f)
 }
+
+// WriteIdleTimeout is how long a file download may wait for the client to
+// take more bytes; it replaces the server's write timeout for downloads.
+const WriteIdleTimeout = time.Minute
+
+// deadlineWriter moves the write deadline forward as the body goes out,
+// at most once a second.
+type deadlineWriter struct {
+	http.ResponseWriter
+	rc       *http.ResponseController
+	extended time.Time
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	if now := time.Now(); now.Sub(d.extended) >= time.Second {
+		d.rc.SetWriteDeadline(now.Add(WriteIdleTimeout))
+		d.extended = now
+	}
+	return d.ResponseWriter.Write(p)
+}
+
+func (d *deadlineWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }
 
 // fileETag is a strong validator of a file's version: its name, size and
 // modification time.

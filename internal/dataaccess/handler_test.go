@@ -612,3 +612,54 @@ func TestPublicURLPrefix(t *testing.T) {
 		t.Errorf("links: %s", w.Body)
 	}
 }
+
+// slowFiles serves one file whose reads take a while, like a slow disk.
+type slowFiles struct {
+	memFiles
+	delay time.Duration
+}
+
+type slowReader struct {
+	io.ReadSeekCloser
+	delay time.Duration
+}
+
+func (s slowReader) Read(p []byte) (int, error) {
+	time.Sleep(s.delay)
+	return s.ReadSeekCloser.Read(p[:min(len(p), 4096)])
+}
+
+func (s *slowFiles) Open(ctx context.Context, account, name string) (io.ReadSeekCloser, FileInfo, error) {
+	f, info, err := s.memFiles.Open(ctx, account, name)
+	if err != nil {
+		return nil, info, err
+	}
+	return slowReader{f, s.delay}, info, nil
+}
+
+// TestDownloadOutlastsWriteTimeout serves a file for longer than the
+// server's write timeout: the download completes.
+func TestDownloadOutlastsWriteTimeout(t *testing.T) {
+	keys, _ := OpenKeys(nil, t.TempDir())
+	key, _ := keys.Add(specAccount)
+	files := &slowFiles{delay: 20 * time.Millisecond}
+	content := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 16 reads of 4 KiB: 320 ms
+	files.put(specAccount, specFile1, content, fileMod)
+	srv := httptest.NewUnstartedServer(NewHandler(Config{}, keys, files))
+	srv.Config.WriteTimeout = 100 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/data_access_le/account/75555851/le/webSession/"+specFile1, nil)
+	if err := creds(key).Sign(req, time.Now(), ""); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil || !bytes.Equal(got, content) {
+		t.Errorf("got %d of %d bytes: %v", len(got), len(content), err)
+	}
+}
