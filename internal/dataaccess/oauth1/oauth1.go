@@ -14,6 +14,13 @@
 // What is not supported: form-encoded entity bodies are not part of the base
 // string (the APIs using this package only answer GET), and the PLAINTEXT
 // and RSA-SHA1 methods are refused.
+//
+// Why not a library: Go's maintained OAuth 1.0 libraries are clients
+// (github.com/dghubble/oauth1); the server-side ones are unmaintained and
+// lack nonce bounds or constant-time comparison. The client library is
+// used in the tests instead, signing real requests that the Verifier must
+// accept, and Credentials.Sign is checked to produce its signatures
+// byte for byte.
 package oauth1
 
 import (
