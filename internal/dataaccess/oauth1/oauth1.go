@@ -15,12 +15,10 @@
 // string (the APIs using this package only answer GET), and the PLAINTEXT
 // and RSA-SHA1 methods are refused.
 //
-// Why not a library: Go's maintained OAuth 1.0 libraries are clients
-// (github.com/dghubble/oauth1); the server-side ones are unmaintained and
-// lack nonce bounds or constant-time comparison. The client library is
-// used in the tests instead, signing real requests that the Verifier must
-// accept, and Credentials.Sign is checked to produce its signatures
-// byte for byte.
+// Why not a library: the well-kept Go OAuth 1.0 library,
+// github.com/dghubble/oauth1, is a client only, with no verifier. It is
+// used in the tests instead: it signs real requests that the Verifier must
+// accept, and Credentials.Sign must produce its signatures byte for byte.
 package oauth1
 
 import (
