@@ -1,5 +1,7 @@
 package websession
 
+import "slices"
+
 // This file writes the records that event data feeds directly: the
 // engagement attributes of lp_sdes VAR_ADDED events and the page of a
 // PAGE_VIEW. Each record is a table of its Avro fields in schema order,
@@ -154,28 +156,34 @@ var attributes = [...]attribute{
 	{"searchInfo", "", searchContent},
 }
 
+// attributeKeys are the properties of VAR_ADDED data an attribute is read
+// from: its type and the holders of the attributes' fields.
+var attributeKeys = []string{"type", "info", "personal", "lead", "service", "error"}
+
 // attributeOf returns the type of the attribute that data, VAR_ADDED's,
-// pushes, or nil.
-func attributeOf(data string) *attribute {
-	typ, _ := text(member(data, "type"))
+// pushes and the JSON object holding its fields; nil if data pushes none.
+func attributeOf(data string) (*attribute, string) {
+	var props [6]string
+	members(data, attributeKeys, props[:])
+	typ, _ := text(props[0])
 	for i := range attributes {
-		if attributes[i].page == typ {
-			return &attributes[i]
+		if a := &attributes[i]; a.page == typ {
+			if a.holder == "" {
+				return a, data
+			}
+			return a, props[slices.Index(attributeKeys, a.holder)]
 		}
 	}
-	return nil
+	return nil, ""
 }
 
 // appendAttribute appends the EngagementAttribute entry of the attribute
-// of type a that data pushed at time t.
-func appendAttribute(dst []byte, t int64, a *attribute, data string) []byte {
-	if a.holder != "" {
-		data = member(data, a.holder)
-	}
+// of type a pushed at time t, its fields held by the JSON object obj.
+func appendAttribute(dst []byte, t int64, a *attribute, obj string) []byte {
 	dst = append(dst, `{"timestamp":`...)
 	dst = appendLong(dst, t)
 	dst = append(dst, `,"data":`...)
-	dst = appendRecord(dst, a.rec, data)
+	dst = appendRecord(dst, a.rec, obj)
 	return append(dst, '}')
 }
 

@@ -163,10 +163,9 @@ func (d *document) engagementAttributes() {
 		if e.App != appSDES || e.Name != varAdded {
 			continue
 		}
-		data := bytesString(e.Data)
-		if a := attributeOf(data); a != nil {
+		if a, obj := attributeOf(bytesString(e.Data)); a != nil {
 			d.entry()
-			d.dst = appendAttribute(d.dst, e.Time, a, data)
+			d.dst = appendAttribute(d.dst, e.Time, a, obj)
 		}
 	}
 	d.endList()

@@ -128,15 +128,27 @@ func skipValue(s string, i int) (int, bool) {
 
 // skipString returns the end of the string that starts at s[i].
 func skipString(s string, i int) (int, bool) {
-	for i++; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1, true
+	for i++; ; {
+		q := strings.IndexByte(s[i:], '"')
+		if q < 0 {
+			return len(s), false
 		}
+		i += q + 1
+		if escapedQuote(s[:i]) {
+			continue
+		}
+		return i, true
 	}
-	return len(s), false
+}
+
+// escapedQuote reports whether the quote that ends s is escaped: preceded
+// by an odd number of backslashes.
+func escapedQuote(s string) bool {
+	n := 0
+	for j := len(s) - 2; j >= 0 && s[j] == '\\'; j-- {
+		n++
+	}
+	return n%2 == 1
 }
 
 func isLiteralByte(c byte) bool {
@@ -325,6 +337,9 @@ func integer(raw string, bits int) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
+	if n, ok := smallInteger(t); ok {
+		return n, bits == 64 || n == int64(int32(n))
+	}
 	if strings.IndexAny(t, ".eE") < 0 {
 		n, err := strconv.ParseInt(t, 10, bits)
 		return n, err == nil
@@ -335,6 +350,30 @@ func integer(raw string, bits int) (int64, bool) {
 	}
 	n := int64(f)
 	return n, bits == 64 || n == int64(int32(n))
+}
+
+// smallInteger returns the value of t, number text, if it is an integer of
+// at most 18 digits (within int64), as most are.
+func smallInteger(t string) (int64, bool) {
+	digits, neg := t, false
+	if digits[0] == '-' {
+		digits, neg = digits[1:], true
+	}
+	if len(digits) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(digits); i++ {
+		c := digits[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // bytesString returns a string sharing b's memory, for reading event data
