@@ -27,7 +27,7 @@ type field struct {
 	name string // Avro name
 	prop string // the JSON property that feeds it, when it is not name
 	kind kind
-	rec  *record
+	rec  *record // recordKind: the record; arrayKind: the items', nil for strings
 }
 
 // Field constructors, by Avro type.
@@ -158,20 +158,20 @@ var attributes = [...]attribute{
 
 // attributeKeys are the properties of VAR_ADDED data an attribute is read
 // from: its type and the holders of the attributes' fields.
-var attributeKeys = []string{"type", "info", "personal", "lead", "service", "error"}
+var attributeKeys = [...]string{"type", "info", "personal", "lead", "service", "error"}
 
 // attributeOf returns the type of the attribute that data, VAR_ADDED's,
 // pushes and the JSON object holding its fields; nil if data pushes none.
 func attributeOf(data string) (*attribute, string) {
-	var props [6]string
-	members(data, attributeKeys, props[:])
+	var props [len(attributeKeys)]string
+	members(data, attributeKeys[:], props[:])
 	typ, _ := text(props[0])
 	for i := range attributes {
 		if a := &attributes[i]; a.page == typ {
 			if a.holder == "" {
 				return a, data
 			}
-			return a, props[slices.Index(attributeKeys, a.holder)]
+			return a, props[slices.Index(attributeKeys[:], a.holder)]
 		}
 	}
 	return nil, ""

@@ -109,3 +109,19 @@ func TestGoalsAchieved(t *testing.T) {
 		})
 	}
 }
+
+// TestCartStatusWritersAgree checks that a cart written from the Go model
+// (PurchaseMetadata.Cart) and from a page's JSON (the cart attribute) is
+// the same CartStatus record: the two writers share the Avro record.
+func TestCartStatusWritersAgree(t *testing.T) {
+	cart := &CartStatus{Total: Some(11.7), NumItems: Some[int32](6), Currency: "USD", Products: []ProductContainer{
+		{Quantity: Some[int32](1), Product: &Product{Name: "prod1", Category: "category", SKU: "sku", Price: Some(7.8),
+			StatusInStock: "in stock", QuantityInStock: Some[int32](3)}},
+		{Quantity: Some[int32](5)},
+	}}
+	page := `{"total":11.7,"currency":"USD","numItems":6,"products":[{"product":{"name":"prod1","category":"category","sku":"sku","price":7.8,"statusInStock":"in stock","quantityInStock":3},"quantity":1},{"quantity":5}]}`
+	fromModel := string(appendRecordValue(nil, ns+"CartStatus", cart, appendCartStatus))
+	if fromPage := string(appendRecord(nil, cartStatus, page)); fromModel != fromPage {
+		t.Errorf("from the model:\n%s\nfrom the page:\n%s", fromModel, fromPage)
+	}
+}
