@@ -57,7 +57,7 @@ func BenchmarkWriteHour(b *testing.B) {
 	hour := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC).UnixMilli()
 	sp := spool{dir: filepath.Join(dir, "state", "spool")}
 	for i := range b.N {
-		if err := sp.add(benchVisit(i, hour)); err != nil {
+		if err := sp.add(benchVisit(i, hour), 0); err != nil {
 			b.Fatal(err)
 		}
 	}

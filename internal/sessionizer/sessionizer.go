@@ -12,8 +12,10 @@
 // closeAt = min(last event + Timeout, first event + MaxDuration); an event
 // received at or after its visit's closeAt starts a continuation of the
 // visit (Visit.Continuation counts them), which is written as a document
-// of its own in the file of the hour it closes in. Events are ordered by
-// their client time inside a visit.
+// of its own in the file of the hour it closes in, or, when that hour's
+// files are already written (the sessionizer's clock ran ahead of the
+// events, or it was behind), of the first hour that is not. Events are
+// ordered by their client time inside a visit.
 //
 // A partition's clock is its watermark: the newest server time read from
 // it, or, once the partition is read to its end, the wall clock less Lag
@@ -127,9 +129,10 @@ type closedEntry struct {
 }
 
 // New returns a Sessionizer reading log, restored from the checkpoint in
-// cfg.Dir if there is one. onComplete is called, from Run's goroutine,
-// with the end of every hour a checkpoint declares complete (all its
-// visits spooled and durable), oldest first.
+// cfg.Dir if there is one. onComplete is called with the end of every hour
+// a checkpoint declares complete (all its visits spooled and durable),
+// oldest first: by New for the complete hours whose spool is still there,
+// then by Checkpoint.
 // Metrics may be shared with the hourly job; nil means none.
 func New(logger *slog.Logger, log eventlog.Reader, cfg Config, m *Metrics, onComplete func(hourEnd int64)) (*Sessionizer, error) {
 	cfg = cfg.withDefaults()
@@ -145,10 +148,14 @@ func New(logger *slog.Logger, log eventlog.Reader, cfg Config, m *Metrics, onCom
 	if err != nil {
 		return nil, err
 	}
-	if err := s.spool.recover(lengths); err != nil {
+	if err := s.spool.recover(lengths, s.complete); err != nil {
 		return nil, err
 	}
 	s.lastCheckpoint = cfg.Now()
+	// Hours complete at the checkpoint whose files may not be written yet.
+	for _, end := range s.completeHours() {
+		onComplete(end)
+	}
 	return s, nil
 }
 
@@ -159,9 +166,6 @@ const readChunk = 1 << 20
 // checkpoint. It returns nil once ctx has ended and that checkpoint is
 // written, or the first error that stopped it.
 func (s *Sessionizer) Run(ctx context.Context) error {
-	for _, h := range s.completeHours() {
-		s.onComplete(h) // hours a checkpoint declared complete whose files may be unwritten
-	}
 	for {
 		progressed, err := s.Step(ctx)
 		if err != nil {
@@ -288,7 +292,7 @@ func (s *Sessionizer) close(p *partition, key string, v *closedVisit) error {
 	})
 	p.closed[key] = closedEntry{documents: v.Continuation + 1, at: v.closeAt}
 	s.metrics.closedVisits.Inc()
-	return s.spool.add(v)
+	return s.spool.add(v, s.complete)
 }
 
 func cmpInt(a, b int64) int {

@@ -229,6 +229,28 @@ func TestLateEventStartsAContinuation(t *testing.T) {
 	}
 }
 
+// TestVisitClosingInAWrittenHour sends a visit stamped in an hour whose
+// files are written already: it lands in the next hour's file, which does
+// not replace the first.
+func TestVisitClosingInAWrittenHour(t *testing.T) {
+	r := newRig(t)
+	m := func(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
+	r.send("acme", "u1", "v1", m(1), m(1))
+	r.step(m(100))
+	r.checkpoint() // 10:00 is complete and written
+	r.send("acme", "u2", "v2", m(5), m(5))
+	r.step(m(101))
+	r.step(m(130))
+	r.checkpoint()
+	want := map[string][]string{
+		hourFile(t0, 0):                {"acme/u1/v1#0:" + ms(m(1))},
+		hourFile(t0.Add(time.Hour), 0): {"acme/u2/v2#0:" + ms(m(5))},
+	}
+	if got := r.files("acme"); !equalFiles(got, want) {
+		t.Fatalf("files %v\nwant %v", got, want)
+	}
+}
+
 func TestMaxDurationSplitsAVisit(t *testing.T) {
 	r := newRig(t)
 	// One event every 20 minutes for 25 hours: never idle for 30 minutes.
@@ -307,6 +329,45 @@ func TestRestartWritesEachVisitOnce(t *testing.T) {
 				t.Fatalf("spool hours %v left", hours)
 			}
 		})
+	}
+}
+
+// TestRestartBeforeTheHourIsWritten restarts after a checkpoint declared an
+// hour complete, and after another checkpoint, but before the hour's files
+// were written: the restarted sessionizer has them written.
+func TestRestartBeforeTheHourIsWritten(t *testing.T) {
+	r := newRig(t)
+	r.send("acme", "u1", "v1", t0, t0)
+	r.step(t0.Add(2 * time.Hour))
+	for range 2 {
+		if err := r.s.Checkpoint(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.restart()
+	r.step(t0.Add(2*time.Hour + time.Minute))
+	r.checkpoint()
+	if got, want := r.allDocs("acme"), []string{"acme/u1/v1#0:" + ms(t0)}; !slices.Equal(got, want) {
+		t.Fatalf("documents %v, want %v", got, want)
+	}
+}
+
+// TestRestartKeepsUntouchedSpool restarts twice with a checkpoint between
+// that appended nothing to the spool file of an open hour: the file must
+// survive both.
+func TestRestartKeepsUntouchedSpool(t *testing.T) {
+	r := newRig(t)
+	r.send("acme", "u1", "v1", t0, t0)
+	r.step(t0.Add(40 * time.Minute)) // v1 closed at 10:30, the hour still open
+	r.checkpoint()
+	r.restart()
+	r.step(t0.Add(41 * time.Minute))
+	r.checkpoint() // lists the file this run never appended to
+	r.restart()
+	r.step(t0.Add(2 * time.Hour))
+	r.checkpoint()
+	if got, want := r.allDocs("acme"), []string{"acme/u1/v1#0:" + ms(t0)}; !slices.Equal(got, want) {
+		t.Fatalf("documents %v, want %v", got, want)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,8 +26,11 @@ import (
 // the checkpoint's offsets.
 type spool struct {
 	dir   string
-	files map[spoolKey]*spoolFile
-	buf   []byte
+	files map[spoolKey]*spoolFile // open for appending
+	// lengths are the durable lengths of the files of the hours not yet
+	// complete, open or not, keyed by path relative to dir.
+	lengths map[string]int64
+	buf     []byte
 }
 
 type spoolKey struct {
@@ -40,9 +44,10 @@ type spoolFile struct {
 	size int64 // bytes appended, buffered ones included
 }
 
-func (k spoolKey) path(dir string) string {
-	return filepath.Join(dir, strconv.FormatInt(k.hour, 10), k.account)
-}
+func (k spoolKey) path(dir string) string { return filepath.Join(dir, k.rel()) }
+
+// rel is the path of k's file relative to the spool directory.
+func (k spoolKey) rel() string { return filepath.Join(strconv.FormatInt(k.hour, 10), k.account) }
 
 // hourOf returns the start of the hour holding ms, epoch ms.
 func hourOf(ms int64) int64 {
@@ -50,9 +55,11 @@ func hourOf(ms int64) int64 {
 	return ms - ((ms%h)+h)%h
 }
 
-// add appends the closed visit v to the file of its closing hour.
-func (s *spool) add(v *closedVisit) error {
-	k := spoolKey{hour: hourOf(v.closeAt), account: v.AccountID}
+// add appends the closed visit v to the file of its closing hour, or of
+// the first hour not declared complete, firstOpen (epoch ms), if its
+// closing hour is: the files of a complete hour are written once.
+func (s *spool) add(v *closedVisit, firstOpen int64) error {
+	k := spoolKey{hour: max(hourOf(v.closeAt), firstOpen), account: v.AccountID}
 	f := s.files[k]
 	if f == nil {
 		var err error
@@ -94,9 +101,12 @@ func (s *spool) open(k spoolKey) (*spoolFile, error) {
 }
 
 // sync makes every appended visit durable and returns the length of each
-// open file, keyed by its path relative to the spool directory.
+// file of the hours not yet complete, keyed by its path relative to the
+// spool directory.
 func (s *spool) sync() (map[string]int64, error) {
-	lengths := make(map[string]int64, len(s.files))
+	if s.lengths == nil {
+		s.lengths = make(map[string]int64)
+	}
 	var dirs []string
 	for k, f := range s.files {
 		if err := f.w.Flush(); err != nil {
@@ -105,8 +115,7 @@ func (s *spool) sync() (map[string]int64, error) {
 		if err := f.f.Sync(); err != nil {
 			return nil, fmt.Errorf("spool: %w", err)
 		}
-		rel, _ := filepath.Rel(s.dir, k.path(s.dir))
-		lengths[rel] = f.size
+		s.lengths[k.rel()] = f.size
 		if d := filepath.Dir(k.path(s.dir)); !slices.Contains(dirs, d) {
 			dirs = append(dirs, d)
 		}
@@ -116,17 +125,23 @@ func (s *spool) sync() (map[string]int64, error) {
 			return nil, fmt.Errorf("spool: %w", err)
 		}
 	}
-	return lengths, nil
+	return maps.Clone(s.lengths), nil
 }
 
 // closeHours closes the files of the hours before end, which will not be
-// appended to any more.
+// appended to any more, and forgets their lengths: recover keeps complete
+// hours whole.
 func (s *spool) closeHours(end int64) error {
 	var errs []error
 	for k, f := range s.files {
-		if k.hour+int64(time.Hour/time.Millisecond) <= end {
+		if k.hour+time.Hour.Milliseconds() <= end {
 			errs = append(errs, f.w.Flush(), f.f.Close())
 			delete(s.files, k)
+		}
+	}
+	for rel := range s.lengths {
+		if start, err := strconv.ParseInt(filepath.Dir(rel), 10, 64); err == nil && start+time.Hour.Milliseconds() <= end {
+			delete(s.lengths, rel)
 		}
 	}
 	return errors.Join(errs...)
@@ -142,9 +157,11 @@ func (s *spool) closeAll() {
 
 // recover brings the spool back to a checkpoint: files it lists are cut to
 // their recorded lengths and every other file is removed, except those of
-// the hours before done, which the checkpoint may no longer list once they
-// are written (their spool is deleted then).
-func (s *spool) recover(lengths map[string]int64) error {
+// the hours before complete (epoch ms), which the checkpoint declared
+// complete: nothing is appended to them after the checkpoint that did, and
+// later checkpoints no longer list them.
+func (s *spool) recover(lengths map[string]int64, complete int64) error {
+	s.lengths = maps.Clone(lengths)
 	hours, err := os.ReadDir(s.dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -153,6 +170,9 @@ func (s *spool) recover(lengths map[string]int64) error {
 		return fmt.Errorf("spool: %w", err)
 	}
 	for _, h := range hours {
+		if start, err := strconv.ParseInt(h.Name(), 10, 64); err == nil && start+time.Hour.Milliseconds() <= complete {
+			continue
+		}
 		files, err := os.ReadDir(filepath.Join(s.dir, h.Name()))
 		if err != nil {
 			return fmt.Errorf("spool: %w", err)

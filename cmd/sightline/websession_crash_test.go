@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/sightline/sightline/internal/server"
+)
+
+// TestCrashWritesEachVisitOnce runs the real binary with the web-session
+// clock an hour or two ahead, 15 seconds before the end of an hour (visits
+// close as soon as their events are read and land in that hour, which
+// completes 25 seconds later), has clients send visits, kill -9s the server
+// several times while it sessionizes and writes files, and proves that
+// every acknowledged visit is in the files exactly once, with each of its
+// events once.
+func TestCrashWritesEachVisitOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the server binary; skipped with -short")
+	}
+	data := t.TempDir()
+	sightline(t, "accounts", "add", "crash", "--data", data)
+	addr := freeAddr(t)
+	url := "http://" + addr + "/api/account/crash/events"
+	now := time.Now()
+	offset := now.Truncate(time.Hour).Add(2*time.Hour - 15*time.Second).Sub(now).Round(time.Millisecond)
+	flags := []string{"--visit-timeout", "1m", "--websession-clock-offset", offset.String(), "--sessionizer-checkpoint", "100ms"}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var (
+		mu    sync.Mutex
+		acked = map[string]bool{} // visit ids
+		wg    sync.WaitGroup
+	)
+	const clients, perVisit = 4, 5
+	for c := range clients {
+		wg.Go(func() {
+			client := &http.Client{Timeout: 10 * time.Second}
+			for seq := 0; ctx.Err() == nil; seq++ {
+				visit := fmt.Sprintf("c%d-v%d", c, seq)
+				body := visitBody(visit, perVisit)
+				for ctx.Err() == nil { // retry until acknowledged, like the tag
+					a, err := postBatch(client, url, body)
+					if err != nil {
+						time.Sleep(20 * time.Millisecond)
+						continue
+					}
+					if a.Accepted+a.Duplicates != perVisit {
+						t.Errorf("visit %s: %+v", visit, a)
+					}
+					mu.Lock()
+					acked[visit] = true
+					mu.Unlock()
+					break
+				}
+			}
+		})
+	}
+	for range 5 { // at most 5 s of sending: the visits' hour ends 15 s after the start
+		p := startServer(t, data, addr, flags...)
+		time.Sleep(time.Duration(300+rand.IntN(500)) * time.Millisecond)
+		p.kill()
+	}
+	p := startServer(t, data, addr, flags...)
+	time.Sleep(300 * time.Millisecond) // let retried batches land
+	cancel()
+	wg.Wait()
+	// Kill it again and again around the end of the hour, until its file
+	// appears: likely while the file is being written. (Visits closed
+	// before the first checkpoint are in the file of their own hour, which
+	// that checkpoint completes.)
+	files := filepath.Join(server.WebSessionFilesDir(data), "crash")
+	kills, early := 5, len(visitDocuments(t, files))
+	for end := time.Now().Add(60 * time.Second); len(visitDocuments(t, files)) == early && time.Now().Before(end); kills++ {
+		time.Sleep(time.Duration(100+rand.IntN(400)) * time.Millisecond)
+		p.kill()
+		p = startServer(t, data, addr, flags...)
+	}
+
+	// Every acknowledged visit reaches the files once the hour is complete.
+	deadline := time.Now().Add(60 * time.Second)
+	var docs map[string][]int
+	for {
+		docs = visitDocuments(t, files)
+		missing := 0
+		for v := range acked {
+			if len(docs[v]) == 0 {
+				missing++
+			}
+		}
+		if missing == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d acknowledged visits not in the files after 60s; the server's log:\n%s", missing, len(acked), lastLines(p.stderr.String(), 30))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	p.stop(t)
+	if len(acked) < 50 {
+		t.Fatalf("only %d visits acknowledged; the test did not exercise the server", len(acked))
+	}
+	for v, pages := range docs {
+		if len(pages) != 1 || pages[0] != perVisit {
+			t.Errorf("visit %s: documents with %v page views, want one with %d", v, pages, perVisit)
+		}
+	}
+	t.Logf("%d visits acknowledged, %d in the files, across %d kill -9", len(acked), len(docs), kills)
+}
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// visitBody is one visit of n page views.
+func visitBody(visit string, n int) []byte {
+	var events []string
+	now := time.Now().UnixMilli()
+	for i := range n {
+		events = append(events, fmt.Sprintf(`{"id":"%s-e%d","time":%d,"appName":"LP_MONITORING","eventName":"PAGE_VIEW","data":{"url":"https://shop.example/p%d"}}`, visit, i, now+int64(i), i))
+	}
+	return []byte(`{"visitorId":"u-` + visit + `","visitId":"` + visit + `","events":[` + strings.Join(events, ",") + `]}`)
+}
+
+// visitDocuments reads every web-session file in dir and returns, for each
+// visit id, the number of page views of each of its documents.
+func visitDocuments(t *testing.T, dir string) map[string][]int {
+	t.Helper()
+	docs := map[string][]int{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return docs
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatalf("%s: %v", e.Name(), err)
+		}
+		sc := bufio.NewScanner(gz)
+		sc.Buffer(nil, 16<<20)
+		for sc.Scan() {
+			visit, pages := documentVisit(t, sc.Bytes())
+			docs[visit] = append(docs[visit], pages)
+		}
+		if err := sc.Err(); err != nil {
+			t.Fatalf("%s: %v", e.Name(), err)
+		}
+		f.Close()
+	}
+	return docs
+}
+
+// documentVisit returns the visit id of a web-session document and its
+// number of page views.
+func documentVisit(t *testing.T, doc []byte) (string, int) {
+	var d struct {
+		RecordCollection []struct {
+			Body map[string]struct {
+				Header map[string]struct {
+					VisitID map[string]string `json:"visitId"`
+				} `json:"header"`
+				NavigationData *struct {
+					Array []json.RawMessage `json:"array"`
+				} `json:"navigationData"`
+			} `json:"body"`
+		} `json:"recordCollection"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatalf("document is not JSON: %v", err)
+	}
+	visit, pages := "", 0
+	for _, r := range d.RecordCollection {
+		for _, body := range r.Body {
+			for _, h := range body.Header {
+				visit = h.VisitID["string"]
+			}
+			if body.NavigationData != nil {
+				pages += len(body.NavigationData.Array)
+			}
+		}
+	}
+	return visit, pages
+}
