@@ -61,9 +61,9 @@ type Config struct {
 	// PublicURL is the scheme and host the Data Access API's links name
 	// (https://da.example.com); "" uses each request's.
 	PublicURL string
-	// Now is the clock of the sessionizer, the hourly job and the Data
-	// Access API's OAuth timestamps; nil means time.Now. Tests move it to
-	// close visits and hours.
+	// Now is the clock of the sessionizer and the hourly job; nil means
+	// time.Now. Tests move it to close visits and hours. (OAuth timestamps
+	// are checked against the wall clock.)
 	Now func() time.Time
 }
 
@@ -299,7 +299,7 @@ func (s *Server) mountDataAccess(mux *http.ServeMux, logger *slog.Logger, cfg Co
 	if err != nil {
 		return err
 	}
-	dc := dataaccess.Config{PublicURL: cfg.PublicURL, Retention: cfg.Hours.Retention, Schema: websession.Schema, Now: cfg.Now, Logger: logger}
+	dc := dataaccess.Config{PublicURL: cfg.PublicURL, Retention: cfg.Hours.Retention, Schema: websession.Schema, Logger: logger}
 	if err := dc.Validate(); err != nil {
 		return err
 	}

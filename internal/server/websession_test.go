@@ -58,7 +58,7 @@ func TestWebSessionsEndToEnd(t *testing.T) {
 
 	// Two hours later the visit has closed and its hour is complete.
 	offset.Store(int64(2 * time.Hour))
-	listing := waitForFiles(t, s, creds, now, sent.Add(-time.Hour), sent.Add(3*time.Hour))
+	listing := waitForFiles(t, s, creds, sent.Add(-time.Hour), sent.Add(3*time.Hour))
 	if len(listing.DataAccessFiles.File) != 1 {
 		t.Fatalf("listing %+v, want one file", listing)
 	}
@@ -69,7 +69,7 @@ func TestWebSessionsEndToEnd(t *testing.T) {
 	if err != nil || name.ScopeStart.After(closed) || !name.ScopeEnd.After(closed) {
 		t.Fatalf("file %q is not of the hour the visit closed in, %s: %v", f.Name, closed, err)
 	}
-	resp := signedGet(t, s, creds, now, f.Href)
+	resp := signedGet(t, s, creds, f.Href)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/gzip" {
 		t.Fatalf("download: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
@@ -110,7 +110,7 @@ func TestWebSessionsEndToEnd(t *testing.T) {
 	}
 	otherCreds := oauth1.Credentials{ConsumerKey: other.ConsumerKey, ConsumerSecret: other.ConsumerSecret, Token: other.AccessToken, TokenSecret: other.TokenSecret}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		resp := signedGet(t, s, otherCreds, now, f.Href)
+		resp := signedGet(t, s, otherCreds, f.Href)
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusForbidden {
 			break
@@ -122,12 +122,12 @@ func TestWebSessionsEndToEnd(t *testing.T) {
 }
 
 // waitForFiles lists acme's files in [from, to] until there is one.
-func waitForFiles(t *testing.T, s *testServer, creds oauth1.Credentials, now func() time.Time, from, to time.Time) dataaccess.Listing {
+func waitForFiles(t *testing.T, s *testServer, creds oauth1.Credentials, from, to time.Time) dataaccess.Listing {
 	t.Helper()
 	u := s.url(fmt.Sprintf("/data_access_le/account/acme/le/webSession?startTime=%d&endTime=%d", from.UnixMilli(), to.UnixMilli()))
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		resp := signedGet(t, s, creds, now, u)
+		resp := signedGet(t, s, creds, u)
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
@@ -147,7 +147,8 @@ func waitForFiles(t *testing.T, s *testServer, creds oauth1.Credentials, now fun
 	}
 }
 
-func signedGet(t *testing.T, s *testServer, creds oauth1.Credentials, now func() time.Time, rawURL string) *http.Response {
+// signedGet gets rawURL with a request signed with creds.
+func signedGet(t *testing.T, s *testServer, creds oauth1.Credentials, rawURL string) *http.Response {
 	t.Helper()
 	if _, err := url.Parse(rawURL); err != nil {
 		t.Fatal(err)
@@ -156,7 +157,7 @@ func signedGet(t *testing.T, s *testServer, creds oauth1.Credentials, now func()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := creds.Sign(req, now(), ""); err != nil {
+	if err := creds.Sign(req, time.Now(), ""); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := s.client.Do(req)
