@@ -60,6 +60,9 @@ type decoder struct {
 	b     []byte
 	err   error
 	names *interner // the app and event names, which repeat
+	// alias makes events' Data point into b instead of being copied, for
+	// readers done with a visit before b changes.
+	alias bool
 }
 
 func (d *decoder) uvarint() uint64 {
@@ -100,8 +103,8 @@ func (d *decoder) fail() {
 	d.b = nil
 }
 
-// visit reads one visit. Its strings and data are copies: the decoder's
-// bytes may be reused.
+// visit reads one visit. Its strings are copies, and so is its events'
+// data unless d.alias is set.
 func (d *decoder) visit(v *closedVisit) error {
 	for _, dst := range [...]*string{&v.AccountID, &v.VisitorID, &v.VisitID, &v.IP, &v.UserAgent} {
 		*dst = string(d.bytes())
@@ -118,7 +121,9 @@ func (d *decoder) visit(v *closedVisit) error {
 		e := &v.Events[i]
 		e.Time, e.ServerTime = d.varint(), d.varint()
 		e.App, e.Name = d.names.bytes(d.bytes()), d.names.bytes(d.bytes())
-		e.Data = append([]byte(nil), d.bytes()...)
+		if e.Data = d.bytes(); !d.alias {
+			e.Data = append([]byte(nil), e.Data...)
+		}
 	}
 	return d.err
 }

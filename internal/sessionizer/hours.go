@@ -1,6 +1,7 @@
 package sessionizer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -56,7 +57,6 @@ type Hours struct {
 	mu      sync.Mutex
 	pending []int64 // ends of complete hours not yet written, epoch ms
 	wake    chan struct{}
-	names   interner
 }
 
 // NewHours returns the hourly job. render appends the document of a visit.
@@ -164,42 +164,42 @@ func (h *Hours) WriteHour(ctx context.Context, hourEnd int64) error {
 	return nil
 }
 
-// gzipChunk is the size of the writes to the compressor.
-const gzipChunk = 256 << 10
-
 // writeAccount writes the parts of one account's hour from its spool file
-// and returns the number of visits and parts written.
+// and returns the number of visits and parts written. Documents are
+// rendered on every CPU (startRenderer) while this goroutine compresses
+// them; a part ends after the batch that takes it to PartBytes.
 func (h *Hours) writeAccount(ctx context.Context, spoolPath, account string, hourStart, hourEnd int64) (visits, parts int, err error) {
 	f, err := os.Open(spoolPath)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer f.Close()
-	r := newSpoolReader(f, &h.names)
-	var v closedVisit
-	readErr := r.next(&v)
-	var doc []byte
-	for readErr == nil {
+	rd := startRenderer(f, h.render)
+	defer rd.close()
+	b, off := rd.next(), 0 // the batch being written and how much of it is
+	for b != nil {
 		name := websession.FileName{ScopeStart: time.UnixMilli(hourStart), ScopeEnd: time.UnixMilli(hourEnd), Part: parts}
 		err := h.store.Put(ctx, account, name.String(), func(w io.Writer) error {
 			gz, _ := gzip.NewWriterLevel(w, gzip.DefaultCompression)
-			// Documents are gathered into large writes: the compressor
-			// works best on large blocks.
-			doc = doc[:0]
-			for size := int64(0); readErr == nil && size < h.cfg.PartBytes; readErr = r.next(&v) {
-				n := len(doc)
-				doc = append(h.render(doc, &v.Visit), '\n')
-				size += int64(len(doc) - n)
-				visits++
-				if len(doc) >= gzipChunk {
-					if _, err := gz.Write(doc); err != nil {
-						return err
-					}
-					doc = doc[:0]
+			for size := int64(0); b != nil && size < h.cfg.PartBytes; {
+				if b.err != nil {
+					return b.err
 				}
-			}
-			if _, err := gz.Write(doc); err != nil {
-				return err
+				// The whole batch, or the documents that fill the part.
+				end := len(b.docs)
+				if room := h.cfg.PartBytes - size; int64(end-off) > room {
+					end = off + int(room)
+					end += bytes.IndexByte(b.docs[end-1:], '\n')
+				}
+				if _, err := gz.Write(b.docs[off:end]); err != nil {
+					return err
+				}
+				size += int64(end - off)
+				visits += bytes.Count(b.docs[off:end], []byte{'\n'})
+				if off = end; off == len(b.docs) {
+					rd.recycle(b)
+					b, off = rd.next(), 0
+				}
 			}
 			return gz.Close()
 		})
@@ -207,9 +207,6 @@ func (h *Hours) writeAccount(ctx context.Context, spoolPath, account string, hou
 			return visits, parts, err
 		}
 		parts++
-	}
-	if !errors.Is(readErr, io.EOF) {
-		return visits, parts, readErr
 	}
 	return visits, parts, nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -211,37 +210,4 @@ func (s *spool) hours() ([]int64, error) {
 	}
 	slices.Sort(hours)
 	return hours, nil
-}
-
-// spoolReader reads the visits of one spool file in order.
-type spoolReader struct {
-	r    *bufio.Reader
-	buf  []byte
-	dec  decoder
-	read int // visits read
-}
-
-func newSpoolReader(r io.Reader, names *interner) *spoolReader {
-	return &spoolReader{r: bufio.NewReaderSize(r, 256<<10), dec: decoder{names: names}}
-}
-
-// next reads the next visit into v; io.EOF at the end.
-func (r *spoolReader) next(v *closedVisit) error {
-	n, err := binary.ReadUvarint(r.r)
-	if err != nil {
-		return err // io.EOF at a clean end
-	}
-	if n > 1<<30 {
-		return fmt.Errorf("spool: visit %d: %d bytes", r.read, n)
-	}
-	r.buf = slices.Grow(r.buf[:0], int(n))[:n]
-	if _, err := io.ReadFull(r.r, r.buf); err != nil {
-		return fmt.Errorf("spool: visit %d: %w", r.read, err)
-	}
-	r.dec.b, r.dec.err = r.buf, nil
-	if err := r.dec.visit(v); err != nil {
-		return fmt.Errorf("spool: visit %d: %w", r.read, err)
-	}
-	r.read++
-	return nil
 }
