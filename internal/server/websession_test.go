@@ -2,12 +2,15 @@ package server_test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -58,7 +61,7 @@ func TestWebSessionsEndToEnd(t *testing.T) {
 
 	// Two hours later the visit has closed and its hour is complete.
 	offset.Store(int64(2 * time.Hour))
-	listing := waitForFiles(t, s, creds, sent.Add(-time.Hour), sent.Add(3*time.Hour))
+	listing := waitForFiles(t, s, "acme", creds, sent.Add(-time.Hour), sent.Add(3*time.Hour))
 	if len(listing.DataAccessFiles.File) != 1 {
 		t.Fatalf("listing %+v, want one file", listing)
 	}
@@ -121,10 +124,90 @@ func TestWebSessionsEndToEnd(t *testing.T) {
 	}
 }
 
-// waitForFiles lists acme's files in [from, to] until there is one.
-func waitForFiles(t *testing.T, s *testServer, creds oauth1.Credentials, from, to time.Time) dataaccess.Listing {
+// TestSpecVisitThroughIngest sends the page views and attributes of the
+// Data Access API's example visit through ingest, and checks that the
+// document of the file written for it carries the example's header,
+// engagement attributes and navigation records exactly as the golden
+// document of package websession (which also holds the eligibility and
+// goal records that the campaign engine will feed, not ingest).
+func TestSpecVisitThroughIngest(t *testing.T) {
+	var offset atomic.Int64
+	cfg := testConfig(t.TempDir())
+	cfg.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	cfg.Sessionizer.CheckpointInterval = 50 * time.Millisecond
+	cfg.Sessionizer.Poll = 20 * time.Millisecond
+	s := start(t, cfg)
+	if err := s.Accounts().Add(account.Account{ID: "75555851"}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := dataaccess.OpenKeys(slog.New(slog.DiscardHandler), dataaccess.KeysDir(cfg.DataDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := keys.Add("75555851")
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := oauth1.Credentials{ConsumerKey: key.ConsumerKey, ConsumerSecret: key.ConsumerSecret, Token: key.AccessToken, TokenSecret: key.TokenSecret}
+	body := `{"visitorId":"pKytlMTwSPCwpJS-RQqtlQ","visitId":"AjvT6hLKTEi3AXgGnYu_mQ.606c99c686cbe0d422d558a5005b3ec2275dc20a","events":[
+		{"id":"pv1","time":1467291704525,"appName":"LP_MONITORING","eventName":"PAGE_VIEW","data":{"url":"https://authentication.liveperson.net/login.html","referrer":"","title":"Login","sections":["loginPages"]}},
+		{"id":"pv2","time":1467291714765,"appName":"LP_MONITORING","eventName":"PAGE_VIEW","data":{"url":"https://z1.le.liveperson.net/a/89995382/#wa!webagent","referrer":"https://authentication.liveperson.net/login.html","sections":[]}},
+		{"id":"sd1","time":1467291718263,"appName":"lp_sdes","eventName":"VAR_ADDED","data":{"type":"ctmrinfo","info":{"cstatus":"agentManager","customerId":"Account: 89995382"}}},
+		{"id":"sd2","time":1467291718494,"appName":"lp_sdes","eventName":"VAR_ADDED","data":{"type":"personal","personal":{"lastname":"BrookeR@blinds.com","contacts":[{}]}}},
+		{"id":"pv3","time":1467308703041,"appName":"LP_MONITORING","eventName":"PAGE_VIEW","data":{"url":"https://authentication.liveperson.net/login.html?lpservice=liveEngage&servicepath=a%2F%7E%7Eaccountid%7E%7E%2F%23%2C%7E%7Essokey%7E%7E","referrer":"https://z1.le.liveperson.net/a/89995382/","sections":["loginPages"]}}
+	]}`
+	sent := time.Now()
+	if code, a, err := post(s.client, s.url(eventsPath("75555851")), []byte(body), ""); err != nil || code != http.StatusOK || a.Accepted != 5 {
+		t.Fatalf("post: %d %+v %v", code, a, err)
+	}
+	offset.Store(int64(2 * time.Hour))
+	listing := waitForFiles(t, s, "75555851", creds, sent.Add(-time.Hour), sent.Add(3*time.Hour))
+	resp := signedGet(t, s, creds, listing.DataAccessFiles.File[0].Href)
+	defer resp.Body.Close()
+	gz, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := io.ReadAll(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := os.ReadFile("../websession/testdata/golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := records(t, doc), records(t, golden)
+	for _, typ := range []string{"com.liveperson.dataaccess.WebSessionEngAttrsData", "com.liveperson.dataaccess.WebSessionNavigationData"} {
+		if got[typ] == nil || !reflect.DeepEqual(got[typ], want[typ]) {
+			t.Errorf("%s record\n got %v\nwant %v", typ, got[typ], want[typ])
+		}
+	}
+}
+
+// records returns the body records of a web-session document by type.
+func records(t *testing.T, doc []byte) map[string]any {
 	t.Helper()
-	u := s.url(fmt.Sprintf("/data_access_le/account/acme/le/webSession?startTime=%d&endTime=%d", from.UnixMilli(), to.UnixMilli()))
+	var d struct {
+		RecordCollection []struct {
+			Body map[string]any `json:"body"`
+		} `json:"recordCollection"`
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(doc), &d); err != nil {
+		t.Fatalf("document %.200s: %v", doc, err)
+	}
+	byType := map[string]any{}
+	for _, r := range d.RecordCollection {
+		for typ, body := range r.Body {
+			byType[typ] = body
+		}
+	}
+	return byType
+}
+
+// waitForFiles lists account's files in [from, to] until there is one.
+func waitForFiles(t *testing.T, s *testServer, account string, creds oauth1.Credentials, from, to time.Time) dataaccess.Listing {
+	t.Helper()
+	u := s.url(fmt.Sprintf("/data_access_le/account/%s/le/webSession?startTime=%d&endTime=%d", account, from.UnixMilli(), to.UnixMilli()))
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		resp := signedGet(t, s, creds, u)
