@@ -340,7 +340,7 @@ func integer(raw string, bits int) (int64, bool) {
 	if n, ok := smallInteger(t); ok {
 		return n, bits == 64 || n == int64(int32(n))
 	}
-	if strings.IndexAny(t, ".eE") < 0 {
+	if !strings.ContainsAny(t, ".eE") {
 		n, err := strconv.ParseInt(t, 10, bits)
 		return n, err == nil
 	}
