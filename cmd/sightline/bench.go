@@ -32,6 +32,7 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.DurationVar(&cfg.Log.CommitInterval, "commit-interval", cfg.Log.CommitInterval, "least time between two group commits under load (see serve --commit-interval)")
 	fs.IntVar(&cfg.Ingest.MaxConcurrent, "max-concurrent", cfg.Ingest.MaxConcurrent, "batch bodies processed at once (see serve --max-concurrent)")
 	fs.BoolVar(&cfg.Log.NoSync, "nosync", false, "skip fsync (not durable; for comparison only)")
+	webSessions := fs.Bool("websessions", false, "also run the sessionizer, as serve does (the load makes every batch a new visit: far more open visits than real traffic)")
 	data := fs.String("data", "", "data directory for the server (default: a new temporary directory, removed after)")
 	rounds := fs.Int("rounds", 3, "full-load runs of each target, alternating; medians are reported")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of Sightline's first full-load run to this file")
@@ -48,6 +49,7 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 		dir = tmp
 	}
 	cfg.Addr, cfg.DataDir, cfg.DemoAccount = "127.0.0.1:0", dir, false
+	cfg.NoWebSessions = !*webSessions
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv, err := server.Start(ctx, logger, cfg)
 	if err != nil {

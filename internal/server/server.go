@@ -52,6 +52,10 @@ type Config struct {
 	// DemoAccount creates the `demo` account when the data directory is new.
 	DemoAccount bool
 
+	// NoWebSessions leaves out the sessionizer and the hourly files (the
+	// Data Access API still serves the files there are): for benchmarks of
+	// ingest alone.
+	NoWebSessions bool
 	// Sessionizer configures how visits are built (Dir is set from DataDir).
 	Sessionizer sessionizer.Config
 	// Hours configures the hourly web-session files (Dir is set from DataDir).
@@ -175,14 +179,16 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 		return nil, err
 	}
 	collector := ingest.New(cfg.Ingest, logger, reg, s.accounts, s.log, ix)
-	if err := s.openWebSessions(logger, reg, cfg); err != nil {
-		return nil, err
-	}
-	defer func() {
-		if !ok {
-			s.enricher.Close()
+	if !cfg.NoWebSessions {
+		if err := s.openWebSessions(logger, reg, cfg); err != nil {
+			return nil, err
 		}
-	}()
+		defer func() {
+			if !ok {
+				s.enricher.Close()
+			}
+		}()
+	}
 
 	mux := http.NewServeMux()
 	collector.Register(mux)
@@ -329,17 +335,20 @@ func (f dataFiles) Open(ctx context.Context, account, name string) (io.ReadSeekC
 }
 
 func (s *Server) background(ctx context.Context, cfg Config) {
-	s.wg.Add(4)
-	go func() {
-		defer s.wg.Done()
-		if err := s.sessions.Run(ctx); err != nil {
-			s.logger.Error("sessionizer stopped", "err", err)
-		}
-	}()
-	go func() {
-		defer s.wg.Done()
-		s.hours.Run(ctx)
-	}()
+	if s.sessions != nil {
+		s.wg.Add(2)
+		go func() {
+			defer s.wg.Done()
+			if err := s.sessions.Run(ctx); err != nil {
+				s.logger.Error("sessionizer stopped", "err", err)
+			}
+		}()
+		go func() {
+			defer s.wg.Done()
+			s.hours.Run(ctx)
+		}()
+	}
+	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
 		s.dedup.Run(ctx, cfg.DedupMarkInterval)
@@ -393,7 +402,10 @@ func (s *Server) stop() error {
 	s.wg.Wait()
 	merr := s.dedup.Mark(time.Now())
 	lerr := s.log.Close()
-	eerr := s.enricher.Close()
+	var eerr error
+	if s.enricher != nil {
+		eerr = s.enricher.Close()
+	}
 	return errors.Join(herr, merr, lerr, eerr)
 }
 

@@ -19,15 +19,16 @@ import (
 
 // The checkpoint file, written whole with atomicfile:
 //
-//	"sightline-sessionizer 1\n"
+//	"sightline-sessionizer 2\n"
 //	complete  nParts
-//	nParts × (next watermark nOpen nOpen×(len visit) nClosed nClosed×(key documents at))
+//	nParts × (next watermark nOpen nOpen×(len visit) nClosed nClosed×(keyHash documents at))
 //	nSpool × (path length)
 //	CRC-32C of everything before it, 4 bytes little-endian
 //
-// Integers are varints, strings a uvarint length and bytes.
+// Integers are varints, but key hashes (8 bytes, little-endian), and
+// strings a uvarint length and bytes.
 
-const checkpointMagic = "sightline-sessionizer 1\n"
+const checkpointMagic = "sightline-sessionizer 2\n"
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
@@ -52,8 +53,8 @@ func (s *Sessionizer) Checkpoint() error {
 	if err != nil {
 		return fmt.Errorf("sessionizer: write checkpoint: %w", err)
 	}
-	s.lastCheckpoint = s.cfg.Now()
-	s.metrics.checkpoint.Observe(time.Since(start).Seconds())
+	s.lastCheckpoint, s.checkpointTook = s.cfg.Now(), time.Since(start)
+	s.metrics.checkpoint.Observe(s.checkpointTook.Seconds())
 	s.metrics.openVisits.Set(float64(s.OpenVisits()))
 	s.metrics.lag.Set(s.lastCheckpoint.Sub(time.UnixMilli(s.watermark())).Seconds())
 	s.logger.Debug("sessionizer checkpoint", "open_visits", s.OpenVisits(), "took", time.Since(start).Round(time.Millisecond))
@@ -69,10 +70,9 @@ func (s *Sessionizer) Checkpoint() error {
 	return nil
 }
 
-// pruneClosed forgets the closed visits no late event can continue any
-// more without being a visit of its own anyway.
+// pruneClosed forgets the visits closed more than closedMemory ago.
 func (s *Sessionizer) pruneClosed() {
-	keep := (s.cfg.MaxDuration + s.cfg.Timeout).Milliseconds()
+	keep := closedMemory.Milliseconds()
 	for _, p := range s.parts {
 		for k, c := range p.closed {
 			if c.at+keep < p.watermark {
@@ -111,7 +111,7 @@ func (s *Sessionizer) writeCheckpoint(w io.Writer, complete int64, lengths map[s
 		}
 		b = binary.AppendUvarint(b, uint64(len(p.closed)))
 		for k, c := range p.closed {
-			b = appendString(b, k)
+			b = binary.LittleEndian.AppendUint64(b, k)
 			b = binary.AppendUvarint(b, uint64(c.documents))
 			b = binary.AppendVarint(b, c.at)
 			if len(b) > 128<<10 {
@@ -175,8 +175,8 @@ func (s *Sessionizer) loadCheckpoint() (map[string]int64, error) {
 			heap.Push(&p.due, dueVisit{closeAt: v.closeAt, key: key, visit: v})
 		}
 		for n := d.uvarint(); n > 0 && d.err == nil; n-- {
-			k := string(d.bytes())
-			p.closed[k] = closedEntry{documents: int(d.uvarint()), at: d.varint()}
+			k := d.uint64()
+			p.closed[k] = closedEntry{documents: int32(d.uvarint()), at: d.varint()}
 		}
 	}
 	lengths := map[string]int64{}
