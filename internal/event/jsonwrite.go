@@ -14,13 +14,13 @@ var jsonSafe = func() (safe [utf8.RuneSelf]bool) {
 
 const hexDigits = "0123456789abcdef"
 
-// appendString appends s as a JSON string. Quotes, backslashes and control
-// characters are escaped; so are U+2028 and U+2029, which older JavaScript
-// does not allow raw in strings. Each invalid UTF-8 byte becomes U+FFFD, as
+// AppendJSONString appends s as a JSON string, as records write strings.
+// Quotes, backslashes and control characters are escaped; so are U+2028
+// and U+2029, which older JavaScript does not allow raw in strings. Each invalid UTF-8 byte becomes U+FFFD, as
 // with encoding/json, but written raw, so that writing what was read back
 // gives the same bytes. Runs of bytes needing no escape are copied whole,
 // found eight bytes at a time.
-func appendString(dst []byte, s string) []byte {
+func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0 // s[start:i] is pending, needing no escape
 	for i := 0; i < len(s); {

@@ -19,13 +19,13 @@ func TestAppendString(t *testing.T) {
 		"<&>":                   `"<&>"`,
 		"🙂 \xf0\x9f\x99\x82 ok": `"🙂 🙂 ok"`,
 	} {
-		got := appendString(nil, in)
+		got := AppendJSONString(nil, in)
 		if string(got) != want {
-			t.Errorf("appendString(%q) = %s, want %s", in, got, want)
+			t.Errorf("AppendJSONString(%q) = %s, want %s", in, got, want)
 		}
 		var back string
 		if err := json.Unmarshal(got, &back); err != nil {
-			t.Errorf("appendString(%q) is not JSON: %v", in, err)
+			t.Errorf("AppendJSONString(%q) is not JSON: %v", in, err)
 		}
 	}
 }

@@ -177,7 +177,7 @@ func newObject(o *object) *object {
 	}
 	for i := range o.fields {
 		f := &o.fields[i]
-		f.jsonKey = string(append(appendString(nil, f.name), ':'))
+		f.jsonKey = string(append(AppendJSONString(nil, f.name), ':'))
 		if f.joinOf == nil {
 			continue
 		}

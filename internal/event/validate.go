@@ -203,7 +203,7 @@ func (v *validator) writeString(s string) bool {
 	if !v.length(s) {
 		return false
 	}
-	v.out = appendString(v.out, s)
+	v.out = AppendJSONString(v.out, s)
 	return true
 }
 
@@ -311,7 +311,7 @@ func (v *validator) object(o *object) {
 		if i >= 0 {
 			v.out = append(v.out, o.fields[i].jsonKey...)
 		} else {
-			v.out = append(appendString(v.out, key), ':')
+			v.out = append(AppendJSONString(v.out, key), ':')
 		}
 		v.pushKey(key)
 		switch {

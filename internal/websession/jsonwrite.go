@@ -3,70 +3,17 @@ package websession
 import (
 	"math"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/sightline/sightline/internal/event"
 )
 
 // This file writes JSON values, and Avro's JSON encoding of optional values
 // (unions with null: null, or {"<type>": value}), by appending to byte
 // slices.
 
-// jsonSafe marks the ASCII bytes a JSON string holds unescaped.
-var jsonSafe = func() (safe [utf8.RuneSelf]bool) {
-	for c := ' '; c < utf8.RuneSelf; c++ {
-		safe[c] = c != '"' && c != '\\'
-	}
-	return safe
-}()
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Quotes, backslashes and control
-// characters are escaped, and so are U+2028 and U+2029, which older
-// JavaScript does not allow raw in strings; each invalid UTF-8 byte becomes
-// U+FFFD. Runs of bytes needing no escape are copied whole.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0 // s[start:i] is pending, needing no escape
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if !jsonSafe[c] {
-				dst = appendRune(append(dst, s[start:i]...), rune(c))
-				start = i + 1
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
-			dst = appendRune(append(dst, s[start:i]...), r)
-			start = i + size
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-// appendRune appends r escaped as in a JSON string, if it needs to be.
-func appendRune(dst []byte, r rune) []byte {
-	switch r {
-	case '"', '\\':
-		return append(dst, '\\', byte(r))
-	case '\n':
-		return append(dst, '\\', 'n')
-	case '\r':
-		return append(dst, '\\', 'r')
-	case '\t':
-		return append(dst, '\\', 't')
-	case '\u2028', '\u2029':
-		return append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-	}
-	if r < ' ' {
-		return append(dst, '\\', 'u', '0', '0', hexDigits[r>>4], hexDigits[r&0xf])
-	}
-	return utf8.AppendRune(dst, r)
-}
+// appendString appends s as a JSON string, escaped as event records are
+// (see event.AppendJSONString).
+func appendString(dst []byte, s string) []byte { return event.AppendJSONString(dst, s) }
 
 // appendDouble appends f as a JSON number, as encoding/json writes
 // float64s: without an exponent unless f is very small or very large. f
