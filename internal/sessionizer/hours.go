@@ -92,16 +92,20 @@ func (h *Hours) Complete(hourEnd int64) {
 }
 
 // Run writes the complete hours as they come, until ctx ends. An hour that
-// fails is tried again a minute later.
+// fails is tried again a minute later. Expired files are deleted after
+// each round and at least hourly, also when no visits come.
 func (h *Hours) Run(ctx context.Context) {
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
+	hourly := time.NewTicker(time.Hour)
+	defer hourly.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-h.wake:
 		case <-retry.C:
+		case <-hourly.C:
 		}
 		for {
 			h.mu.Lock()
