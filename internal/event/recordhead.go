@@ -90,3 +90,28 @@ func (c *headCursor) int(k string, dst *int64) bool {
 	*dst = n
 	return true
 }
+
+// ParseRecordView reads a record written by AppendRecord without copying
+// anything: the strings and Data of the Stored it returns share b's memory
+// and are valid only as long as b is unchanged. Like ParseRecordHead it
+// relies on AppendRecord's order and reads strings without escapes
+// directly; Data is taken as written, not checked. A record it cannot read
+// so it hands to ParseRecord (whose result is a copy).
+func ParseRecordView(b []byte) (Stored, error) {
+	var s Stored
+	var spans [8][2]int
+	c := headCursor{b: b}
+	if c.str(`{"id":`, &spans[0]) && c.str(`,"accountId":`, &spans[1]) &&
+		c.str(`,"visitorId":`, &spans[2]) && c.str(`,"visitId":`, &spans[3]) &&
+		c.int(`,"time":`, &s.Time) && c.int(`,"serverTime":`, &s.ServerTime) &&
+		c.str(`,"ip":`, &spans[4]) && c.str(`,"userAgent":`, &spans[5]) &&
+		c.str(`,"appName":`, &spans[6]) && c.str(`,"eventName":`, &spans[7]) &&
+		c.key(`,"data":`) && c.pos < len(b)-1 && b[c.pos] == '{' && b[len(b)-1] == '}' {
+		view := func(i int) string { return bytesString(b[spans[i][0]:spans[i][1]]) }
+		s.ID, s.AccountID, s.VisitorID, s.VisitID = view(0), view(1), view(2), view(3)
+		s.IP, s.UserAgent, s.AppName, s.EventName = view(4), view(5), view(6), view(7)
+		s.Data = b[c.pos : len(b)-1 : len(b)-1]
+		return s, nil
+	}
+	return ParseRecord(b)
+}

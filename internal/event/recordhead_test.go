@@ -1,6 +1,7 @@
 package event
 
 import (
+	"reflect"
 	"testing"
 )
 
@@ -61,4 +62,37 @@ func BenchmarkParseRecordHead(b *testing.B) {
 			ParseRecord(rec)
 		}
 	})
+}
+
+func TestParseRecordView(t *testing.T) {
+	s := storedFixture()
+	escaped := s
+	escaped.UserAgent = "a \"quoted\" agent"
+	for _, want := range []Stored{s, escaped, {ID: "x", Data: []byte(`{}`)}} {
+		rec := AppendRecord(nil, &want)
+		got, err := ParseRecordView(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want.Data) == 0 {
+			want.Data = []byte(`{}`)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("ParseRecordView(%s)\n got %+v\nwant %+v", rec, got, want)
+		}
+	}
+	if _, err := ParseRecordView([]byte(`{"id":"x"`)); err == nil {
+		t.Error("a truncated record was read")
+	}
+}
+
+func BenchmarkParseRecordView(b *testing.B) {
+	s := storedFixture()
+	rec := AppendRecord(nil, &s)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseRecordView(rec); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

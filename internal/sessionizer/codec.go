@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/sightline/sightline/internal/websession"
 )
@@ -154,13 +155,16 @@ func (in *interner) bytes(b []byte) string {
 	return in.add(string(b))
 }
 
+// string returns the interned copy of s, which may be a view of memory
+// that changes.
 func (in *interner) string(s string) string {
 	if t, ok := in.m[s]; ok {
 		return t
 	}
-	return in.add(s)
+	return in.add(strings.Clone(s))
 }
 
+// add interns s, which must not change.
 func (in *interner) add(s string) string {
 	if in.m == nil {
 		in.m = make(map[string]string)

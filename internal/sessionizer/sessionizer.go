@@ -239,7 +239,7 @@ func (s *Sessionizer) Step(ctx context.Context) (bool, error) {
 
 // add puts the event of record m in its visit.
 func (s *Sessionizer) add(p *partition, m eventlog.Message) {
-	rec, err := event.ParseRecord(m.Value)
+	rec, err := event.ParseRecordView(m.Value) // views of m.Value: what is kept is copied
 	if err != nil {
 		s.logger.Warn("sessionizer: skipping unreadable record", "partition", p.id, "offset", m.Offset, "err", err)
 		return
