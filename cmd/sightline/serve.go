@@ -70,7 +70,13 @@ and read it back:
 
   %s events tail --account %s --data %s
 
-`, server.DemoAccountID, cfg.DataDir, srv.Addr(), server.DemoAccountID, os.Args[0], server.DemoAccountID, cfg.DataDir)
+Visits close 30 minutes after their last event and are written to hourly web-session files,
+read through the Data Access API with a key from:
+
+  %s keys add --account %s --data %s
+
+`, server.DemoAccountID, cfg.DataDir, srv.Addr(), server.DemoAccountID, os.Args[0], server.DemoAccountID, cfg.DataDir,
+			os.Args[0], server.DemoAccountID, cfg.DataDir)
 	}
 	<-ctx.Done()
 	logger.Info("shutting down")
