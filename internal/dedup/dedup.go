@@ -40,10 +40,12 @@ type Index struct {
 
 type shard struct {
 	mu      sync.Mutex
-	cur     keySet
-	prev    keySet
+	cur     keySet // keys stored or pending (reserved) in this window
+	prev    keySet // those of the window before
 	rotated time.Time
-	pending map[Key]chan struct{}
+	// settled, when not nil, is closed by the next Settle of a key of the
+	// shard: the callers waiting for a pending key then try again.
+	settled chan struct{}
 }
 
 // New returns an empty index that remembers keys for at least window.
@@ -51,7 +53,7 @@ func New(window time.Duration, now time.Time) *Index {
 	ix := &Index{window: window, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
 	for i := range ix.shards {
 		s := &ix.shards[i]
-		s.pending, s.rotated = map[Key]chan struct{}{}, now
+		s.rotated = now
 	}
 	return ix
 }
@@ -63,8 +65,8 @@ func (ix *Index) Key(account, id string) Key {
 	var buf [128]byte
 	b := append(append(append(buf[:0], account...), 0), id...)
 	// The low bit set keeps every key apart from the zero Key, which marks
-	// empty slots of a keySet.
-	return Key{maphash.Bytes(ix.seed1, b) | 1, maphash.Bytes(ix.seed2, b)}
+	// empty slots of a keySet; the pending bit is the keySet's.
+	return Key{maphash.Bytes(ix.seed1, b)&^pendingBit | 1, maphash.Bytes(ix.seed2, b)}
 }
 
 func (ix *Index) shard(k Key) *shard { return &ix.shards[k[0]>>(64-shardBits)] }
@@ -78,7 +80,13 @@ func (s *shard) rotate(now time.Time, window time.Duration) {
 	s.prev, s.cur, s.rotated = s.cur, sizeHint(s.cur.n), now
 }
 
-func (s *shard) stored(k Key) bool { return s.cur.has(k) || s.prev.has(k) }
+// lookup reports whether k is in either generation, and whether pending.
+func (s *shard) lookup(k Key) (found, pending bool) {
+	if found, pending = s.cur.lookup(k); found {
+		return found, pending
+	}
+	return s.prev.lookup(k)
+}
 
 // Reserve sets dup[i] for each keys[i] already stored, and reserves the
 // others for the caller, who must then call Settle with the same slices.
@@ -104,26 +112,27 @@ func (ix *Index) Reserve(ctx context.Context, now time.Time, keys []Key, dup []b
 // else it releases what it took and returns that reservation's channel,
 // so that no caller waits while holding reservations (no deadlock).
 func (ix *Index) tryReserve(now time.Time, keys []Key, dup []bool) chan struct{} {
-	var mine chan struct{}
 	for i, k := range keys {
 		s := ix.shard(k)
 		s.mu.Lock()
 		s.rotate(now, ix.window)
-		if s.stored(k) {
-			dup[i] = true
-			s.mu.Unlock()
-			continue
-		}
-		if ch, ok := s.pending[k]; ok {
+		found, pending := s.lookup(k)
+		switch {
+		case pending:
+			// Another caller's: release ours and wait for a settlement.
+			if s.settled == nil {
+				s.settled = make(chan struct{})
+			}
+			wait := s.settled
 			s.mu.Unlock()
 			ix.Settle(keys[:i], dup[:i], false)
-			return ch
+			return wait
+		case found:
+			dup[i] = true
+		default:
+			dup[i] = false
+			s.cur.add(k, true)
 		}
-		if mine == nil {
-			mine = make(chan struct{})
-		}
-		dup[i] = false
-		s.pending[k] = mine
 		s.mu.Unlock()
 	}
 	return nil
@@ -133,23 +142,21 @@ func (ix *Index) tryReserve(now time.Time, keys []Key, dup []bool) chan struct{}
 // are remembered as stored, otherwise they are free again. Waiters on
 // them are woken.
 func (ix *Index) Settle(keys []Key, dup []bool, stored bool) {
-	// All keys a caller reserved share one channel.
-	var ch chan struct{}
 	for i, k := range keys {
 		if dup[i] {
 			continue
 		}
 		s := ix.shard(k)
 		s.mu.Lock()
-		ch = s.pending[k]
-		delete(s.pending, k)
-		if stored {
-			s.cur.add(k)
+		// The shard may have rotated since the key was reserved.
+		if !s.cur.settle(k, stored) {
+			s.prev.settle(k, stored)
+		}
+		if s.settled != nil {
+			close(s.settled)
+			s.settled = nil
 		}
 		s.mu.Unlock()
-	}
-	if ch != nil {
-		close(ch)
 	}
 }
 
@@ -158,7 +165,7 @@ func (ix *Index) Add(now time.Time, k Key) {
 	s := ix.shard(k)
 	s.mu.Lock()
 	s.rotate(now, ix.window)
-	s.cur.add(k)
+	s.cur.add(k, false)
 	s.mu.Unlock()
 }
 

@@ -3,6 +3,7 @@ package dedup
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -173,29 +174,73 @@ func BenchmarkReserveSettle(b *testing.B) {
 
 func TestKeySet(t *testing.T) {
 	var s keySet
-	if s.has(Key{1, 2}) {
+	if found, _ := s.lookup(Key{1, 2}); found {
 		t.Fatal("empty set has a key")
 	}
 	const n = 10_000
+	key := func(i uint64) Key { return Key{i<<2 | 1, i * 7} } // colliding homes on purpose: i*7 & mask repeats
 	for i := uint64(1); i <= n; i++ {
-		s.add(Key{i | 1, i * 7}) // colliding homes on purpose: i*7 & mask repeats
-		s.add(Key{i | 1, i * 7}) // twice: no duplicate entry
+		s.add(key(i), i%3 == 0)
+		s.add(key(i), i%3 == 0) // twice: no duplicate entry
 	}
-	// i|1 folds even i onto i+1, but the second halves differ: all n keys
-	// are distinct.
 	if s.n != n {
 		t.Fatalf("n = %d, want %d", s.n, n)
 	}
 	for i := uint64(1); i <= n; i++ {
-		if !s.has(Key{i | 1, i * 7}) {
-			t.Fatalf("key %d missing", i)
+		if found, pending := s.lookup(key(i)); !found || pending != (i%3 == 0) {
+			t.Fatalf("key %d: found %v pending %v", i, found, pending)
 		}
 	}
-	if s.has(Key{3, 1}) {
+	if found, _ := s.lookup(Key{3 << 2, 1}); found {
 		t.Fatal("has a key never added")
 	}
 	h := sizeHint(1000)
 	if 4*1000 > 3*len(h.slots) {
 		t.Fatalf("sizeHint(1000) has %d slots", len(h.slots))
+	}
+}
+
+// TestKeySetSettle settles pending keys, storing or removing them, in a
+// small table full of collisions, against a map.
+func TestKeySetSettle(t *testing.T) {
+	var s keySet
+	want := map[Key]bool{} // key -> pending
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20_000 {
+		k := Key{rng.Uint64N(300)<<2 | 1, rng.Uint64N(8)} // few homes: long probe runs
+		switch _, ok := want[k]; {
+		case !ok:
+			pending := rng.IntN(2) == 0
+			s.add(k, pending)
+			want[k] = pending
+		case rng.IntN(2) == 0:
+			stored := rng.IntN(2) == 0
+			if !s.settle(k, stored) {
+				t.Fatalf("settle(%v) did not find it", k)
+			}
+			if stored {
+				want[k] = false
+			} else {
+				delete(want, k)
+			}
+		}
+		if s.n != len(want) {
+			t.Fatalf("n = %d, want %d", s.n, len(want))
+		}
+	}
+	for k, pending := range want {
+		if found, p := s.lookup(k); !found || p != pending {
+			t.Fatalf("key %v: found %v pending %v, want pending %v", k, found, p, pending)
+		}
+	}
+	for i := range uint64(300) {
+		for j := range uint64(8) {
+			k := Key{i<<2 | 1, j}
+			if _, ok := want[k]; !ok {
+				if found, _ := s.lookup(k); found {
+					t.Fatalf("removed key %v found", k)
+				}
+			}
+		}
 	}
 }
