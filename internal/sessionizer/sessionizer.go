@@ -34,6 +34,15 @@
 // hours that a checkpoint declared complete, and deletes an hour's spool
 // only after all its files are written; writing an hour again gives the
 // same files.
+//
+// A checkpoint holds every open visit, so its size grows with them (about
+// 4 KB a visit); checkpoints are spaced so that writing them takes at most
+// a tenth of the time. A checkpoint of offsets alone, reading the log again
+// from the first event of the oldest open visit, would be far smaller, but
+// is subtle: a visit closed by the 24-hour rule whose events straddle that
+// offset would be rebuilt from its tail, with another first event and so
+// another closing time, and written a second time. It needs the closed
+// visits' keys and closing times in the checkpoint as well.
 package sessionizer
 
 import (
