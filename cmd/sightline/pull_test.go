@@ -23,23 +23,6 @@ import (
 	"github.com/sightline/sightline/internal/websession"
 )
 
-// storeFiles serves a filestore.Dir as the API's Files.
-type storeFiles struct{ d *filestore.Dir }
-
-func (s storeFiles) List(ctx context.Context, acct string) ([]dataaccess.FileInfo, error) {
-	infos, err := s.d.List(ctx, acct)
-	out := make([]dataaccess.FileInfo, len(infos))
-	for i, fi := range infos {
-		out[i] = dataaccess.FileInfo(fi)
-	}
-	return out, err
-}
-
-func (s storeFiles) Open(ctx context.Context, acct, name string) (io.ReadSeekCloser, dataaccess.FileInfo, error) {
-	f, fi, err := s.d.Open(ctx, acct, name)
-	return f, dataaccess.FileInfo(fi), err
-}
-
 // pullAPI is a Data Access API server over a temporary file store, with
 // the requests it received and faults to inject.
 type pullAPI struct {
@@ -72,7 +55,7 @@ func newPullAPI(t *testing.T) *pullAPI {
 	if a.store, err = filestore.NewDir(filepath.Join(a.data, "files")); err != nil {
 		t.Fatal(err)
 	}
-	h := dataaccess.NewHandler(dataaccess.Config{}, keys, storeFiles{a.store})
+	h := dataaccess.NewHandler(dataaccess.Config{}, keys, a.store)
 	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
 		a.requests = append(a.requests, r.Clone(context.Background()))

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sightline/sightline/internal/dataaccess/oauth1"
+	"github.com/sightline/sightline/internal/filestore"
 	"github.com/sightline/sightline/internal/websession"
 )
 
@@ -33,14 +34,12 @@ const DefaultRetention = 30 * 24 * time.Hour
 // NoAvailableFiles is the message of a listing without files.
 const NoAvailableFiles = "No Available Files"
 
-// FileInfo describes a stored web-session file.
-type FileInfo struct {
-	Name    string
-	Size    int64
-	ModTime time.Time
-}
+// FileInfo describes a stored web-session file: a file store's Info, so
+// that a filestore.Dir is Files as it is.
+type FileInfo = filestore.Info
 
-// Files is where the web-session files of the accounts are kept.
+// Files is where the web-session files of the accounts are kept
+// (filestore.Dir).
 type Files interface {
 	// List returns the files of account, in any order; none if it has none.
 	List(ctx context.Context, account string) ([]FileInfo, error)

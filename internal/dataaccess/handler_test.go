@@ -49,7 +49,7 @@ func (m *memFiles) List(ctx context.Context, account string) ([]FileInfo, error)
 	defer m.mu.Unlock()
 	var out []FileInfo
 	for name, f := range m.files[account] {
-		out = append(out, FileInfo{name, int64(len(f.data)), f.mod})
+		out = append(out, FileInfo{Name: name, Size: int64(len(f.data)), ModTime: f.mod})
 	}
 	return out, nil
 }
@@ -61,7 +61,7 @@ func (m *memFiles) Open(ctx context.Context, account, name string) (io.ReadSeekC
 	if !ok {
 		return nil, FileInfo{}, fmt.Errorf("file %s/%s: %w", account, name, fs.ErrNotExist)
 	}
-	return nopCloser{bytes.NewReader(f.data)}, FileInfo{name, int64(len(f.data)), f.mod}, nil
+	return nopCloser{bytes.NewReader(f.data)}, FileInfo{Name: name, Size: int64(len(f.data)), ModTime: f.mod}, nil
 }
 
 type nopCloser struct{ io.ReadSeeker }
@@ -285,7 +285,7 @@ func TestEndpoints(t *testing.T) {
 	f.files.put(specAccount, specFile1, content, fileMod)
 	f.files.put("other", specFile2, []byte("other's"), fileMod)
 	base := "/data_access_le/account/75555851/le"
-	etag := fileETag(specFile1, FileInfo{specFile1, int64(len(content)), fileMod})
+	etag := fileETag(specFile1, FileInfo{Name: specFile1, Size: int64(len(content)), ModTime: fileMod})
 	tests := []struct {
 		name       string
 		method     string

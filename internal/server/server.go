@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -313,25 +312,8 @@ func (s *Server) mountDataAccess(mux *http.ServeMux, logger *slog.Logger, cfg Co
 	if err != nil {
 		return err
 	}
-	mux.Handle(dataaccess.PathPrefix, dataaccess.NewHandler(dc, keys, dataFiles{files}))
+	mux.Handle(dataaccess.PathPrefix, dataaccess.NewHandler(dc, keys, files))
 	return nil
-}
-
-// dataFiles serves a filestore.Dir as the Data Access API's Files.
-type dataFiles struct{ dir *filestore.Dir }
-
-func (f dataFiles) List(ctx context.Context, account string) ([]dataaccess.FileInfo, error) {
-	infos, err := f.dir.List(ctx, account)
-	files := make([]dataaccess.FileInfo, len(infos))
-	for i, info := range infos {
-		files[i] = dataaccess.FileInfo(info)
-	}
-	return files, err
-}
-
-func (f dataFiles) Open(ctx context.Context, account, name string) (io.ReadSeekCloser, dataaccess.FileInfo, error) {
-	r, info, err := f.dir.Open(ctx, account, name)
-	return r, dataaccess.FileInfo(info), err
 }
 
 func (s *Server) background(ctx context.Context, cfg Config) {
