@@ -12,6 +12,24 @@ import (
 	"time"
 )
 
+// sendUntilAcked posts body to url until the server acknowledges it, as
+// the tag retries a batch, and checks that all n events were accepted or
+// duplicates. It reports whether it was acknowledged before ctx ended.
+func sendUntilAcked(ctx context.Context, t *testing.T, client *http.Client, url string, body []byte, n int) bool {
+	for ctx.Err() == nil {
+		a, err := postBatch(client, url, body)
+		if err != nil {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		if a.Accepted+a.Duplicates != n {
+			t.Errorf("batch %.80s...: %+v", body, a)
+		}
+		return true
+	}
+	return false
+}
+
 // TestCrashLosesNoAcknowledgedEvent runs the real binary, has several
 // clients send batches the way the tag does (a failed batch is retried with
 // the same event ids until acknowledged), kill -9s the server mid-stream
@@ -43,22 +61,12 @@ func TestCrashLosesNoAcknowledgedEvent(t *testing.T) {
 				for i := range ids {
 					ids[i] = fmt.Sprintf("c%d-b%d-e%d", c, seq, i)
 				}
-				body := batchBody(c, seq, ids)
-				for ctx.Err() == nil { // retry until acknowledged, like the tag
-					a, err := postBatch(client, url, body)
-					if err != nil {
-						time.Sleep(20 * time.Millisecond)
-						continue
-					}
-					if a.Accepted+a.Duplicates != perBatch {
-						t.Errorf("batch c%d-b%d: %+v", c, seq, a)
-					}
+				if sendUntilAcked(ctx, t, client, url, batchBody(c, seq, ids), perBatch) {
 					mu.Lock()
 					for _, id := range ids {
 						acked[id] = true
 					}
 					mu.Unlock()
-					break
 				}
 			}
 		}(c)

@@ -50,20 +50,10 @@ func TestCrashWritesEachVisitOnce(t *testing.T) {
 			client := &http.Client{Timeout: 10 * time.Second}
 			for seq := 0; ctx.Err() == nil; seq++ {
 				visit := fmt.Sprintf("c%d-v%d", c, seq)
-				body := visitBody(visit, perVisit)
-				for ctx.Err() == nil { // retry until acknowledged, like the tag
-					a, err := postBatch(client, url, body)
-					if err != nil {
-						time.Sleep(20 * time.Millisecond)
-						continue
-					}
-					if a.Accepted+a.Duplicates != perVisit {
-						t.Errorf("visit %s: %+v", visit, a)
-					}
+				if sendUntilAcked(ctx, t, client, url, visitBody(visit, perVisit), perVisit) {
 					mu.Lock()
 					acked[visit] = true
 					mu.Unlock()
-					break
 				}
 			}
 		})
