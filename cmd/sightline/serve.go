@@ -29,7 +29,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Var(&proxies, "trusted-proxy", "CIDR of a proxy whose X-Forwarded-For is trusted (repeatable)")
 	fs.DurationVar(&cfg.Sessionizer.Timeout, "visit-timeout", 30*time.Minute, "a visit closes after this long without events")
 	fs.DurationVar(&cfg.Sessionizer.CheckpointInterval, "sessionizer-checkpoint", 10*time.Second, "time between two checkpoints of the sessionizer")
-	clockOffset := fs.Duration("websession-clock-offset", 0, "run the sessionizer's clock this far ahead, closing visits and hours early (for tests and demos)")
+	clockOffset := fs.Duration("clock-offset", 0, "run the server's clock this far ahead: event stamps, visits and hours (for tests and demos)")
 	fs.DurationVar(&cfg.Hours.Retention, "websession-retention", 30*24*time.Hour, "delete web-session files whose hour ended longer ago")
 	fs.StringVar(&cfg.Enrich.GeoCityPath, "geoip-city", os.Getenv("SIGHTLINE_GEOIP_CITY"), "MaxMind GeoIP2/GeoLite2 City .mmdb file (env SIGHTLINE_GEOIP_CITY; none: geo records carry the IP only)")
 	fs.StringVar(&cfg.Enrich.GeoISPPath, "geoip-isp", os.Getenv("SIGHTLINE_GEOIP_ISP"), "MaxMind GeoIP2 ISP or GeoLite2 ASN .mmdb file (env SIGHTLINE_GEOIP_ISP)")

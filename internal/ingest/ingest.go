@@ -42,6 +42,9 @@ type Config struct {
 	QueueTimeout  time.Duration
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// Now is the clock events are stamped with (serverTime) and checked
+	// against; nil means time.Now.
+	Now func() time.Time
 }
 
 // DefaultConfig returns the defaults: 1 MiB bodies, 64 requests per CPU at
@@ -86,7 +89,10 @@ func New(cfg Config, logger *slog.Logger, reg prometheus.Registerer, accounts Ac
 		dedup:    ix,
 		metrics:  newMetrics(reg, ix),
 		slots:    make(chan struct{}, max(cfg.MaxConcurrent, 1)),
-		now:      time.Now,
+		now:      cfg.Now,
+	}
+	if h.now == nil {
+		h.now = time.Now
 	}
 	h.pool.New = func() any { return &request{seen: map[string]struct{}{}} }
 	return h

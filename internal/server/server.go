@@ -64,9 +64,9 @@ type Config struct {
 	// PublicURL is the scheme and host the Data Access API's links name
 	// (https://da.example.com); "" uses each request's.
 	PublicURL string
-	// Now is the clock of the sessionizer and the hourly job; nil means
-	// time.Now. Tests move it to close visits and hours. (OAuth timestamps
-	// are checked against the wall clock.)
+	// Now is the clock events are stamped with and visits and hours are
+	// closed by; nil means time.Now. Tests move it to close visits and
+	// hours. (OAuth timestamps and the dedup window use the wall clock.)
 	Now func() time.Time
 }
 
@@ -176,6 +176,9 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	ix, err := s.dedup.Rebuild(ctx, time.Now())
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Now != nil {
+		cfg.Ingest.Now = cfg.Now
 	}
 	collector := ingest.New(cfg.Ingest, logger, reg, s.accounts, s.log, ix)
 	if !cfg.NoWebSessions {
