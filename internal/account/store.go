@@ -6,95 +6,58 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/sightline/sightline/internal/atomicfile"
+	"github.com/sightline/sightline/internal/jsondir"
 )
 
 // Store is the set of accounts in a directory, one <id>.json file each.
-// It is safe for concurrent use. Lookups are served from memory; the
-// directory is read again by Reload, which a server calls periodically and
-// on a lookup miss (at most once per second), so accounts added by another
-// process are picked up without restart.
+// It is safe for concurrent use. Lookups are served from memory; accounts
+// another process adds (`sightline accounts add`) are picked up within a
+// second, without restart (see package jsondir).
 type Store struct {
-	dir    string
-	logger *slog.Logger
-
-	mu       sync.RWMutex
-	accounts map[string]*Account
-
-	missMu   sync.Mutex
-	lastMiss time.Time
+	dir *jsondir.Dir[*Account]
 }
 
 // OpenStore opens (creating if needed) the account directory dir and loads it.
 func OpenStore(logger *slog.Logger, dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("cannot create account directory: %w", err)
-	}
-	if err := atomicfile.RemoveTemps(dir); err != nil {
-		return nil, fmt.Errorf("cannot clean account directory: %w", err)
-	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{dir: dir, logger: logger.With("component", "accounts"), accounts: map[string]*Account{}}
-	if err := s.Reload(); err != nil {
+	d, err := jsondir.Open(logger.With("component", "accounts"), dir, "account", 0o755, decodeAccount)
+	if err != nil {
 		return nil, err
 	}
-	return s, nil
+	return &Store{dir: d}, nil
 }
 
-// Get returns the account with id. On a miss it re-reads the directory,
-// at most once a second, in case another process added the account.
+// Get returns the account with id. An invalid id misses without reading
+// the directory again.
 func (s *Store) Get(id string) (*Account, bool) {
-	s.mu.RLock()
-	a, ok := s.accounts[id]
-	s.mu.RUnlock()
-	if ok || ValidateID(id) != nil {
-		return a, ok
-	}
-	s.missMu.Lock()
-	reload := time.Since(s.lastMiss) >= time.Second
-	if reload {
-		s.lastMiss = time.Now()
-	}
-	s.missMu.Unlock()
-	if !reload {
+	if ValidateID(id) != nil {
 		return nil, false
 	}
-	if err := s.Reload(); err != nil {
-		s.logger.Warn("cannot reload accounts", "err", err)
-	}
-	s.mu.RLock()
-	a, ok = s.accounts[id]
-	s.mu.RUnlock()
-	return a, ok
+	return s.dir.Get(id)
 }
 
 // List returns every account, sorted by ID.
 func (s *Store) List() []Account {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	out := make([]Account, 0, len(s.accounts))
-	for _, a := range s.accounts {
-		out = append(out, *a)
+	all := s.dir.All()
+	out := make([]Account, len(all))
+	for i, a := range all {
+		out[i] = *a
 	}
 	slices.SortFunc(out, func(a, b Account) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 
 // Len returns the number of accounts.
-func (s *Store) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.accounts)
-}
+func (s *Store) Len() int { return s.dir.Len() }
+
+// Reload reads the directory again.
+func (s *Store) Reload() error { return s.dir.Reload() }
 
 // Add validates a and writes it as a new account. It returns an error
 // wrapping ErrExists when the ID is taken.
@@ -116,52 +79,17 @@ func (s *Store) Add(a Account) error {
 	if a.Created.IsZero() {
 		a.Created = time.Now().UTC()
 	}
-	b, err := json.MarshalIndent(a, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.Create(filepath.Join(s.dir, a.ID+".json"), b); err != nil {
+	if err := s.dir.Create(a.ID, &a); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("account %s: %w", a.ID, ErrExists)
 		}
-		return fmt.Errorf("cannot write account %s: %w", a.ID, err)
+		return err
 	}
-	s.mu.Lock()
-	s.accounts[a.ID] = &a
-	s.mu.Unlock()
 	return nil
 }
 
-// Reload reads the directory again.
-func (s *Store) Reload() error {
-	entries, err := os.ReadDir(s.dir)
-	if err != nil {
-		return fmt.Errorf("cannot read account directory: %w", err)
-	}
-	accounts := make(map[string]*Account, len(entries))
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".json") {
-			continue
-		}
-		a, err := readAccount(filepath.Join(s.dir, name))
-		if err != nil {
-			s.logger.Warn("skipping unreadable account file", "file", name, "err", err)
-			continue
-		}
-		accounts[a.ID] = a
-	}
-	s.mu.Lock()
-	s.accounts = accounts
-	s.mu.Unlock()
-	return nil
-}
-
-func readAccount(path string) (*Account, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
+// decodeAccount reads the file of account id.
+func decodeAccount(id string, b []byte) (*Account, error) {
 	var a Account
 	if err := json.Unmarshal(b, &a); err != nil {
 		return nil, err
@@ -169,8 +97,8 @@ func readAccount(path string) (*Account, error) {
 	if err := ValidateID(a.ID); err != nil {
 		return nil, err
 	}
-	if want := strings.TrimSuffix(filepath.Base(path), ".json"); a.ID != want {
-		return nil, fmt.Errorf("id %q does not match file name %q", a.ID, want)
+	if a.ID != id {
+		return nil, fmt.Errorf("id %q does not match file name %q", a.ID, id+".json")
 	}
 	return &a, nil
 }

@@ -9,15 +9,13 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sightline/sightline/internal/account"
-	"github.com/sightline/sightline/internal/atomicfile"
+	"github.com/sightline/sightline/internal/jsondir"
 )
 
 // KeysDir returns where the API keys of a data directory live.
@@ -42,93 +40,45 @@ var ErrKeyNotFound = fmt.Errorf("key not found: %w", fs.ErrNotExist)
 // Keys is the set of API keys in a directory, one <consumer key>.json file
 // each, created with mode 0600 in a directory of mode 0700: the secrets
 // are stored in clear, since HMAC signatures are verified with them. It is
-// safe for concurrent use. Lookups are served from memory; the directory
-// is checked again when a lookup comes more than a second after the last
-// check and read again when it changed, so keys added or removed by
-// another process (the `sightline keys` commands) take effect within a
-// second, without a restart.
+// safe for concurrent use. Keys added or removed by another process (the
+// `sightline keys` commands) take effect within a second, without a
+// restart (see package jsondir).
 type Keys struct {
-	dir    string
-	logger *slog.Logger
-
-	mu     sync.RWMutex
-	keys   map[string]*Key
-	dirMod time.Time // the directory's modification time when last read
-
-	checkMu   sync.Mutex
-	lastCheck time.Time
+	dir *jsondir.Dir[*Key]
 }
 
 // OpenKeys opens (creating if needed) the key directory dir and loads it.
 func OpenKeys(logger *slog.Logger, dir string) (*Keys, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create key directory: %w", err)
-	}
-	if err := atomicfile.RemoveTemps(dir); err != nil {
-		return nil, fmt.Errorf("cannot clean key directory: %w", err)
-	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	k := &Keys{dir: dir, logger: logger.With("component", "dataaccess-keys"), keys: map[string]*Key{}}
-	if err := k.Reload(); err != nil {
+	d, err := jsondir.Open(logger.With("component", "dataaccess-keys"), dir, "key", 0o700, decodeKey)
+	if err != nil {
 		return nil, err
 	}
-	return k, nil
+	return &Keys{dir: d}, nil
 }
 
-// Dir returns the key directory.
-func (k *Keys) Dir() string { return k.dir }
-
 // Path returns the file of a consumer key.
-func (k *Keys) Path(consumerKey string) string { return filepath.Join(k.dir, consumerKey+".json") }
+func (k *Keys) Path(consumerKey string) string { return k.dir.Path(consumerKey) }
 
 // Get returns the key with consumerKey.
 func (k *Keys) Get(consumerKey string) (Key, bool) {
-	k.refresh()
-	k.mu.RLock()
-	defer k.mu.RUnlock()
-	key, ok := k.keys[consumerKey]
+	if !validConsumerKey(consumerKey) {
+		return Key{}, false
+	}
+	key, ok := k.dir.Get(consumerKey)
 	if !ok {
 		return Key{}, false
 	}
 	return *key, true
 }
 
-// refresh reads the directory again if it changed, looking at most once a
-// second. Lookups meanwhile do not wait for it: they use the keys in memory.
-func (k *Keys) refresh() {
-	if !k.checkMu.TryLock() {
-		return
-	}
-	defer k.checkMu.Unlock()
-	now := time.Now()
-	if now.Sub(k.lastCheck) < time.Second {
-		return
-	}
-	k.lastCheck = now
-	fi, err := os.Stat(k.dir)
-	k.mu.RLock()
-	dirMod := k.dirMod
-	k.mu.RUnlock()
-	// A change within the file system's timestamp granularity of the last
-	// read leaves the time as it was: read again while the time is recent.
-	if err == nil && fi.ModTime().Equal(dirMod) && now.Sub(fi.ModTime()) > 2*time.Second {
-		return
-	}
-	if err := k.Reload(); err != nil {
-		k.logger.Warn("cannot reload keys", "err", err)
-	}
-}
-
 // List returns the keys of acct, or every key if acct is empty, sorted by
 // account and creation time.
 func (k *Keys) List(acct string) []Key {
-	k.refresh()
-	k.mu.RLock()
-	defer k.mu.RUnlock()
 	var out []Key
-	for _, key := range k.keys {
+	for _, key := range k.dir.All() {
 		if acct == "" || key.Account == acct {
 			out = append(out, *key)
 		}
@@ -160,17 +110,10 @@ func (k *Keys) Add(acct string) (Key, error) {
 		Account:        acct,
 		Created:        time.Now().UTC(),
 	}
-	b, err := json.MarshalIndent(key, "", "  ")
-	if err != nil {
-		return Key{}, err
-	}
 	// atomicfile writes through os.CreateTemp: the file is created 0600.
-	if err := atomicfile.Create(k.Path(key.ConsumerKey), append(b, '\n')); err != nil {
+	if err := k.dir.Create(key.ConsumerKey, &key); err != nil {
 		return Key{}, fmt.Errorf("cannot write key for account %s: %w", acct, err)
 	}
-	k.mu.Lock()
-	k.keys[key.ConsumerKey] = &key
-	k.mu.Unlock()
 	return key, nil
 }
 
@@ -180,64 +123,26 @@ func (k *Keys) Remove(consumerKey string) error {
 	if !validConsumerKey(consumerKey) {
 		return fmt.Errorf("consumer key %q: %w", consumerKey, ErrKeyNotFound)
 	}
-	if err := os.Remove(k.Path(consumerKey)); err != nil {
+	if err := k.dir.Remove(consumerKey); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("consumer key %q: %w", consumerKey, ErrKeyNotFound)
 		}
-		return fmt.Errorf("cannot remove key %s: %w", consumerKey, err)
-	}
-	k.mu.Lock()
-	delete(k.keys, consumerKey)
-	k.mu.Unlock()
-	if err := atomicfile.Sync(k.dir); err != nil {
-		return fmt.Errorf("cannot remove key %s: %w", consumerKey, err)
+		return err
 	}
 	return nil
 }
 
 // Reload reads the directory again.
-func (k *Keys) Reload() error {
-	// The time is taken before reading, so that a change while reading is
-	// seen by the next check.
-	fi, err := os.Stat(k.dir)
-	if err != nil {
-		return fmt.Errorf("cannot read key directory: %w", err)
-	}
-	entries, err := os.ReadDir(k.dir)
-	if err != nil {
-		return fmt.Errorf("cannot read key directory: %w", err)
-	}
-	keys := make(map[string]*Key, len(entries))
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") {
-			continue
-		}
-		key, err := readKey(filepath.Join(k.dir, name))
-		if err != nil {
-			k.logger.Warn("skipping unreadable key file", "file", name, "err", err)
-			continue
-		}
-		keys[key.ConsumerKey] = key
-	}
-	k.mu.Lock()
-	k.keys = keys
-	k.dirMod = fi.ModTime()
-	k.mu.Unlock()
-	return nil
-}
+func (k *Keys) Reload() error { return k.dir.Reload() }
 
-func readKey(path string) (*Key, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
+// decodeKey reads the file of consumerKey.
+func decodeKey(consumerKey string, b []byte) (*Key, error) {
 	var key Key
 	if err := json.Unmarshal(b, &key); err != nil {
 		return nil, err
 	}
-	if want := strings.TrimSuffix(filepath.Base(path), ".json"); key.ConsumerKey != want {
-		return nil, fmt.Errorf("consumer key %q does not match file name %q", key.ConsumerKey, want)
+	if key.ConsumerKey != consumerKey {
+		return nil, fmt.Errorf("consumer key %q does not match file name %q", key.ConsumerKey, consumerKey+".json")
 	}
 	if key.ConsumerSecret == "" || key.AccessToken == "" || key.TokenSecret == "" {
 		return nil, errors.New("missing secret or token")
