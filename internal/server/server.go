@@ -44,8 +44,6 @@ type Config struct {
 	DedupWindow time.Duration
 	// DedupMarkInterval is how often the dedup restart marks are written.
 	DedupMarkInterval time.Duration
-	// AccountReload is how often the account directory is read again.
-	AccountReload time.Duration
 	// ShutdownTimeout bounds the wait for in-flight requests on shutdown.
 	ShutdownTimeout time.Duration
 	// DemoAccount creates the `demo` account when the data directory is new.
@@ -79,7 +77,6 @@ func DefaultConfig() Config {
 		Log:               embedded.DefaultOptions(),
 		DedupWindow:       24 * time.Hour,
 		DedupMarkInterval: 5 * time.Minute,
-		AccountReload:     2 * time.Second,
 		ShutdownTimeout:   30 * time.Second,
 		DemoAccount:       true,
 	}
@@ -249,7 +246,6 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.Ingest.QueueTimeout, d.Ingest.QueueTimeout)
 	setDefault(&c.DedupWindow, d.DedupWindow)
 	setDefault(&c.DedupMarkInterval, d.DedupMarkInterval)
-	setDefault(&c.AccountReload, d.AccountReload)
 	setDefault(&c.ShutdownTimeout, d.ShutdownTimeout)
 	return c
 }
@@ -333,25 +329,10 @@ func (s *Server) background(ctx context.Context, cfg Config) {
 			s.hours.Run(ctx)
 		}()
 	}
-	s.wg.Add(2)
+	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		s.dedup.Run(ctx, cfg.DedupMarkInterval)
-	}()
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTicker(cfg.AccountReload)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := s.accounts.Reload(); err != nil {
-					s.logger.Warn("cannot reload accounts", "err", err)
-				}
-			}
-		}
 	}()
 }
 
