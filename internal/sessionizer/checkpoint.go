@@ -1,7 +1,6 @@
 package sessionizer
 
 import (
-	"bufio"
 	"container/heap"
 	"encoding/binary"
 	"errors"
@@ -84,12 +83,16 @@ func (s *Sessionizer) pruneClosed() {
 
 func (s *Sessionizer) writeCheckpoint(w io.Writer, complete int64, lengths map[string]int64) error {
 	crc := crc32.New(crcTable)
-	bw := bufio.NewWriterSize(io.MultiWriter(w, crc), 256<<10)
+	out := io.MultiWriter(w, crc)
 	var b []byte
-	flush := func() error {
-		_, err := bw.Write(b)
-		b = b[:0]
-		return err
+	var err error
+	// spill writes b once it is large, or when force is set; the first
+	// error sticks.
+	spill := func(force bool) {
+		if err == nil && (force || len(b) >= 256<<10) {
+			_, err = out.Write(b)
+			b = b[:0]
+		}
 	}
 	b = append(b, checkpointMagic...)
 	b = binary.AppendVarint(b, complete)
@@ -103,22 +106,14 @@ func (s *Sessionizer) writeCheckpoint(w io.Writer, complete int64, lengths map[s
 			vb = appendVisit(vb[:0], v)
 			b = binary.AppendUvarint(b, uint64(len(vb)))
 			b = append(b, vb...)
-			if len(b) > 128<<10 {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
+			spill(false)
 		}
 		b = binary.AppendUvarint(b, uint64(len(p.closed)))
 		for k, c := range p.closed {
 			b = binary.LittleEndian.AppendUint64(b, k)
 			b = binary.AppendUvarint(b, uint64(c.documents))
 			b = binary.AppendVarint(b, c.at)
-			if len(b) > 128<<10 {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
+			spill(false)
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(lengths)))
@@ -126,13 +121,11 @@ func (s *Sessionizer) writeCheckpoint(w io.Writer, complete int64, lengths map[s
 		b = appendString(b, filepath.ToSlash(path))
 		b = binary.AppendVarint(b, n)
 	}
-	if err := flush(); err != nil {
+	spill(true)
+	if err != nil {
 		return err
 	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	_, err := w.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32()))
+	_, err = w.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32()))
 	return err
 }
 

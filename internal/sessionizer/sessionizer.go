@@ -46,6 +46,7 @@
 package sessionizer
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
 	"fmt"
@@ -282,7 +283,7 @@ func (s *Sessionizer) add(p *partition, m eventlog.Message) {
 	v.Events = append(v.Events, websession.Event{
 		Time: rec.Time, ServerTime: at,
 		App: s.names.string(rec.AppName), Name: s.names.string(rec.EventName),
-		Data: slices.Clip(append([]byte(nil), rec.Data...)),
+		Data: bytes.Clone(rec.Data),
 	})
 }
 
