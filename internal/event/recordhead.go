@@ -14,11 +14,9 @@ type RecordHead struct {
 // order) it hands to ParseRecord.
 func ParseRecordHead(b []byte) (RecordHead, error) {
 	var h RecordHead
-	var spans [4][2]int
+	var spans [8][2]int
 	c := headCursor{b: b}
-	if c.str(`{"id":`, &spans[0]) && c.str(`,"accountId":`, &spans[1]) &&
-		c.str(`,"visitorId":`, &spans[2]) && c.str(`,"visitId":`, &spans[3]) &&
-		c.int(`,"time":`, &h.Time) && c.int(`,"serverTime":`, &h.ServerTime) {
+	if c.head(&spans, &h.Time, &h.ServerTime) {
 		head := string(b[:spans[3][1]]) // one allocation for the four strings
 		h.ID, h.AccountID = head[spans[0][0]:spans[0][1]], head[spans[1][0]:spans[1][1]]
 		h.VisitorID, h.VisitID = head[spans[2][0]:spans[2][1]], head[spans[3][0]:spans[3][1]]
@@ -36,6 +34,14 @@ func ParseRecordHead(b []byte) (RecordHead, error) {
 type headCursor struct {
 	b   []byte
 	pos int
+}
+
+// head reads the properties of the head, id to serverTime: the spans of
+// the four strings in spans[0:4], the times in tm and st.
+func (c *headCursor) head(spans *[8][2]int, tm, st *int64) bool {
+	return c.str(`{"id":`, &spans[0]) && c.str(`,"accountId":`, &spans[1]) &&
+		c.str(`,"visitorId":`, &spans[2]) && c.str(`,"visitId":`, &spans[3]) &&
+		c.int(`,"time":`, tm) && c.int(`,"serverTime":`, st)
 }
 
 // key consumes the literal k.
@@ -101,10 +107,7 @@ func ParseRecordView(b []byte) (Stored, error) {
 	var s Stored
 	var spans [8][2]int
 	c := headCursor{b: b}
-	if c.str(`{"id":`, &spans[0]) && c.str(`,"accountId":`, &spans[1]) &&
-		c.str(`,"visitorId":`, &spans[2]) && c.str(`,"visitId":`, &spans[3]) &&
-		c.int(`,"time":`, &s.Time) && c.int(`,"serverTime":`, &s.ServerTime) &&
-		c.str(`,"ip":`, &spans[4]) && c.str(`,"userAgent":`, &spans[5]) &&
+	if c.head(&spans, &s.Time, &s.ServerTime) && c.str(`,"ip":`, &spans[4]) && c.str(`,"userAgent":`, &spans[5]) &&
 		c.str(`,"appName":`, &spans[6]) && c.str(`,"eventName":`, &spans[7]) &&
 		c.key(`,"data":`) && c.pos < len(b)-1 && b[c.pos] == '{' && b[len(b)-1] == '}' {
 		view := func(i int) string { return bytesString(b[spans[i][0]:spans[i][1]]) }
