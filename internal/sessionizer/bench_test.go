@@ -19,8 +19,8 @@ import (
 
 // benchVisit returns visit i: 20 events, 10 page views, 5 attributes and 5
 // engagement events, as a tag sends them.
-func benchVisit(i int, hour int64) *closedVisit {
-	v := &closedVisit{}
+func benchVisit(i int, hour int64) *trackedVisit {
+	v := &trackedVisit{}
 	v.AccountID, v.VisitorID, v.VisitID = "75555851", fmt.Sprintf("pKytlMTwSPCwpJS-%08d", i), fmt.Sprintf("AjvT6hLKTEi3AXgGnYu_%08d", i)
 	v.IP = "81.2.69.170"
 	v.UserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"

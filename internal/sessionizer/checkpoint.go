@@ -157,7 +157,7 @@ func (s *Sessionizer) loadCheckpoint() (map[string]int64, error) {
 	for _, p := range s.parts {
 		p.next, p.watermark = eventlog.Offset(d.varint()), d.varint()
 		for n := d.uvarint(); n > 0 && d.err == nil; n-- {
-			v := new(closedVisit)
+			v := new(trackedVisit)
 			vd := decoder{b: d.bytes(), names: &s.names}
 			if err := vd.visit(v); err != nil {
 				return nil, bad(err.Error())

@@ -19,15 +19,16 @@ import (
 // Eligibility and achieved goals are not kept: nothing produces them
 // before the campaign engine does.
 
-// closedVisit is a visit with the server times that decide when it closes.
-type closedVisit struct {
+// trackedVisit is a visit, open or closed, with the server times that
+// decide when it closes.
+type trackedVisit struct {
 	websession.Visit
 	first, last int64 // server times of its first and last events, epoch ms
 	closeAt     int64 // when it closes, epoch ms
 }
 
 // appendVisit appends v in the binary form.
-func appendVisit(dst []byte, v *closedVisit) []byte {
+func appendVisit(dst []byte, v *trackedVisit) []byte {
 	for _, s := range [...]string{v.AccountID, v.VisitorID, v.VisitID, v.IP, v.UserAgent} {
 		dst = appendString(dst, s)
 	}
@@ -116,7 +117,7 @@ func (d *decoder) fail() {
 
 // visit reads one visit. Its strings are copies, and so is its events'
 // data unless d.alias is set.
-func (d *decoder) visit(v *closedVisit) error {
+func (d *decoder) visit(v *trackedVisit) error {
 	for _, dst := range [...]*string{&v.AccountID, &v.VisitorID, &v.VisitID, &v.IP, &v.UserAgent} {
 		*dst = string(d.bytes())
 	}

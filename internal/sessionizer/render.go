@@ -51,7 +51,7 @@ func startRenderer(r io.Reader, render func(dst []byte, v *websession.Visit) []b
 		go func() {
 			defer rd.wg.Done()
 			dec := decoder{names: new(interner), alias: true}
-			var v closedVisit
+			var v trackedVisit
 			for b := range work {
 				b.render(&dec, &v, render)
 				close(b.done)
@@ -110,7 +110,7 @@ func (rd *renderer) read(r *bufio.Reader, work chan<- *renderBatch) {
 }
 
 // render decodes and renders the visits of b.
-func (b *renderBatch) render(dec *decoder, v *closedVisit, render func(dst []byte, v *websession.Visit) []byte) {
+func (b *renderBatch) render(dec *decoder, v *trackedVisit, render func(dst []byte, v *websession.Visit) []byte) {
 	raw := b.raw
 	for i := 0; i < b.visits && b.err == nil; i++ {
 		n, size := binary.Uvarint(raw)

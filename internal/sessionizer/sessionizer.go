@@ -129,7 +129,7 @@ type partition struct {
 	id        int
 	next      eventlog.Offset
 	watermark int64 // epoch ms
-	open      map[string]*closedVisit
+	open      map[string]*trackedVisit
 	due       dueHeap
 	// closed remembers, for the visits closed in the last closedMemory,
 	// by a hash of their key, how many documents each has had, so that a
@@ -175,7 +175,7 @@ func New(logger *slog.Logger, log eventlog.Reader, cfg Config, m *Metrics, onCom
 	s := &Sessionizer{cfg: cfg, log: log, logger: logger, spool: spool{dir: filepath.Join(cfg.Dir, "spool")}, onComplete: onComplete, metrics: m}
 	s.parts = make([]*partition, log.Partitions())
 	for i := range s.parts {
-		s.parts[i] = &partition{id: i, open: map[string]*closedVisit{}, closed: map[uint64]closedEntry{}}
+		s.parts[i] = &partition{id: i, open: map[string]*trackedVisit{}, closed: map[uint64]closedEntry{}}
 	}
 	lengths, err := s.loadCheckpoint()
 	if err != nil {
@@ -266,7 +266,7 @@ func (s *Sessionizer) add(p *partition, m eventlog.Message) {
 		v = nil
 	}
 	if v == nil {
-		v = &closedVisit{first: at, last: at}
+		v = &trackedVisit{first: at, last: at}
 		v.AccountID = s.names.string(rec.AccountID)
 		v.VisitorID, v.VisitID = strings.Clone(rec.VisitorID), strings.Clone(rec.VisitID)
 		v.IP, v.UserAgent = strings.Clone(rec.IP), s.names.string(rec.UserAgent)
@@ -292,7 +292,7 @@ func visitKey(account, visitor, visit string) string {
 	return account + "\x00" + visitor + "\x00" + visit
 }
 
-func (s *Sessionizer) closeAt(v *closedVisit) int64 {
+func (s *Sessionizer) closeAt(v *trackedVisit) int64 {
 	return min(v.last+s.cfg.Timeout.Milliseconds(), v.first+s.cfg.MaxDuration.Milliseconds())
 }
 
@@ -315,7 +315,7 @@ func (s *Sessionizer) closeDue(p *partition) error {
 }
 
 // close spools the visit v of p and forgets it.
-func (s *Sessionizer) close(p *partition, key string, v *closedVisit) error {
+func (s *Sessionizer) close(p *partition, key string, v *trackedVisit) error {
 	delete(p.open, key)
 	slices.SortStableFunc(v.Events, func(a, b websession.Event) int {
 		if a.Time != b.Time {
@@ -376,7 +376,7 @@ func (s *Sessionizer) completeHours() []int64 {
 type dueVisit struct {
 	closeAt int64
 	key     string
-	visit   *closedVisit
+	visit   *trackedVisit
 }
 
 // dueHeap is a min-heap of open visits by closing time. A visit has one

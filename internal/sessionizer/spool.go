@@ -57,7 +57,7 @@ func hourOf(ms int64) int64 {
 // add appends the closed visit v to the file of its closing hour, or of
 // the first hour not declared complete, firstOpen (epoch ms), if its
 // closing hour is: the files of a complete hour are written once.
-func (s *spool) add(v *closedVisit, firstOpen int64) error {
+func (s *spool) add(v *trackedVisit, firstOpen int64) error {
 	k := spoolKey{hour: max(hourOf(v.closeAt), firstOpen), account: v.AccountID}
 	f := s.files[k]
 	if f == nil {
