@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"time"
 
 	"github.com/sightline/sightline/internal/account"
@@ -71,7 +72,7 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stdout, "bench ingest: %d clients, %d events a batch, %d rounds of %s a target, GOMAXPROCS=%d\n\n",
 		*clients, *batch, *rounds, *duration, runtime.GOMAXPROCS(0))
-	fmt.Fprintf(stdout, "%-34s %-12s %12s %10s %10s %10s %7s\n", "target", "load", "events/s", "batches/s", "p50", "p99", "errors")
+	fmt.Fprintf(stdout, "%-34s %-12s %12s %10s %10s %10s %7s %10s %5s\n", "target", "load", "events/s", "batches/s", "p50", "p99", "errors", "cpu/batch", "busy")
 	// Full load, the targets alternating round by round so that both see
 	// the same machine; the medians are compared.
 	max := make([][]loadtest.Result, len(targets))
@@ -109,12 +110,30 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 		printResult(stdout, t.name, "50% of max", half)
 	}
 	fmt.Fprintf(stdout, "\nsightline / ceiling (medians): %.1f%% of the ceiling's events/s\n", 100*med[1].EventsPerSecond()/med[0].EventsPerSecond())
+	if cpu := [2]time.Duration{medianCPUPerBatch(max[0]), medianCPUPerBatch(max[1])}; cpu[1] > 0 {
+		fmt.Fprintf(stdout, "CPU per batch, clients included (medians): ceiling %s, sightline %s: the ceiling needs %.1f%% of sightline's\n",
+			cpu[0].Round(100*time.Nanosecond), cpu[1].Round(100*time.Nanosecond), 100*float64(cpu[0])/float64(cpu[1]))
+	}
 	return nil
 }
 
+// medianCPUPerBatch is the median of the runs' CPU time per batch: the
+// cost of a batch, which a machine shared with other work changes less
+// than throughput.
+func medianCPUPerBatch(rs []loadtest.Result) time.Duration {
+	cpu := make([]time.Duration, len(rs))
+	for i, r := range rs {
+		cpu[i] = r.CPUPerBatch()
+	}
+	slices.Sort(cpu)
+	return cpu[len(cpu)/2]
+}
+
 func printResult(w io.Writer, name, load string, r loadtest.Result) {
-	fmt.Fprintf(w, "%-34s %-12s %12.0f %10.0f %10s %10s %7d\n", name, load, r.EventsPerSecond(), r.BatchesPerSecond(),
-		r.Quantile(0.5).Round(10*time.Microsecond), r.Quantile(0.99).Round(10*time.Microsecond), r.Errors)
+	busy := float64(r.CPU) / float64(r.Elapsed) / float64(runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "%-34s %-12s %12.0f %10.0f %10s %10s %7d %10s %4.0f%%\n", name, load, r.EventsPerSecond(), r.BatchesPerSecond(),
+		r.Quantile(0.5).Round(10*time.Microsecond), r.Quantile(0.99).Round(10*time.Microsecond), r.Errors,
+		r.CPUPerBatch().Round(100*time.Nanosecond), 100*busy)
 }
 
 func startCPUProfile(path string) (stop func(), err error) {

@@ -32,6 +32,19 @@ type Result struct {
 	Errors    int
 	Elapsed   time.Duration
 	Latencies []time.Duration // one a batch, sorted
+	// CPU is the CPU time this process (clients and, in a benchmark that
+	// runs it in process, the server) used while measuring; 0 if unknown.
+	CPU time.Duration
+}
+
+// CPUPerBatch is the process's CPU time per acknowledged batch. Unlike
+// throughput it does not depend on how much of the machine the run got,
+// so it compares targets more steadily on a shared machine.
+func (r Result) CPUPerBatch() time.Duration {
+	if r.Batches == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(r.Batches)
 }
 
 // EventsPerSecond is the throughput of acknowledged events.
@@ -119,12 +132,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	sleep(ctx, cfg.Warmup)
 	mu.Lock()
 	measure = true
-	begin := time.Now()
+	begin, cpu := time.Now(), processCPU()
 	mu.Unlock()
 	sleep(ctx, cfg.Duration)
 	mu.Lock()
 	measure = false
-	res.Elapsed = time.Since(begin)
+	res.Elapsed, res.CPU = time.Since(begin), processCPU()-cpu
 	mu.Unlock()
 	cancel()
 	wg.Wait()
