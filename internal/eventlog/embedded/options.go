@@ -2,7 +2,6 @@ package embedded
 
 import (
 	"fmt"
-	"os"
 	"time"
 )
 
@@ -103,9 +102,4 @@ func (o Options) withDefaults() (Options, error) {
 		o.openFile = openOSFile
 	}
 	return o, nil
-}
-
-// openOSFile is the default Options.openFile.
-func openOSFile(name string, flag int) (segmentFile, error) {
-	return os.OpenFile(name, flag, 0o644)
 }

@@ -129,9 +129,7 @@ func (w *wal) create(seq uint64) error {
 	return nil
 }
 
-// commit writes the round's bytes to the write-ahead file and fdatasyncs it
-// (syncData): a spare file is written over, so a round's sync need not
-// commit the file's metadata to the journal.
+// commit writes the round's bytes to the write-ahead file and syncs it.
 // On failure it truncates the file back; when that fails too, the error
 // says the log has failed until restart.
 func (w *wal) commit(round []taken) error {
@@ -145,7 +143,7 @@ func (w *wal) commit(round []taken) error {
 	_, err := w.f.WriteAt(w.buf, w.size)
 	if err == nil {
 		start := time.Now()
-		err = syncData(w.f)
+		err = w.f.Sync()
 		w.m.fsync.Observe(time.Since(start).Seconds())
 	}
 	if cap(w.buf) > maxSpareBuffer {

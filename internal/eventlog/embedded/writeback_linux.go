@@ -27,25 +27,22 @@ func startWriteback(f segmentFile, off, n int64) {
 	})
 }
 
-// syncData makes f's written bytes durable with fdatasync(2): unlike fsync
-// it does not wait for a journal commit of metadata that reading the data
-// back does not need (modification time), which is most of a sync's cost
-// when the bytes overwrite allocated blocks. It falls back to f.Sync when f
-// has no file descriptor.
-func syncData(f segmentFile) error {
-	sc, ok := f.(syscall.Conn)
-	if !ok {
-		return f.Sync()
-	}
-	rc, err := sc.SyscallConn()
+// dataFile is a segment or write-ahead file whose Sync is fdatasync(2):
+// unlike fsync it does not wait for a journal commit of metadata that
+// reading the data back does not need (the modification time), which is
+// most of a sync's cost when a write-ahead file is written over. The size
+// of a file that grew is still made durable.
+type dataFile struct{ *os.File }
+
+func (f dataFile) Sync() error {
+	rc, err := f.SyscallConn()
 	if err != nil {
-		return f.Sync()
+		return err
 	}
 	cerr := rc.Control(func(fd uintptr) {
 		for {
-			err = syscall.Fdatasync(int(fd))
-			if err != syscall.EINTR {
-				break
+			if err = syscall.Fdatasync(int(fd)); err != syscall.EINTR {
+				return
 			}
 		}
 	})
@@ -53,7 +50,16 @@ func syncData(f segmentFile) error {
 		return cerr
 	}
 	if err != nil {
-		return os.NewSyscallError("fdatasync", err)
+		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: err}
 	}
 	return nil
+}
+
+// openOSFile is the default Options.openFile.
+func openOSFile(name string, flag int) (segmentFile, error) {
+	f, err := os.OpenFile(name, flag, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return dataFile{f}, nil
 }

@@ -2,8 +2,12 @@
 
 package embedded
 
+import "os"
+
 // startWriteback does nothing where sync_file_range(2) does not exist.
 func startWriteback(f segmentFile, off, n int64) {}
 
-// syncData is f.Sync where fdatasync(2) is not used.
-func syncData(f segmentFile) error { return f.Sync() }
+// openOSFile is the default Options.openFile.
+func openOSFile(name string, flag int) (segmentFile, error) {
+	return os.OpenFile(name, flag, 0o644)
+}
