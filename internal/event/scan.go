@@ -64,6 +64,10 @@ type scanner struct {
 	// after the other and never overwritten during one document, so that
 	// every string the scanner returns stays valid until reset.
 	unescaped []byte
+	// plain reports that the last string str returned had no escapes and
+	// only ASCII bytes: its JSON text in the document is then exactly what
+	// AppendJSONString writes for it.
+	plain bool
 }
 
 // reset starts reading doc.
@@ -192,9 +196,12 @@ func (s *scanner) key() string {
 func (s *scanner) str() string {
 	start := s.i + 1
 	i := start
+	var high uint64 // the high bits of the bytes looked at (and some after)
 	for {
 		for i+8 <= len(s.s) { // eight bytes at a time to the first that needs a look
-			if mask := jsonSpecial(load64(s.s, i)); mask != 0 {
+			x := load64(s.s, i)
+			high |= x
+			if mask := jsonSpecial(x); mask != 0 {
 				i += firstByte(mask)
 				break
 			}
@@ -207,13 +214,16 @@ func (s *scanner) str() string {
 		switch c := s.s[i]; {
 		case c == '"':
 			s.i = i + 1
+			s.plain = high&msb == 0
 			return s.s[start:i]
 		case c == '\\':
+			s.plain = false
 			return s.unescape(start, i)
 		case c < ' ':
 			s.fail("control character in string", i)
 			return ""
 		default:
+			high |= uint64(c) << 56
 			i++
 		}
 	}

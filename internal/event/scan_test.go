@@ -167,3 +167,23 @@ func FuzzScanner(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStrPlain checks the scanner's plain flag: a string it marks plain is
+// written by AppendJSONString exactly as the document has it, so that the
+// validator may copy it as it is.
+func FuzzStrPlain(f *testing.F) {
+	for _, s := range []string{`abc"`, `caf\u00e9"`, "café\"", `a\"b"`, "0123456789abcdef\"", "\x7f\"", "line\u2028\"", "\xff\"", "12345678\xc3\xa9\"x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, rest string) {
+		var sc scanner
+		sc.reset(`"` + rest)
+		s := sc.str()
+		if sc.err != nil || !sc.plain {
+			return
+		}
+		if got, want := string(AppendJSONString(nil, s)), sc.s[:sc.i]; got != want {
+			t.Fatalf("plain string %q: AppendJSONString writes %q", want, got)
+		}
+	})
+}

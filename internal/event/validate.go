@@ -198,13 +198,24 @@ func (v *validator) string() bool {
 	return v.writeString(v.readString())
 }
 
-// writeString checks the length of the string s and writes it.
+// writeString checks the length of s, the string the scanner read last,
+// and writes it.
 func (v *validator) writeString(s string) bool {
 	if !v.length(s) {
 		return false
 	}
-	v.out = AppendJSONString(v.out, s)
+	v.out = v.appendString(v.out, s)
 	return true
+}
+
+// appendString appends s, the string the scanner read last, as JSON: as
+// it is in the document when that needs no escaping (the common case),
+// otherwise with AppendJSONString.
+func (v *validator) appendString(dst []byte, s string) []byte {
+	if v.sc.plain {
+		return append(append(append(dst, '"'), s...), '"')
+	}
+	return AppendJSONString(dst, s)
 }
 
 // number reads a number, writes it and checks its syntax, which the
@@ -311,7 +322,7 @@ func (v *validator) object(o *object) {
 		if i >= 0 {
 			v.out = append(v.out, o.fields[i].jsonKey...)
 		} else {
-			v.out = append(AppendJSONString(v.out, key), ':')
+			v.out = append(v.appendString(v.out, key), ':')
 		}
 		v.pushKey(key)
 		switch {

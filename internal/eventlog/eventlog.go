@@ -2,8 +2,8 @@
 // appends to and every downstream consumer reads from.
 //
 // The log is the source of truth of Sightline: ingest acknowledges an event
-// only once Append has returned nil, which means the event is on stable
-// storage. Records are opaque bytes; the event package defines what is in
+// only once its append's Pending.Wait has returned nil, which means the
+// event is on stable storage. Records are opaque bytes; the event package defines what is in
 // them. Records are partitioned by key (the visitor), so all records of one
 // key land in one partition, in append order.
 //
@@ -33,11 +33,35 @@ type Message struct {
 
 // Appender appends records durably.
 type Appender interface {
-	// Append stores all values under key in the key's partition, atomically:
-	// either every value is durable when Append returns nil, or none is
-	// visible to readers. It returns ErrBusy when the partition cannot keep
-	// up, and an error wrapping ErrUnavailable when storage fails (disk full).
-	Append(ctx context.Context, key []byte, values [][]byte) error
+	// Submit hands all values under key to the key's partition,
+	// atomically: either every value becomes durable or none is visible to
+	// readers. The values are copied before Submit returns, so the caller
+	// may reuse them at once and wait with nothing of them held. It returns
+	// ErrBusy when the partition cannot keep up, ErrClosed once the log is
+	// closed, and an error wrapping ErrUnavailable when storage has failed.
+	Submit(key []byte, values [][]byte) (Pending, error)
+}
+
+// Pending is a submitted append on its way to stable storage.
+type Pending interface {
+	// Wait returns nil once the values are durable, or the error that kept
+	// them from being stored (wrapping ErrUnavailable when storage failed:
+	// disk full). It returns ctx.Err() if ctx ends first, in which case
+	// the values may still be stored.
+	Wait(ctx context.Context) error
+}
+
+// Append submits values under key to a and waits until they are durable;
+// see Appender.Submit and Pending.Wait.
+func Append(ctx context.Context, a Appender, key []byte, values [][]byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p, err := a.Submit(key, values)
+	if err != nil {
+		return err
+	}
+	return p.Wait(ctx)
 }
 
 // Reader reads partitions.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sightline/sightline/internal/dedup"
 	"github.com/sightline/sightline/internal/event"
+	"github.com/sightline/sightline/internal/eventlog"
 	"github.com/sightline/sightline/internal/eventlog/embedded"
 )
 
@@ -16,7 +17,7 @@ func appendStored(t *testing.T, log *embedded.Log, id string, serverTime time.Ti
 	t.Helper()
 	rec := event.AppendRecord(nil, &event.Stored{ID: id, AccountID: "shop", VisitorID: "v", VisitID: "s",
 		Time: serverTime.UnixMilli(), ServerTime: serverTime.UnixMilli(), AppName: "CHAT", EventName: "open", Data: []byte(`{}`)})
-	if err := log.Append(context.Background(), []byte("shop/v"), [][]byte{rec}); err != nil {
+	if err := eventlog.Append(context.Background(), log, []byte("shop/v"), [][]byte{rec}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -6,10 +6,11 @@
 // appends the batch to the event log. It answers 200 only once the log has
 // made the batch durable.
 //
-// The hot path reuses per-request state from a pool and bounds how many
+// The hot path reuses per-request state from pools and bounds how many
 // bodies are processed at once, so memory stays bounded under any load:
 // at most Config.MaxConcurrent bodies of Config.MaxBodyBytes, plus what the
-// log buffers before refusing with eventlog.ErrBusy.
+// log buffers before refusing with eventlog.ErrBusy. A request waiting for
+// the log's fsync holds only its dedup keys and its answer.
 package ingest
 
 import (
@@ -47,13 +48,14 @@ type Config struct {
 	Now func() time.Time
 }
 
-// DefaultConfig returns the defaults: 1 MiB bodies, 64 requests per CPU at
-// once. Requests hold their slot while the log makes them durable, so the
-// limit must cover the requests of a few group commits.
+// DefaultConfig returns the defaults: 1 MiB bodies, 16 bodies per CPU at
+// once. A request gives its slot back once the log has its events, before
+// it waits for them to be durable, so the slots only need to cover the
+// bodies being read and decoded, with room for slow senders.
 func DefaultConfig() Config {
 	return Config{
 		MaxBodyBytes:  1 << 20,
-		MaxConcurrent: 64 * runtime.GOMAXPROCS(0),
+		MaxConcurrent: 16 * runtime.GOMAXPROCS(0),
 		QueueTimeout:  time.Second,
 	}
 }
@@ -73,7 +75,8 @@ type Handler struct {
 	metrics  *metrics
 	slots    chan struct{}
 	now      func() time.Time
-	pool     sync.Pool // *request
+	requests sync.Pool // *request
+	works    sync.Pool // *work
 }
 
 // New returns a collector appending to log. reg may be nil.
@@ -94,7 +97,8 @@ func New(cfg Config, logger *slog.Logger, reg prometheus.Registerer, accounts Ac
 	if h.now == nil {
 		h.now = time.Now
 	}
-	h.pool.New = func() any { return &request{seen: map[string]struct{}{}} }
+	h.requests.New = func() any { return new(request) }
+	h.works.New = func() any { return &work{seen: map[string]struct{}{}} }
 	return h
 }
 
@@ -104,38 +108,60 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("OPTIONS /api/account/{accountId}/events", h.servePreflight)
 }
 
-// request is the reusable state of one request.
+// request is the reusable state of one request: what it keeps while the
+// log makes its events durable.
 type request struct {
+	keys       []dedup.Key
+	dup        []bool
+	pending    eventlog.Pending // nil when nothing was submitted
+	accepted   int
+	duplicates int
+	resp       []byte
+}
+
+func (q *request) reset() {
+	q.keys, q.dup, q.resp = q.keys[:0], q.dup[:0], q.resp[:0]
+	q.pending, q.accepted, q.duplicates = nil, 0, 0
+}
+
+// work is the reusable state of processing one body, held only with a
+// processing slot: the body, the decoded batch and its records. Once the
+// log has copied the records, it goes back to the pool for the next body
+// while the request waits for durability, so the few bodies in progress
+// stay in the CPU caches however many requests wait.
+type work struct {
 	body    bytes.Buffer
 	dec     event.Decoder
 	batch   event.Batch
 	records []byte
 	ends    []int
 	values  [][]byte
-	keys    []dedup.Key
-	dup     []bool
 	fresh   []int // indexes into batch.Events of events to store
 	seen    map[string]struct{}
 	key     []byte
-	resp    []byte
 }
 
-func (q *request) reset() {
-	q.body.Reset()
-	q.records, q.ends, q.values = q.records[:0], q.ends[:0], q.values[:0]
-	q.keys, q.dup, q.fresh = q.keys[:0], q.dup[:0], q.fresh[:0]
-	q.key, q.resp = q.key[:0], q.resp[:0]
-	clear(q.seen)
+func (k *work) reset() {
+	k.body.Reset()
+	k.records, k.ends, k.values, k.fresh, k.key = k.records[:0], k.ends[:0], k.values[:0], k.fresh[:0], k.key[:0]
+	clear(k.seen)
 }
 
 // maxPooledBody is the largest body buffer kept for reuse.
 const maxPooledBody = 256 << 10
 
-func (h *Handler) putRequest(q *request) {
-	if q.body.Cap() > maxPooledBody || cap(q.records) > 4*maxPooledBody {
+func (h *Handler) putWork(k *work) {
+	if k.body.Cap() > maxPooledBody || cap(k.records) > 4*maxPooledBody {
 		return
 	}
-	h.pool.Put(q)
+	h.works.Put(k)
+}
+
+func (h *Handler) putRequest(q *request) {
+	if cap(q.resp) > maxPooledBody {
+		return
+	}
+	h.requests.Put(q)
 }
 
 func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
@@ -150,17 +176,46 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) int {
 	if acct == nil {
 		return code
 	}
+	q := h.requests.Get().(*request)
+	defer h.putRequest(q)
+	q.reset()
+	if code := h.process(w, r, acct.ID, q); code != 0 {
+		return code
+	}
+	// The wait is not cancelled with the request: the handler must learn
+	// whether the events were stored to settle the dedup reservations.
+	var err error
+	if q.pending != nil {
+		err = q.pending.Wait(context.WithoutCancel(r.Context()))
+	}
+	h.dedup.Settle(q.keys, q.dup, err == nil)
+	if err != nil {
+		return h.appendFailed(w, err)
+	}
+	h.metrics.accepted.Add(float64(q.accepted))
+	h.metrics.duplicates.Add(float64(q.duplicates))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(q.resp)
+	return http.StatusOK
+}
+
+// process reads, decodes and checks the body with a processing slot held,
+// reserves the events' dedup keys in q and submits the new events to the
+// log. It returns 0 when the request must now wait for q.pending and
+// answer q.resp, or the status of the answer it wrote, with no dedup key
+// left reserved.
+func (h *Handler) process(w http.ResponseWriter, r *http.Request, accountID string, q *request) int {
 	if !h.acquire(r.Context()) {
 		w.Header().Set("Retry-After", "1")
 		return writeError(w, http.StatusTooManyRequests, "too many requests in progress, retry later")
 	}
 	defer func() { <-h.slots }()
+	k := h.works.Get().(*work)
+	defer h.putWork(k)
+	k.reset()
 
-	q := h.pool.Get().(*request)
-	defer h.putRequest(q)
-	q.reset()
-
-	if err := readBody(w, r, &q.body, h.cfg.MaxBodyBytes); err != nil {
+	if err := readBody(w, r, &k.body, h.cfg.MaxBodyBytes); err != nil {
 		if errors.Is(err, errTooLarge) {
 			return writeError(w, http.StatusRequestEntityTooLarge, err.Error())
 		}
@@ -170,10 +225,10 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) int {
 		return writeError(w, http.StatusBadRequest, err.Error())
 	}
 	now := h.now()
-	if err := q.dec.Decode(q.body.Bytes(), now, &q.batch); err != nil {
+	if err := k.dec.Decode(k.body.Bytes(), now, &k.batch); err != nil {
 		return writeError(w, http.StatusBadRequest, err.Error())
 	}
-	b := &q.batch
+	b := &k.batch
 	h.metrics.batchEvents.Observe(float64(len(b.Events) + len(b.Rejected)))
 	for _, rej := range b.Rejected {
 		h.metrics.rejected(rej.Err.Reason)
@@ -181,19 +236,18 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) int {
 
 	// Events repeated inside the batch count as duplicates at once; the
 	// others are reserved in the dedup index.
-	duplicates := 0
 	for i := range b.Events {
 		e := &b.Events[i]
 		if e.ID == "" {
 			e.ID = uuid.NewString()
-		} else if _, ok := q.seen[e.ID]; ok {
-			duplicates++
+		} else if _, ok := k.seen[e.ID]; ok {
+			q.duplicates++
 			continue
 		} else if len(b.Events) > 1 {
-			q.seen[e.ID] = struct{}{}
+			k.seen[e.ID] = struct{}{}
 		}
-		q.fresh = append(q.fresh, i)
-		q.keys = append(q.keys, h.dedup.Key(acct.ID, e.ID))
+		k.fresh = append(k.fresh, i)
+		q.keys = append(q.keys, h.dedup.Key(accountID, e.ID))
 	}
 	q.dup = append(q.dup, make([]bool, len(q.keys))...)
 	if err := h.dedup.Reserve(r.Context(), now, q.keys, q.dup); err != nil {
@@ -203,7 +257,7 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) int {
 
 	ip := clientIP(r, h.cfg.TrustedProxies)
 	rec := event.Stored{
-		AccountID:  acct.ID,
+		AccountID:  accountID,
 		VisitorID:  b.VisitorID,
 		VisitID:    b.VisitID,
 		ServerTime: now.UnixMilli(),
@@ -212,47 +266,41 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) int {
 	if ip.IsValid() {
 		rec.IP = ip.String()
 	}
-	for j, i := range q.fresh {
+	for j, i := range k.fresh {
 		if q.dup[j] {
-			duplicates++
+			q.duplicates++
 			continue
 		}
 		e := &b.Events[i]
 		rec.ID, rec.Time, rec.AppName, rec.EventName, rec.Data = e.ID, e.Time, e.AppName, e.EventName, e.Data
-		q.records = event.AppendRecord(q.records, &rec)
-		q.ends = append(q.ends, len(q.records))
+		k.records = event.AppendRecord(k.records, &rec)
+		k.ends = append(k.ends, len(k.records))
 	}
 	prev := 0
-	for _, end := range q.ends {
-		q.values = append(q.values, q.records[prev:end])
+	for _, end := range k.ends {
+		k.values = append(k.values, k.records[prev:end])
 		prev = end
 	}
-	// The append is not cancelled with the request: the handler must learn
-	// whether the events were stored to settle the dedup reservations.
-	var err error
-	if len(q.values) > 0 {
-		err = h.log.Append(context.WithoutCancel(r.Context()), partitionKey(q, acct.ID, b.VisitorID), q.values)
+	if len(k.values) > 0 {
+		p, err := h.log.Submit(partitionKey(k, accountID, b.VisitorID), k.values)
+		if err != nil {
+			h.dedup.Settle(q.keys, q.dup, false)
+			return h.appendFailed(w, err)
+		}
+		q.pending = p
 	}
-	h.dedup.Settle(q.keys, q.dup, err == nil)
-	if err != nil {
-		return h.appendFailed(w, err)
-	}
-	h.metrics.accepted.Add(float64(len(q.values)))
-	h.metrics.duplicates.Add(float64(duplicates))
-	q.resp = appendResult(q.resp, len(q.values), duplicates, b.Rejected)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusOK)
-	w.Write(q.resp)
-	return http.StatusOK
+	q.accepted = len(k.values)
+	q.resp = appendResult(q.resp, q.accepted, q.duplicates, b.Rejected)
+	return 0
 }
 
 // partitionKey keys the log by account and visitor, so a visitor's events
 // stay in one partition, in order.
-func partitionKey(q *request, accountID, visitorID string) []byte {
-	q.key = append(q.key[:0], accountID...)
-	q.key = append(q.key, '/')
-	q.key = append(q.key, visitorID...)
-	return q.key
+func partitionKey(k *work, accountID, visitorID string) []byte {
+	k.key = append(k.key[:0], accountID...)
+	k.key = append(k.key, '/')
+	k.key = append(k.key, visitorID...)
+	return k.key
 }
 
 func (h *Handler) appendFailed(w http.ResponseWriter, err error) int {

@@ -324,10 +324,24 @@ func TestCORSPreflight(t *testing.T) {
 	}
 }
 
-// failingLog refuses every append with err.
-type failingLog struct{ err error }
+// failingLog refuses every append with err, when it is submitted or, with
+// atWait, when the caller waits for it to be durable.
+type failingLog struct {
+	err    error
+	atWait bool
+}
 
-func (f failingLog) Append(context.Context, []byte, [][]byte) error { return f.err }
+func (f failingLog) Submit([]byte, [][]byte) (eventlog.Pending, error) {
+	if f.atWait {
+		return outcome{f.err}, nil
+	}
+	return nil, f.err
+}
+
+// outcome is a Pending whose outcome is known.
+type outcome struct{ err error }
+
+func (o outcome) Wait(context.Context) error { return o.err }
 
 func TestAppendFailures(t *testing.T) {
 	accounts, err := account.OpenStore(nil, t.TempDir())
@@ -335,18 +349,22 @@ func TestAppendFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	accounts.Add(account.Account{ID: "shop"})
+	diskFull := fmt.Errorf("%w: %w", eventlog.ErrUnavailable, errors.New("no space left on device"))
 	for _, tc := range []struct {
-		err  error
+		name string
+		log  failingLog
 		code int
 	}{
-		{eventlog.ErrBusy, 429},
-		{fmt.Errorf("%w: %w", eventlog.ErrUnavailable, errors.New("no space left on device")), 503},
-		{eventlog.ErrClosed, 503},
+		{"busy", failingLog{err: eventlog.ErrBusy}, 429},
+		{"unavailable", failingLog{err: diskFull}, 503},
+		{"closed", failingLog{err: eventlog.ErrClosed}, 503},
+		{"write failed", failingLog{err: diskFull, atWait: true}, 503},
+		{"closed while waiting", failingLog{err: eventlog.ErrClosed, atWait: true}, 503},
 	} {
-		t.Run(tc.err.Error(), func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			ix := dedup.New(24*time.Hour, time.Now())
 			mux := http.NewServeMux()
-			New(DefaultConfig(), nil, nil, accounts, failingLog{tc.err}, ix).Register(mux)
+			New(DefaultConfig(), nil, nil, accounts, tc.log, ix).Register(mux)
 			srv := httptest.NewServer(mux)
 			defer srv.Close()
 			body := batch(pageView("f1", time.Now().UnixMilli()))
@@ -380,11 +398,11 @@ func TestAppendFailures(t *testing.T) {
 
 type memLog struct{ values [][]byte }
 
-func (m *memLog) Append(_ context.Context, _ []byte, v [][]byte) error {
+func (m *memLog) Submit(_ []byte, v [][]byte) (eventlog.Pending, error) {
 	for _, x := range v {
 		m.values = append(m.values, bytes.Clone(x))
 	}
-	return nil
+	return outcome{}, nil
 }
 
 func TestBusyWhenNoSlot(t *testing.T) {

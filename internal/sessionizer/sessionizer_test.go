@@ -16,6 +16,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/sightline/sightline/internal/event"
+	"github.com/sightline/sightline/internal/eventlog"
 	"github.com/sightline/sightline/internal/eventlog/embedded"
 	"github.com/sightline/sightline/internal/filestore"
 	"github.com/sightline/sightline/internal/websession"
@@ -93,7 +94,7 @@ func (r *rig) send(account, visitor, visit string, at, clientAt time.Time) {
 		Time: clientAt.UnixMilli(), ServerTime: at.UnixMilli(), IP: "203.0.113.7", UserAgent: "UA",
 		AppName: "LP_MONITORING", EventName: "PAGE_VIEW", Data: []byte(`{"url":"https://shop.example/"}`),
 	}
-	if err := r.log.Append(context.Background(), []byte(account+"/"+visitor), [][]byte{event.AppendRecord(nil, &s)}); err != nil {
+	if err := eventlog.Append(context.Background(), r.log, []byte(account+"/"+visitor), [][]byte{event.AppendRecord(nil, &s)}); err != nil {
 		r.t.Fatal(err)
 	}
 }

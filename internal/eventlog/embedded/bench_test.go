@@ -37,7 +37,7 @@ func BenchmarkAppendParallel(b *testing.B) {
 		for i := uint32(0); pb.Next(); i++ {
 			binary.LittleEndian.PutUint32(key[8:], i) // a new visitor each time
 			for {
-				err := l.Append(b.Context(), key, values)
+				err := eventlog.Append(b.Context(), l, key, values)
 				if errors.Is(err, eventlog.ErrBusy) {
 					busy.Add(1)
 					time.Sleep(100 * time.Microsecond)
@@ -81,7 +81,7 @@ func BenchmarkRead(b *testing.B) {
 		values[i] = make([]byte, size)
 	}
 	for range records / len(values) {
-		if err := l.Append(b.Context(), nil, values); err != nil {
+		if err := eventlog.Append(b.Context(), l, nil, values); err != nil {
 			b.Fatal(err)
 		}
 	}

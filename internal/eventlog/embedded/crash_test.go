@@ -125,7 +125,7 @@ func TestCrashHelper(t *testing.T) {
 					values = append(values, []byte(id+" "+pad))
 				}
 				for {
-					err := l.Append(t.Context(), []byte(writer), values)
+					err := eventlog.Append(t.Context(), l, []byte(writer), values)
 					if errors.Is(err, eventlog.ErrBusy) {
 						time.Sleep(time.Millisecond)
 						continue

@@ -117,9 +117,9 @@ func TestBusy(t *testing.T) {
 	// The first append blocks the writer in Sync; the second waits for
 	// the writer with 408 bytes pending; the third would pass 1000.
 	errs := make(chan error, 2)
-	go func() { errs <- l.Append(t.Context(), []byte("k"), value) }()
+	go func() { errs <- eventlog.Append(t.Context(), l, []byte("k"), value) }()
 	<-syncing
-	go func() { errs <- l.Append(t.Context(), []byte("k"), append(value, make([]byte, 400))) }()
+	go func() { errs <- eventlog.Append(t.Context(), l, []byte("k"), append(value, make([]byte, 400))) }()
 	p := l.parts[0]
 	for {
 		p.mu.Lock()
@@ -130,7 +130,7 @@ func TestBusy(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if err := l.Append(t.Context(), []byte("k"), value); !errors.Is(err, eventlog.ErrBusy) {
+	if err := eventlog.Append(t.Context(), l, []byte("k"), value); !errors.Is(err, eventlog.ErrBusy) {
 		t.Fatalf("Append with 816 bytes pending = %v, want ErrBusy", err)
 	}
 	close(gate)
@@ -142,7 +142,7 @@ func TestBusy(t *testing.T) {
 	if got := gather(t, reg)["sightline_eventlog_append_errors_total{reason=busy}"]; got != 1 {
 		t.Fatalf("busy errors = %v, want 1", got)
 	}
-	if err := l.Append(t.Context(), []byte("k"), value); err != nil {
+	if err := eventlog.Append(t.Context(), l, []byte("k"), value); err != nil {
 		t.Fatalf("Append once the writer caught up: %v", err)
 	}
 	if n := len(readAll(t, l, 0)); n != 4 {
@@ -158,7 +158,7 @@ func TestAppendWaitsForContext(t *testing.T) {
 	fs.set(func(fs *faults) { fs.syncGate = gate })
 	ctx, cancel := contextWithTimeout(t, 20*time.Millisecond)
 	defer cancel()
-	if err := l.Append(ctx, []byte("k"), [][]byte{[]byte("v")}); !errors.Is(err, ctx.Err()) || ctx.Err() == nil {
+	if err := eventlog.Append(ctx, l, []byte("k"), [][]byte{[]byte("v")}); !errors.Is(err, ctx.Err()) || ctx.Err() == nil {
 		t.Fatalf("Append = %v, want %v", err, ctx.Err())
 	}
 	close(gate)
@@ -184,7 +184,7 @@ func TestWriteFailure(t *testing.T) {
 			size := fileSize(t, seg)
 
 			fs.set(tt.inject)
-			err := l.Append(t.Context(), []byte("k"), [][]byte{[]byte("lost 1"), []byte("lost 2")})
+			err := eventlog.Append(t.Context(), l, []byte("k"), [][]byte{[]byte("lost 1"), []byte("lost 2")})
 			if !errors.Is(err, eventlog.ErrUnavailable) || !errors.Is(err, tt.cause) {
 				t.Fatalf("Append = %v, want ErrUnavailable and %v", err, tt.cause)
 			}
@@ -224,13 +224,13 @@ func TestRepairFailure(t *testing.T) {
 			l, fs := openFaulty(t, dir, nil)
 			appendAll(t, l, []byte("k"), "before")
 			fs.set(tt.inject)
-			err := l.Append(t.Context(), []byte("k"), [][]byte{[]byte("lost")})
+			err := eventlog.Append(t.Context(), l, []byte("k"), [][]byte{[]byte("lost")})
 			if !errors.Is(err, eventlog.ErrUnavailable) || !errors.Is(err, syscall.EIO) {
 				t.Fatalf("Append = %v, want ErrUnavailable and EIO", err)
 			}
 			// The partition stays failed even once the disk recovers.
 			fs.set(func(fs *faults) { fs.writeErr, fs.syncFails, fs.truncErr = nil, 0, nil })
-			err = l.Append(t.Context(), []byte("k"), [][]byte{[]byte("refused")})
+			err = eventlog.Append(t.Context(), l, []byte("k"), [][]byte{[]byte("refused")})
 			if !errors.Is(err, eventlog.ErrUnavailable) || !strings.Contains(err.Error(), "restart") {
 				t.Fatalf("Append to failed partition = %v, want ErrUnavailable", err)
 			}

@@ -47,7 +47,7 @@ func keyFor(p, n int) []byte {
 func appendAll(t *testing.T, l *Log, key []byte, values ...string) {
 	t.Helper()
 	for _, v := range values {
-		if err := l.Append(t.Context(), key, [][]byte{[]byte(v)}); err != nil {
+		if err := eventlog.Append(t.Context(), l, key, [][]byte{[]byte(v)}); err != nil {
 			t.Fatalf("Append(%q): %v", v, err)
 		}
 	}

@@ -5,8 +5,8 @@
 // docs/eventlog-format.md). An offset is the byte position of a record in
 // its partition. One writer goroutine takes all the appends waiting for
 // any partition, writes each partition's share to its segment, the whole
-// round to a write-ahead file, and fsyncs that one file (wal.go): an Append
-// returns nil only once its records are on stable storage, at the cost of
+// round to a write-ahead file, and fsyncs that one file (wal.go): an append is
+// acknowledged (Pending.Wait) only once its records are on stable storage, at the cost of
 // one fsync per round of all partitions rather than per append or per
 // partition.
 //
@@ -170,39 +170,29 @@ func (l *Log) open(reg prometheus.Registerer) (err error) {
 // Partitions returns the number of partitions.
 func (l *Log) Partitions() int { return len(l.parts) }
 
-// Append writes values as records of key's partition, contiguously, and
-// returns once they are fsynced. It returns eventlog.ErrBusy, appending
-// nothing, when too many bytes already wait for the partition's writer, and
-// an error wrapping eventlog.ErrUnavailable when the write or fsync failed:
-// then none of the values is visible. An empty values is a no-op.
-//
-// When ctx ends first, Append returns ctx.Err() without waiting; the values
-// may still be written: the caller must treat them as neither acknowledged
-// nor discarded.
-func (l *Log) Append(ctx context.Context, key []byte, values [][]byte) error {
+// Submit copies values, as records of key's partition, contiguously, into
+// the partition's pending buffer for the writer's next round; the Pending's
+// Wait returns once they are fsynced. Submit returns eventlog.ErrBusy,
+// appending nothing, when too many bytes already wait for the partition's
+// writer. Wait returns an error wrapping eventlog.ErrUnavailable when the
+// write or fsync failed: then none of the values is visible. An empty
+// values is a no-op.
+func (l *Log) Submit(key []byte, values [][]byte) (eventlog.Pending, error) {
 	if len(values) == 0 {
-		return nil
-	}
-	if err := ctx.Err(); err != nil {
-		return err
+		return doneCommit, nil
 	}
 	size := 0
 	for _, v := range values {
 		if len(v) > MaxRecordSize {
-			return fmt.Errorf("append value of %d bytes: %w", len(v), ErrRecordTooLarge)
+			return nil, fmt.Errorf("append value of %d bytes: %w", len(v), ErrRecordTooLarge)
 		}
 		size += frameHeaderSize + len(v)
 	}
 	c, err := l.parts[eventlog.PartitionFor(key, len(l.parts))].enqueue(values, size, l.kick)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	select {
-	case <-c.done:
-		return c.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return c, nil
 }
 
 // Read calls fn with the committed records of partition p from offset from

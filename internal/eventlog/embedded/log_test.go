@@ -140,7 +140,7 @@ func TestLargeRecords(t *testing.T) {
 	big := strings.Repeat("b", readBufferSize*3+5)
 	appendAll(t, l, nil, "small", big, "small again")
 	checkValues(t, l, 0, "small", big, "small again")
-	err := l.Append(t.Context(), nil, [][]byte{make([]byte, MaxRecordSize+1)})
+	err := eventlog.Append(t.Context(), l, nil, [][]byte{make([]byte, MaxRecordSize+1)})
 	if !errors.Is(err, ErrRecordTooLarge) {
 		t.Fatalf("Append of %d bytes = %v, want ErrRecordTooLarge", MaxRecordSize+1, err)
 	}
@@ -201,7 +201,7 @@ func TestClose(t *testing.T) {
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				v := fmt.Sprintf("%d/%d", w, i)
-				err := l.Append(t.Context(), []byte(v), [][]byte{[]byte(v)})
+				err := eventlog.Append(t.Context(), l, []byte(v), [][]byte{[]byte(v)})
 				if errors.Is(err, eventlog.ErrClosed) {
 					return
 				}
@@ -269,7 +269,7 @@ func TestMetrics(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := l.Append(t.Context(), []byte("k"), [][]byte{[]byte("abc"), []byte("de")}); err != nil {
+		if err := eventlog.Append(t.Context(), l, []byte("k"), [][]byte{[]byte("abc"), []byte("de")}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := Open(nil, reg, t.TempDir(), testOptions(2)); err == nil {
@@ -369,7 +369,7 @@ func TestCommitInterval(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			if err := l.Append(context.Background(), key, [][]byte{[]byte(fmt.Sprint("v", i))}); err != nil {
+			if err := eventlog.Append(context.Background(), l, key, [][]byte{[]byte(fmt.Sprint("v", i))}); err != nil {
 				t.Error(err)
 			}
 		}(i)

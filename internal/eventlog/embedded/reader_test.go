@@ -40,7 +40,7 @@ func TestReaderFollowsWriter(t *testing.T) {
 	go func() {
 		defer close(done)
 		for _, v := range want {
-			if err := l.Append(t.Context(), key, [][]byte{[]byte(v)}); err != nil {
+			if err := eventlog.Append(t.Context(), l, key, [][]byte{[]byte(v)}); err != nil {
 				t.Errorf("Append: %v", err)
 				return
 			}

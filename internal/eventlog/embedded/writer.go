@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -17,11 +18,36 @@ import (
 const maxSpareBuffer = 4 << 20
 
 // commit is a group of appends of one partition written and made durable
-// together. Its waiters read err once done is closed.
+// together: the eventlog.Pending of each of them. Its waiters read err once
+// done is closed.
 type commit struct {
 	done    chan struct{}
 	err     error
 	appends int
+}
+
+// doneCommit is the Pending of an append of nothing.
+var doneCommit = &commit{done: closedChan}
+
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// Wait returns the commit's outcome once it is known; see eventlog.Pending.
+func (c *commit) Wait(ctx context.Context) error {
+	select {
+	case <-c.done:
+		return c.err
+	case <-ctx.Done():
+		select {
+		case <-c.done:
+			return c.err
+		default:
+			return ctx.Err()
+		}
+	}
 }
 
 // enqueue adds the frames of values (size bytes framed) to the pending

@@ -116,7 +116,7 @@ func appendValues(t testing.TB, l Log, key string, values ...string) {
 	for i, v := range values {
 		vs[i] = []byte(v)
 	}
-	if err := l.Append(t.Context(), []byte(key), vs); err != nil {
+	if err := eventlog.Append(t.Context(), l, []byte(key), vs); err != nil {
 		t.Fatalf("Append(%q, %d values): %v", key, len(values), err)
 	}
 }
@@ -125,7 +125,7 @@ func appendValues(t testing.TB, l Log, key string, values ...string) {
 // clients do. It may run outside the test goroutine.
 func appendRetry(t testing.TB, l Log, key []byte, values [][]byte) error {
 	for {
-		err := l.Append(t.Context(), key, values)
+		err := eventlog.Append(t.Context(), l, key, values)
 		if !errors.Is(err, eventlog.ErrBusy) {
 			return err
 		}
@@ -141,7 +141,7 @@ func testPartitions(t *testing.T, l Log) {
 
 func testEmptyAppend(t *testing.T, l Log) {
 	for _, values := range [][][]byte{nil, {}} {
-		if err := l.Append(t.Context(), []byte("k"), values); err != nil {
+		if err := eventlog.Append(t.Context(), l, []byte("k"), values); err != nil {
 			t.Fatalf("Append(%v) = %v, want nil", values, err)
 		}
 	}
@@ -445,7 +445,7 @@ func testAppendAfterClose(t *testing.T, l Log) {
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if err := l.Append(t.Context(), []byte("k"), [][]byte{[]byte("b")}); !errors.Is(err, eventlog.ErrClosed) {
+	if err := eventlog.Append(t.Context(), l, []byte("k"), [][]byte{[]byte("b")}); !errors.Is(err, eventlog.ErrClosed) {
 		t.Fatalf("Append after Close = %v, want ErrClosed", err)
 	}
 }
