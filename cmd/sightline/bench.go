@@ -109,7 +109,15 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		printResult(stdout, t.name, "50% of max", half)
 	}
+	// Each round's pair ran a minute or less apart; the median of their
+	// ratios is steadier on a shared machine than the ratio of the medians.
+	ratios := make([]float64, *rounds)
+	for r := range ratios {
+		ratios[r] = 100 * max[1][r].EventsPerSecond() / max[0][r].EventsPerSecond()
+	}
+	slices.Sort(ratios)
 	fmt.Fprintf(stdout, "\nsightline / ceiling (medians): %.1f%% of the ceiling's events/s\n", 100*med[1].EventsPerSecond()/med[0].EventsPerSecond())
+	fmt.Fprintf(stdout, "sightline / ceiling, round by round: median %.1f%%, from %.1f%% to %.1f%%\n", ratios[len(ratios)/2], ratios[0], ratios[len(ratios)-1])
 	if cpu := [2]time.Duration{medianCPUPerBatch(max[0]), medianCPUPerBatch(max[1])}; cpu[1] > 0 {
 		fmt.Fprintf(stdout, "CPU per batch, clients included (medians): ceiling %s, sightline %s: the ceiling needs %.1f%% of sightline's\n",
 			cpu[0].Round(100*time.Nanosecond), cpu[1].Round(100*time.Nanosecond), 100*float64(cpu[0])/float64(cpu[1]))

@@ -224,6 +224,11 @@ func FuzzAppendRecord(f *testing.F) {
 		if !json.Valid(rec) || bytes.ContainsAny(rec, "\n\r") {
 			t.Fatalf("record %q is not one line of valid JSON", rec)
 		}
+		var w RecordWriter
+		w.Reset(&Stored{AccountID: s.AccountID, VisitorID: s.VisitorID, VisitID: s.VisitID, ServerTime: s.ServerTime, IP: s.IP, UserAgent: s.UserAgent})
+		if batched := w.Append(nil, &s); !bytes.Equal(batched, rec) {
+			t.Fatalf("RecordWriter wrote %q, AppendRecord %q", batched, rec)
+		}
 		got, err := ParseRecord(rec)
 		if err != nil {
 			t.Fatal(err)

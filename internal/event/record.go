@@ -29,26 +29,39 @@ type Stored struct {
 // JSON, as Event.Data is; empty Data is written as {}. AppendRecord does not
 // allocate when dst has the capacity.
 func AppendRecord(dst []byte, s *Stored) []byte {
-	dst = append(dst, `{"id":`...)
-	dst = AppendJSONString(dst, s.ID)
-	dst = append(dst, `,"accountId":`...)
-	dst = AppendJSONString(dst, s.AccountID)
-	dst = append(dst, `,"visitorId":`...)
-	dst = AppendJSONString(dst, s.VisitorID)
-	dst = append(dst, `,"visitId":`...)
-	dst = AppendJSONString(dst, s.VisitID)
-	dst = append(dst, `,"time":`...)
-	dst = strconv.AppendInt(dst, s.Time, 10)
-	dst = append(dst, `,"serverTime":`...)
-	dst = strconv.AppendInt(dst, s.ServerTime, 10)
-	dst = append(dst, `,"ip":`...)
-	dst = AppendJSONString(dst, s.IP)
-	dst = append(dst, `,"userAgent":`...)
-	dst = AppendJSONString(dst, s.UserAgent)
-	dst = append(dst, `,"appName":`...)
-	dst = AppendJSONString(dst, s.AppName)
-	dst = append(dst, `,"eventName":`...)
-	dst = AppendJSONString(dst, s.EventName)
+	dst = appendRecordID(dst, s.ID)
+	dst = appendRecordVisit(dst, s)
+	dst = appendRecordTime(dst, s.Time)
+	dst = appendRecordSource(dst, s)
+	return appendRecordEvent(dst, s)
+}
+
+// The parts of a record, in order. RecordWriter keeps the text of the
+// parts that all events of a batch share.
+
+func appendRecordID(dst []byte, id string) []byte {
+	return AppendJSONString(append(dst, `{"id":`...), id)
+}
+
+func appendRecordVisit(dst []byte, s *Stored) []byte {
+	dst = AppendJSONString(append(dst, `,"accountId":`...), s.AccountID)
+	dst = AppendJSONString(append(dst, `,"visitorId":`...), s.VisitorID)
+	return AppendJSONString(append(dst, `,"visitId":`...), s.VisitID)
+}
+
+func appendRecordTime(dst []byte, t int64) []byte {
+	return strconv.AppendInt(append(dst, `,"time":`...), t, 10)
+}
+
+func appendRecordSource(dst []byte, s *Stored) []byte {
+	dst = strconv.AppendInt(append(dst, `,"serverTime":`...), s.ServerTime, 10)
+	dst = AppendJSONString(append(dst, `,"ip":`...), s.IP)
+	return AppendJSONString(append(dst, `,"userAgent":`...), s.UserAgent)
+}
+
+func appendRecordEvent(dst []byte, s *Stored) []byte {
+	dst = AppendJSONString(append(dst, `,"appName":`...), s.AppName)
+	dst = AppendJSONString(append(dst, `,"eventName":`...), s.EventName)
 	dst = append(dst, `,"data":`...)
 	if len(s.Data) == 0 {
 		dst = append(dst, "{}"...)
@@ -56,6 +69,31 @@ func AppendRecord(dst []byte, s *Stored) []byte {
 		dst = append(dst, s.Data...)
 	}
 	return append(dst, '}')
+}
+
+// RecordWriter writes the records of events that share their account,
+// visit and source (ServerTime, IP, UserAgent), as those of one batch do,
+// writing the shared properties once instead of for every event. Its
+// records are byte for byte those of AppendRecord. The zero value is ready
+// to Reset.
+type RecordWriter struct {
+	visit, source []byte
+}
+
+// Reset makes w write records with the account, visit and source of s.
+func (w *RecordWriter) Reset(s *Stored) {
+	w.visit = appendRecordVisit(w.visit[:0], s)
+	w.source = appendRecordSource(w.source[:0], s)
+}
+
+// Append appends the record of s, whose account, visit and source are
+// those given to Reset, like AppendRecord.
+func (w *RecordWriter) Append(dst []byte, s *Stored) []byte {
+	dst = appendRecordID(dst, s.ID)
+	dst = append(dst, w.visit...)
+	dst = appendRecordTime(dst, s.Time)
+	dst = append(dst, w.source...)
+	return appendRecordEvent(dst, s)
 }
 
 // recordReaders are the validators of ParseRecord, which may run

@@ -166,3 +166,20 @@ func TestDecodeToRecord(t *testing.T) {
 		}
 	}
 }
+
+func TestRecordWriterSharesTheBatchProperties(t *testing.T) {
+	var w RecordWriter
+	for _, batch := range []Stored{storedFixture(), {AccountID: "b", VisitorID: "\"v\"", VisitID: "\xff", ServerTime: -1, IP: "::1", UserAgent: "ua\u2028"}} {
+		w.Reset(&batch) // reused: nothing of the previous batch stays
+		var got []byte
+		var want []byte
+		for i, id := range []string{"e1", "e\n2", ""} {
+			s := batch
+			s.ID, s.Time, s.AppName, s.EventName, s.Data = id, int64(i), "CHAT", "x", json.RawMessage(`{"i":1}`)
+			got, want = w.Append(got, &s), AppendRecord(want, &s)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("RecordWriter wrote\n%s\nAppendRecord\n%s", got, want)
+		}
+	}
+}

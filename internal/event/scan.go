@@ -86,7 +86,7 @@ func (s *scanner) fail(what string, at int) {
 
 // ws skips whitespace.
 func (s *scanner) ws() {
-	for s.i < len(s.s) {
+	for s.i < len(s.s) && s.s[s.i] <= ' ' { // compact JSON: one comparison
 		switch s.s[s.i] {
 		case ' ', '\t', '\n', '\r':
 			s.i++

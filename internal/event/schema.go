@@ -38,10 +38,17 @@ const (
 
 // field describes one property of an object, or the items of an array.
 type field struct {
+	// What the validator reads for every property comes first, so that it
+	// shares a cache line.
 	name     string
 	jsonKey  string // name as a JSON object key, with the colon: "name":
 	kind     kind
 	required bool // absent or null is an error (ReasonMissing)
+	// joinPart marks the properties a join involves, whose values the
+	// validator keeps until the end of their object.
+	joinPart bool
+	object   *object // kindObject
+	items    *field  // kindArray
 
 	// Integer kinds (kindInt, kindAttrInt): the allowed values, as either a
 	// set (oneOf, ReasonEnum) or an inclusive range (min..max, ReasonRange).
@@ -49,17 +56,11 @@ type field struct {
 	hasRange bool
 	min, max int64
 
-	object *object // kindObject
-	items  *field  // kindArray
-
 	// joinOf, for a string property, names sibling properties whose values
 	// joined with "_" the string must equal (ReasonMismatch); joinIdx are
 	// their indexes in the object's fields.
 	joinOf  []string
 	joinIdx []int
-	// joinPart marks the properties a join involves, whose values the
-	// validator keeps until the end of their object.
-	joinPart bool
 }
 
 // object describes a JSON object.
@@ -74,6 +75,9 @@ type object struct {
 	// variants describes the object (a discriminated union).
 	tag      string
 	variants []variant
+	// required and joins have bit i set when fields[i] is required, or has
+	// a joinOf to check (set by newObject).
+	required, joins uint64
 }
 
 // variant is one shape of a discriminated union.
@@ -178,9 +182,13 @@ func newObject(o *object) *object {
 	for i := range o.fields {
 		f := &o.fields[i]
 		f.jsonKey = string(append(AppendJSONString(nil, f.name), ':'))
+		if f.required {
+			o.required |= 1 << i
+		}
 		if f.joinOf == nil {
 			continue
 		}
+		o.joins |= 1 << i
 		f.joinPart = true
 		for _, name := range f.joinOf {
 			k := o.fieldIndex(name)

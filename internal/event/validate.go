@@ -88,10 +88,9 @@ func (v *validator) pushKey(key string) { v.path = append(v.path, segment{key: k
 func (v *validator) pushIndex(i int)    { v.path = append(v.path, segment{index: i}) }
 func (v *validator) pop()               { v.path = v.path[:len(v.path)-1] }
 
-// value reads the next value, checks it against f and writes it. Callers
-// have pushed its path.
-func (v *validator) value(f *field) {
-	t := v.sc.peek()
+// value reads the next value, of type t (peek), checks it against f and
+// writes it. Callers have pushed its path.
+func (v *validator) value(f *field, t jsonType) {
 	if v.err != nil || t == typeNone {
 		v.sc.skip()
 		return
@@ -344,7 +343,7 @@ func (v *validator) object(o *object) {
 			if t != typeNull {
 				present |= 1 << i
 			}
-			v.value(&o.fields[i])
+			v.value(&o.fields[i], t)
 			if o.fields[i].joinPart {
 				v.parts = append(v.parts, part{field: i, t: t, text: v.last})
 			}
@@ -375,13 +374,11 @@ func (v *validator) absentObject(o *object) {
 // properties, those whose bits are set in present (not null), have been
 // read: required properties, exactly one property, joins.
 func (v *validator) finish(o *object, present uint64, parts []part) {
-	for i := range o.fields {
-		if o.fields[i].required && present&(1<<i) == 0 {
-			v.pushKey(o.fields[i].name)
-			v.fail(ReasonMissing, "required")
-			v.pop()
-			return
-		}
+	if missing := o.required &^ present; missing != 0 {
+		v.pushKey(o.fields[bits.TrailingZeros64(missing)].name)
+		v.fail(ReasonMissing, "required")
+		v.pop()
+		return
 	}
 	if o.exactlyOne {
 		switch n := bits.OnesCount64(present); {
@@ -393,8 +390,8 @@ func (v *validator) finish(o *object, present uint64, parts []part) {
 			return
 		}
 	}
-	for i := range o.fields {
-		if o.fields[i].joinOf != nil && present&(1<<i) != 0 && !v.joined(i, &o.fields[i], parts) {
+	for joins := o.joins & present; joins != 0; joins &= joins - 1 {
+		if i := bits.TrailingZeros64(joins); !v.joined(i, &o.fields[i], parts) {
 			return
 		}
 	}
@@ -443,7 +440,7 @@ func (v *validator) array(f *field) {
 			v.failType(f.kind.describe(), t)
 			v.sc.skip()
 		} else {
-			v.value(f)
+			v.value(f, t)
 		}
 		v.pop()
 	}

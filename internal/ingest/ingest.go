@@ -139,6 +139,7 @@ type work struct {
 	fresh   []int // indexes into batch.Events of events to store
 	seen    map[string]struct{}
 	key     []byte
+	writer  event.RecordWriter
 }
 
 func (k *work) reset() {
@@ -266,6 +267,7 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, accountID stri
 	if ip.IsValid() {
 		rec.IP = ip.String()
 	}
+	k.writer.Reset(&rec)
 	for j, i := range k.fresh {
 		if q.dup[j] {
 			q.duplicates++
@@ -273,7 +275,7 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, accountID stri
 		}
 		e := &b.Events[i]
 		rec.ID, rec.Time, rec.AppName, rec.EventName, rec.Data = e.ID, e.Time, e.AppName, e.EventName, e.Data
-		k.records = event.AppendRecord(k.records, &rec)
+		k.records = k.writer.Append(k.records, &rec)
 		k.ends = append(k.ends, len(k.records))
 	}
 	prev := 0
