@@ -118,11 +118,7 @@ func (d *decoder) fail() {
 // visit reads one visit. Its strings are copies, and so is its events'
 // data unless d.alias is set.
 func (d *decoder) visit(v *trackedVisit) error {
-	for _, dst := range [...]*string{&v.AccountID, &v.VisitorID, &v.VisitID, &v.IP, &v.UserAgent} {
-		*dst = string(d.bytes())
-	}
-	v.Continuation = int(d.uvarint())
-	v.first, v.last, v.closeAt = d.varint(), d.varint(), d.varint()
+	d.head(v)
 	n := d.uvarint()
 	if n > uint64(len(d.b)) { // every event takes more than a byte
 		d.fail()
@@ -138,6 +134,15 @@ func (d *decoder) visit(v *trackedVisit) error {
 		}
 	}
 	return d.err
+}
+
+// head reads what precedes the events of a visit into v.
+func (d *decoder) head(v *trackedVisit) {
+	for _, dst := range [...]*string{&v.AccountID, &v.VisitorID, &v.VisitID, &v.IP, &v.UserAgent} {
+		*dst = string(d.bytes())
+	}
+	v.Continuation = int(d.uvarint())
+	v.first, v.last, v.closeAt = d.varint(), d.varint(), d.varint()
 }
 
 // interner returns one string for equal byte strings, so that the names

@@ -178,7 +178,11 @@ func (h *Hours) writeAccount(ctx context.Context, spoolPath, account string, hou
 		return 0, 0, err
 	}
 	defer f.Close()
-	rd := startRenderer(f, h.render)
+	sorted, err := sortedSpool(f)
+	if err != nil {
+		return 0, 0, err
+	}
+	rd := startRenderer(sorted, h.render)
 	defer rd.close()
 	b, off := rd.next(), 0 // the batch being written and how much of it is
 	for b != nil {

@@ -18,8 +18,11 @@
 // ordered by their client time inside a visit.
 //
 // A partition's clock is its watermark: the newest server time read from
-// it, or, once the partition is read to its end, the wall clock less Lag
-// (appends still in flight). Visits are closed when the watermark passes
+// it less Lag or, once the partition is read to its end, the wall clock
+// less Lag (appends still in flight: server times are stamped before the
+// append, so a partition holds them in order only to within Lag). Closing
+// by the watermark, rather than as soon as a newer event is read, keeps
+// the visits independent of how the log happens to be read in chunks. Visits are closed when the watermark passes
 // their closeAt; an hour is complete when every partition's watermark has
 // passed its end.
 //
@@ -256,7 +259,10 @@ func (s *Sessionizer) add(p *partition, m eventlog.Message) {
 	}
 	key := visitKey(rec.AccountID, rec.VisitorID, rec.VisitID)
 	at := rec.ServerTime
-	p.watermark = max(p.watermark, at)
+	// Events are stamped before they are appended, so a partition's server
+	// times are in order only to within Lag: what is older than the newest
+	// less Lag has all been read.
+	p.watermark = max(p.watermark, at-s.cfg.Lag.Milliseconds())
 	v := p.open[key]
 	if v != nil && at >= v.closeAt {
 		// The visit is over: close it now, and start a continuation.
@@ -273,7 +279,9 @@ func (s *Sessionizer) add(p *partition, m eventlog.Message) {
 		if s.cfg.AnonymizeIP {
 			v.IP = enrich.AnonymizeIP(rec.IP)
 		}
-		v.Continuation = int(p.closed[hashKey(key)].documents)
+		if c, ok := p.closed[hashKey(key)]; ok && at-c.at < closedMemory.Milliseconds() {
+			v.Continuation = int(c.documents) // whenever pruneClosed ran
+		}
 		p.open[key] = v
 		v.closeAt = s.closeAt(v)
 		heap.Push(&p.due, dueVisit{closeAt: v.closeAt, key: key, visit: v})
