@@ -125,6 +125,11 @@ type Sessionizer struct {
 	checkpointTook time.Duration
 	onComplete     func(hourEnd int64)
 	metrics        *Metrics
+	// spoolVisit takes each closed visit: into the spool, or for a replay
+	// (replay.go) into its own spool if it closes in the replayed hours.
+	spoolVisit func(v *trackedVisit) error
+	// skip, when set, tells the records whose events a replay leaves out.
+	skip func(rec *event.Stored) bool
 }
 
 // partition is the state of one partition of the log.
@@ -171,15 +176,9 @@ func hashKey(key string) uint64 {
 // then by Checkpoint.
 // Metrics may be shared with the hourly job; nil means none.
 func New(logger *slog.Logger, log eventlog.Reader, cfg Config, m *Metrics, onComplete func(hourEnd int64)) (*Sessionizer, error) {
-	cfg = cfg.withDefaults()
-	if m == nil {
-		m, _ = NewMetrics(nil)
-	}
-	s := &Sessionizer{cfg: cfg, log: log, logger: logger, spool: spool{dir: filepath.Join(cfg.Dir, "spool")}, onComplete: onComplete, metrics: m}
-	s.parts = make([]*partition, log.Partitions())
-	for i := range s.parts {
-		s.parts[i] = &partition{id: i, open: map[string]*trackedVisit{}, closed: map[uint64]closedEntry{}}
-	}
+	s := newSessionizer(logger, log, cfg, m)
+	s.onComplete = onComplete
+	s.spoolVisit = func(v *trackedVisit) error { return s.spool.add(v, s.complete) }
 	lengths, err := s.loadCheckpoint()
 	if err != nil {
 		return nil, err
@@ -193,6 +192,20 @@ func New(logger *slog.Logger, log eventlog.Reader, cfg Config, m *Metrics, onCom
 		onComplete(end)
 	}
 	return s, nil
+}
+
+// newSessionizer returns a sessionizer with no state.
+func newSessionizer(logger *slog.Logger, log eventlog.Reader, cfg Config, m *Metrics) *Sessionizer {
+	cfg = cfg.withDefaults()
+	if m == nil {
+		m, _ = NewMetrics(nil)
+	}
+	s := &Sessionizer{cfg: cfg, log: log, logger: logger, spool: spool{dir: filepath.Join(cfg.Dir, "spool")}, metrics: m}
+	s.parts = make([]*partition, log.Partitions())
+	for i := range s.parts {
+		s.parts[i] = &partition{id: i, open: map[string]*trackedVisit{}, closed: map[uint64]closedEntry{}}
+	}
+	return s
 }
 
 // readChunk is how many bytes of records one round reads of a partition.
@@ -257,12 +270,15 @@ func (s *Sessionizer) add(p *partition, m eventlog.Message) {
 		s.logger.Warn("sessionizer: skipping unreadable record", "partition", p.id, "offset", m.Offset, "err", err)
 		return
 	}
-	key := visitKey(rec.AccountID, rec.VisitorID, rec.VisitID)
 	at := rec.ServerTime
 	// Events are stamped before they are appended, so a partition's server
 	// times are in order only to within Lag: what is older than the newest
 	// less Lag has all been read.
 	p.watermark = max(p.watermark, at-s.cfg.Lag.Milliseconds())
+	if s.skip != nil && s.skip(&rec) {
+		return
+	}
+	key := visitKey(rec.AccountID, rec.VisitorID, rec.VisitID)
 	v := p.open[key]
 	if v != nil && at >= v.closeAt {
 		// The visit is over: close it now, and start a continuation.
@@ -333,7 +349,7 @@ func (s *Sessionizer) close(p *partition, key string, v *trackedVisit) error {
 	})
 	p.closed[hashKey(key)] = closedEntry{documents: int32(v.Continuation + 1), at: v.closeAt}
 	s.metrics.closedVisits.Inc()
-	return s.spool.add(v, s.complete)
+	return s.spoolVisit(v)
 }
 
 func cmpInt(a, b int64) int {

@@ -2,10 +2,12 @@ package sessionizer
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -36,6 +38,7 @@ type rig struct {
 	hours    *Hours
 	store    *filestore.Dir
 	complete []int64
+	maxDur   time.Duration // Config.MaxDuration; 0 for the default
 }
 
 func newRig(t *testing.T) *rig {
@@ -56,7 +59,7 @@ func newRig(t *testing.T) *rig {
 }
 
 func (r *rig) config() Config {
-	return Config{Dir: filepath.Join(r.dir, "state"), Lag: time.Second, Now: func() time.Time { return r.now }}
+	return Config{Dir: filepath.Join(r.dir, "state"), Lag: time.Second, MaxDuration: r.maxDur, Now: func() time.Time { return r.now }}
 }
 
 // restart makes a new sessionizer from the state on disk, as a process
@@ -525,4 +528,87 @@ func TestDocumentOrderIsFixed(t *testing.T) {
 	if !slices.Equal(got[0], got[1]) || len(got[0]) != 12 {
 		t.Fatalf("documents depend on the order visits closed in:\n%v\n%v", got[0], got[1])
 	}
+}
+
+// TestReplayGivesTheLiveFiles replays hours of a log the live sessionizer
+// read chunk by chunk, with continuations, visits over the longest
+// duration and another account's events, and checks that the files
+// written from the replay are byte for byte the live ones.
+func TestReplayGivesTheLiveFiles(t *testing.T) {
+	r := newRig(t)
+	r.maxDur = 90 * time.Minute // the visitors below, active all along, reach it
+	r.restart()
+	// Events over five hours, read as they come.
+	for i := range 300 {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		for _, account := range []string{"acme", "other"} {
+			r.send(account, fmt.Sprintf("u%d", i%7), fmt.Sprintf("v%d", i%3), at, at.Add(-time.Duration(i%5)*time.Second))
+		}
+		if i%10 == 0 {
+			r.step(at)
+			r.checkpoint()
+		}
+	}
+	r.step(t0.Add(7 * time.Hour))
+	r.checkpoint()
+	if docs := strings.Join(r.allDocs("acme"), "\n"); !strings.Contains(docs, "#2:") {
+		t.Fatalf("no visit reached the longest duration twice:\n%s", docs)
+	}
+	live := rawFiles(t, r.store, "acme")
+	if len(live) < 4 {
+		t.Fatalf("live files %v", slices.Collect(maps.Keys(live)))
+	}
+
+	dir := t.TempDir()
+	cfg := r.config()
+	cfg.Dir = filepath.Join(dir, "replay")
+	// From the third hour: the replay must find where the visits open then
+	// began, before the range.
+	res, err := Replay(context.Background(), slog.New(slog.DiscardHandler), r.log, cfg, "acme", t0.Add(2*time.Hour), t0.Add(6*time.Hour), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := filestore.NewDir(filepath.Join(dir, "files"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hours := NewHours(slog.New(slog.DiscardHandler), store, HoursConfig{Dir: cfg.Dir, PartBytes: 300}, nil, renderIDs)
+	for _, h := range res.Hours {
+		if err := hours.WriteHour(context.Background(), h+time.Hour.Milliseconds()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replayed := rawFiles(t, store, "acme")
+	maps.DeleteFunc(live, func(name string, _ []byte) bool {
+		f, _ := websession.ParseFileName(name)
+		return f.ScopeStart.Before(t0.Add(2 * time.Hour))
+	})
+	if !maps.EqualFunc(live, replayed, bytes.Equal) {
+		t.Fatalf("replayed files differ:\nlive     %v\nreplayed %v", slices.Sorted(maps.Keys(live)), slices.Sorted(maps.Keys(replayed)))
+	}
+	if res.Visits == 0 || res.AgedOut != 0 {
+		t.Fatalf("result %+v", res)
+	}
+}
+
+// rawFiles returns the bytes of every file of account, by name.
+func rawFiles(t *testing.T, store *filestore.Dir, account string) map[string][]byte {
+	t.Helper()
+	infos, err := store.List(context.Background(), account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, info := range infos {
+		f, _, err := store.Open(context.Background(), account, info.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[info.Name], err = io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
 }

@@ -1,0 +1,139 @@
+package sessionizer
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/sightline/sightline/internal/event"
+	"github.com/sightline/sightline/internal/eventlog"
+)
+
+// A replay reads the log again to rebuild the visits of some hours of one
+// account, with the rules the sessionizer follows live, into a spool of its
+// own from which Hours writes the hours' files anew. Since a visit depends
+// only on the server times of the events read before it closes, the
+// replay reads each partition from Lookback before the first hour (to know
+// where the visits open then began and how many continuations they had)
+// until its watermark passes the last hour, and gets the visits the live
+// sessionizer spooled, except those it spooled late into a later hour.
+
+// Lookback is how far before the first replayed hour a replay starts
+// reading: two longest visits, for a visit open at the start of the range
+// whose predecessor reached the longest duration, plus the timeout and the
+// continuation memory.
+func Lookback(cfg Config) time.Duration {
+	cfg = cfg.withDefaults()
+	return 2*cfg.MaxDuration + cfg.Timeout + closedMemory
+}
+
+// ReplayProgress is how far a replay has read.
+type ReplayProgress struct {
+	Partition, Partitions int
+	Events                int64 // read so far, of every account
+	Visits                int64 // spooled so far
+}
+
+// ReplayResult is what a replay found.
+type ReplayResult struct {
+	// Hours are the starts of the hours with visits, epoch ms, in order;
+	// their spool is in the replay's Dir, for Hours.
+	Hours []int64
+	// Events is the number of events read, of every account; Visits the
+	// number spooled.
+	Events, Visits int64
+	// AgedOut is when the oldest event still in the log was received, if
+	// retention has deleted older ones, epoch ms; 0 if nothing was deleted.
+	// Hours that start less than MaxDuration after it may lack the
+	// beginnings of visits.
+	AgedOut int64
+}
+
+// Replay spools under cfg.Dir the visits of account that close in the
+// hours [from, to), read from log as New's sessionizer would. cfg.Dir must
+// be a directory of the replay's own. progress, if not nil, is called
+// after every chunk read.
+func Replay(ctx context.Context, logger *slog.Logger, log eventlog.Reader, cfg Config, account string, from, to time.Time,
+	progress func(ReplayProgress)) (ReplayResult, error) {
+	var res ReplayResult
+	s := newSessionizer(logger, log, cfg, nil)
+	first, end := hourOf(from.UnixMilli()), hourOf(to.Add(time.Hour-time.Millisecond).UnixMilli())
+	start := first - Lookback(cfg).Milliseconds()
+	s.skip = func(rec *event.Stored) bool { return rec.AccountID != account || rec.ServerTime < start }
+	hours := map[int64]bool{}
+	s.spoolVisit = func(v *trackedVisit) error {
+		h := hourOf(v.closeAt)
+		if h < first || h >= end {
+			return nil
+		}
+		hours[h] = true
+		res.Visits++
+		return s.spool.add(v, 0)
+	}
+	if err := os.MkdirAll(s.spool.dir, 0o755); err != nil {
+		return res, fmt.Errorf("replay: %w", err)
+	}
+	defer s.spool.closeAll()
+	for _, p := range s.parts {
+		firstOffset := eventlog.Offset(-1)
+		for p.watermark < end {
+			next, err := s.log.Read(ctx, p.id, p.next, readChunk, func(m eventlog.Message) bool {
+				if firstOffset < 0 {
+					firstOffset = m.Offset
+				}
+				res.Events++
+				s.add(p, m)
+				return true
+			})
+			if err != nil {
+				return res, fmt.Errorf("replay: read partition %d: %w", p.id, err)
+			}
+			if next == p.next {
+				p.watermark = max(p.watermark, s.cfg.Now().Add(-s.cfg.Lag).UnixMilli())
+			}
+			if err := s.closeDue(p); err != nil {
+				return res, err
+			}
+			if progress != nil {
+				progress(ReplayProgress{Partition: p.id, Partitions: len(s.parts), Events: res.Events, Visits: res.Visits})
+			}
+			if next == p.next {
+				break
+			}
+			p.next = next
+		}
+		if firstOffset > 0 {
+			if at, err := firstServerTime(ctx, log, p.id, firstOffset); err == nil && (res.AgedOut == 0 || at < res.AgedOut) {
+				res.AgedOut = at
+			}
+		}
+		p.open, p.due, p.closed = nil, nil, nil // done with: free the memory
+	}
+	if _, err := s.spool.sync(); err != nil {
+		return res, err
+	}
+	for h := range hours {
+		res.Hours = append(res.Hours, h)
+	}
+	slices.Sort(res.Hours)
+	return res, nil
+}
+
+// firstServerTime returns the server time of the record at off.
+func firstServerTime(ctx context.Context, log eventlog.Reader, p int, off eventlog.Offset) (int64, error) {
+	var at int64
+	var perr error
+	_, err := log.Read(ctx, p, off, 1, func(m eventlog.Message) bool {
+		var rec event.Stored
+		rec, perr = event.ParseRecordView(m.Value)
+		at = rec.ServerTime
+		return false
+	})
+	if err == nil {
+		err = perr
+	}
+	return at, err
+}
