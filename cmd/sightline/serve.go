@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"net/netip"
@@ -27,14 +28,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&cfg.DedupWindow, "dedup-window", cfg.DedupWindow, "how long event ids are remembered to drop duplicates")
 	var proxies stringList
 	fs.Var(&proxies, "trusted-proxy", "CIDR of a proxy whose X-Forwarded-For is trusted (repeatable)")
-	fs.DurationVar(&cfg.Sessionizer.Timeout, "visit-timeout", 30*time.Minute, "a visit closes after this long without events")
+	webSessionFlags(fs, &cfg)
 	fs.DurationVar(&cfg.Sessionizer.CheckpointInterval, "sessionizer-checkpoint", 10*time.Second, "time between two checkpoints of the sessionizer")
 	clockOffset := fs.Duration("clock-offset", 0, "run the server's clock this far ahead: event stamps, visits and hours (for tests and demos)")
 	fs.DurationVar(&cfg.Hours.Retention, "websession-retention", 30*24*time.Hour, "delete web-session files whose hour ended longer ago")
-	fs.StringVar(&cfg.Enrich.GeoCityPath, "geoip-city", os.Getenv("SIGHTLINE_GEOIP_CITY"), "MaxMind GeoIP2/GeoLite2 City .mmdb file (env SIGHTLINE_GEOIP_CITY; none: geo records carry the IP only)")
-	fs.StringVar(&cfg.Enrich.GeoISPPath, "geoip-isp", os.Getenv("SIGHTLINE_GEOIP_ISP"), "MaxMind GeoIP2 ISP or GeoLite2 ASN .mmdb file (env SIGHTLINE_GEOIP_ISP)")
 	fs.StringVar(&cfg.PublicURL, "public-url", os.Getenv("SIGHTLINE_PUBLIC_URL"), "scheme and host the Data Access API's file links name, e.g. https://da.example.com (env SIGHTLINE_PUBLIC_URL; default: each request's)")
-	fs.BoolVar(&cfg.Sessionizer.AnonymizeIP, "anonymize-ip", false, "zero the last octet of IPv4 and the last 80 bits of IPv6 addresses before web sessions store them")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "text or json")
 	if err := fs.Parse(args); err != nil {
@@ -81,4 +79,14 @@ read through the Data Access API with a key from:
 	<-ctx.Done()
 	logger.Info("shutting down")
 	return srv.Shutdown()
+}
+
+// webSessionFlags adds the settings that decide what the web-session files
+// hold, which serve and websessions build must share: the same events and
+// settings give the same files.
+func webSessionFlags(fs *flag.FlagSet, cfg *server.Config) {
+	fs.DurationVar(&cfg.Sessionizer.Timeout, "visit-timeout", 30*time.Minute, "a visit closes after this long without events")
+	fs.StringVar(&cfg.Enrich.GeoCityPath, "geoip-city", os.Getenv("SIGHTLINE_GEOIP_CITY"), "MaxMind GeoIP2/GeoLite2 City .mmdb file (env SIGHTLINE_GEOIP_CITY; none: geo records carry the IP only)")
+	fs.StringVar(&cfg.Enrich.GeoISPPath, "geoip-isp", os.Getenv("SIGHTLINE_GEOIP_ISP"), "MaxMind GeoIP2 ISP or GeoLite2 ASN .mmdb file (env SIGHTLINE_GEOIP_ISP)")
+	fs.BoolVar(&cfg.Sessionizer.AnonymizeIP, "anonymize-ip", false, "zero the last octet of IPv4 and the last 80 bits of IPv6 addresses before web sessions store them")
 }
