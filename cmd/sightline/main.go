@@ -8,6 +8,7 @@
 //	sightline bench ingest          measure durable ingest against a no-op ceiling
 //	sightline keys add|list|remove  manage Data Access API keys
 //	sightline pull                  download new web-session files from a Data Access API
+//	sightline websessions build     rebuild an account's web-session files from the event log
 package main
 
 import (
@@ -48,6 +49,8 @@ commands:
   keys remove KEY
   pull --account ID --url BASE --dir DIR [--since TIME]
                              download new web-session files
+  websessions build --account ID --from TIME [--to TIME]
+                             rebuild web-session files from the event log
 
 Run 'sightline <command> -h' for a command's flags.`
 
@@ -62,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, rest, stdout, stderr)
 	case "pull":
 		return runPull(ctx, rest, stdout, stderr)
-	case "accounts", "events", "bench", "keys":
+	case "accounts", "events", "bench", "keys", "websessions":
 		if len(rest) == 0 {
 			return fmt.Errorf("%s: missing subcommand\n%s", cmd, usage)
 		}
@@ -74,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runAccountsList(rest[1:], stdout, stderr)
 		case "events tail":
 			return runEventsTail(ctx, rest[1:], stdout, stderr)
+		case "websessions build":
+			return runWebSessionsBuild(ctx, rest[1:], stdout, stderr)
 		case "bench ingest":
 			return runBenchIngest(ctx, rest[1:], stdout, stderr)
 		case "keys add":

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sightline/sightline/internal/dataaccess"
 	"github.com/sightline/sightline/internal/filestore"
+	"github.com/sightline/sightline/internal/hourfiles"
 	"github.com/sightline/sightline/internal/websession"
 )
 
@@ -233,10 +234,23 @@ func TestPull(t *testing.T) {
 		t.Errorf("listings %v, want one from the position", got)
 	}
 
-	// 3. A new generation of the position's hour and a new hour.
-	for _, name := range []string{hourFile(start, 3, 1), hourFile(start, 4, 0)} {
-		a.put(t, name, gzLines(t, 10, name))
+	// 3. A new generation of the position's hour, committed as a rebuild
+	// does, and a new hour.
+	gen, err := hourfiles.Begin(context.Background(), a.store, pullAccount, start.Add(3*time.Hour), start.Add(4*time.Hour))
+	if err != nil {
+		t.Fatal(err)
 	}
+	err = gen.PutPart(context.Background(), 0, func(w io.Writer) error {
+		_, err := w.Write(gzLines(t, 10, hourFile(start, 3, 1)))
+		return err
+	})
+	if err != nil || gen.Number() != 1 {
+		t.Fatalf("generation %d: %v", gen.Number(), err)
+	}
+	if err := gen.Commit(context.Background(), 10); err != nil {
+		t.Fatal(err)
+	}
+	a.put(t, hourFile(start, 4, 0), gzLines(t, 10, hourFile(start, 4, 0)))
 	out, _, err = a.pull(t, dir)
 	if err != nil {
 		t.Fatal(err)

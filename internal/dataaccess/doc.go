@@ -31,7 +31,7 @@
 // (2016-06-01T07:00:00-04:00). startTime and endTime (epoch ms, both
 // required, endTime not before startTime, at most the retention apart)
 // select the files whose scope starts within [startTime, endTime]; of each
-// hour only the newest generation (the last number of the name) is listed,
+// hour only the newest complete generation (the last number of the name; see package hourfiles) is listed,
 // all its parts, sorted by scope start and part. The self link has no
 // query, as in the spec. When no file matches, the answer is still 200 with
 // the same document, an empty "file" array (so that clients iterating it

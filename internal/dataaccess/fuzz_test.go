@@ -57,7 +57,7 @@ func FuzzListingQuery(f *testing.F) {
 		if start < 0 || end < start || end-start > DefaultRetention.Milliseconds() {
 			t.Fatalf("accepted range %d-%d", start, end)
 		}
-		for _, f := range newest(infos, start, end) {
+		for _, f := range inRange(infos, start, end) {
 			if s := f.ScopeStart.UnixMilli(); s < start || s > end {
 				t.Fatalf("listed %s outside %d-%d", f, start, end)
 			}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sightline/sightline/internal/dataaccess/oauth1"
 	"github.com/sightline/sightline/internal/filestore"
+	"github.com/sightline/sightline/internal/hourfiles"
 	"github.com/sightline/sightline/internal/websession"
 )
 
@@ -262,6 +263,8 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request, account stri
 		h.fail(w, r, err)
 		return
 	}
+	// Of each hour, only the parts of its newest complete generation:
+	// older ones stay downloadable for a while, but are not listed.
 	infos, err := h.files.List(r.Context(), account)
 	if err != nil {
 		h.fail(w, r, fmt.Errorf("cannot list the files of account %s: %w", account, err))
@@ -272,7 +275,7 @@ func (h *handler) serveList(w http.ResponseWriter, r *http.Request, account stri
 	l.DataAccessFiles.ID = account
 	l.DataAccessFiles.Link = Link{Href: self, Rel: "self"}
 	l.DataAccessFiles.File = []ListedFile{}
-	for _, f := range newest(infos, start, end) {
+	for _, f := range inRange(hourfiles.Visible(infos), start, end) {
 		name := f.String()
 		l.DataAccessFiles.File = append(l.DataAccessFiles.File, ListedFile{
 			Name:           name,
@@ -337,31 +340,21 @@ func days(d time.Duration) string {
 	return d.String()
 }
 
-// newest returns the web-session files whose scope starts within [start,
-// end] (epoch ms), only the newest generation of each hour, sorted by
-// scope start and part. Names that are not web-session files are ignored.
-func newest(infos []FileInfo, start, end int64) []websession.FileName {
-	type hour struct{ start, end int64 }
-	gen := map[hour]int{}
+// inRange returns the web-session files whose scope starts within [start,
+// end] (epoch ms), sorted by scope start and part. Names that are not
+// web-session files are ignored.
+func inRange(infos []FileInfo, start, end int64) []websession.FileName {
 	var names []websession.FileName
 	for _, info := range infos {
 		f, err := websession.ParseFileName(info.Name)
 		if err != nil {
 			continue
 		}
-		s := f.ScopeStart.UnixMilli()
-		if s < start || s > end {
+		if s := f.ScopeStart.UnixMilli(); s < start || s > end {
 			continue
-		}
-		hr := hour{s, f.ScopeEnd.UnixMilli()}
-		if g, ok := gen[hr]; !ok || f.Generation > g {
-			gen[hr] = f.Generation
 		}
 		names = append(names, f)
 	}
-	names = slices.DeleteFunc(names, func(f websession.FileName) bool {
-		return f.Generation != gen[hour{f.ScopeStart.UnixMilli(), f.ScopeEnd.UnixMilli()}]
-	})
 	slices.SortFunc(names, func(a, b websession.FileName) int {
 		if c := a.ScopeStart.Compare(b.ScopeStart); c != 0 {
 			return c
@@ -371,7 +364,7 @@ func newest(infos []FileInfo, start, end int64) []websession.FileName {
 		}
 		return a.Part - b.Part
 	})
-	return slices.CompactFunc(names, func(a, b websession.FileName) bool { return a == b })
+	return names
 }
 
 func (h *handler) serveFile(w http.ResponseWriter, r *http.Request, account string) {

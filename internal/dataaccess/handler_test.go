@@ -19,6 +19,8 @@ import (
 	dghubble "github.com/dghubble/oauth1"
 
 	"github.com/sightline/sightline/internal/dataaccess/oauth1"
+	"github.com/sightline/sightline/internal/filestore"
+	"github.com/sightline/sightline/internal/hourfiles"
 )
 
 // memFiles is a Files in memory: account → name → file.
@@ -196,13 +198,17 @@ func TestListing(t *testing.T) {
 	name := func(hr int64, part, gen int) string {
 		return fmt.Sprintf("WebSession.%d.%d.part-%05d-%d.gz", h0+hr*hour, h0+(hr+1)*hour, part, gen)
 	}
+	manifest := func(hr int64, gen, parts int) string {
+		return fmt.Sprintf("WebSession.%d.%d.gen-%d.parts-%d.manifest.json", h0+hr*hour, h0+(hr+1)*hour, gen, parts)
+	}
 	f := newFixture(t, specConfig())
 	for _, n := range []string{
 		name(0, 0, 0),
 		// Hour 1 was rebuilt: generation 1 has two parts, generation 0 one.
-		name(1, 0, 0), name(1, 0, 1), name(1, 1, 1),
-		// Hour 2: generations 0 and 2, part 0 of each.
-		name(2, 0, 2), name(2, 0, 0),
+		name(1, 0, 0), name(1, 0, 1), name(1, 1, 1), manifest(1, 1, 2),
+		// Hour 2: generations 0 and 2, part 0 of each, and generation 3
+		// being written.
+		name(2, 0, 2), name(2, 0, 0), manifest(2, 2, 1), name(2, 0, 3),
 		name(3, 0, 0),
 		"README", "WebSession.1.2.gz", ".WebSession.tmp", "WebSession.1464778800000.1464782400000.part-0-0.gz",
 	} {
@@ -276,6 +282,105 @@ func TestListing(t *testing.T) {
 				t.Errorf("no empty file array in %s", w.Body)
 			}
 		})
+	}
+}
+
+// TestGenerations serves a store in which hours are being rebuilt: the
+// listing has the newest committed generation of each hour, and neither
+// half-written generations nor manifests, while superseded generations stay
+// downloadable.
+func TestGenerations(t *testing.T) {
+	ctx := context.Background()
+	const hour = int64(3600_000)
+	h0 := int64(1464778800000)
+	name := func(hr int64, part, gen int) string {
+		return fmt.Sprintf("WebSession.%d.%d.part-%05d-%d.gz", h0+hr*hour, h0+(hr+1)*hour, part, gen)
+	}
+	dir, err := filestore.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(w io.Writer, content string) error {
+		_, err := io.WriteString(w, content)
+		return err
+	}
+	// write writes generation parts of hour hr, each part's content its
+	// name, and commits it if commit.
+	write := func(hr int64, parts int, commit bool) *hourfiles.Generation {
+		g, err := hourfiles.Begin(ctx, dir, specAccount, time.UnixMilli(h0+hr*hour), time.UnixMilli(h0+(hr+1)*hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n := range parts {
+			if err := g.PutPart(ctx, n, func(w io.Writer) error { return put(w, name(hr, n, g.Number())) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if commit {
+			if err := g.Commit(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return g
+	}
+	// Hours 0 and 1 have files from before generations had manifests.
+	for _, n := range []string{name(0, 0, 0), name(1, 0, 0)} {
+		if err := dir.Put(ctx, specAccount, n, func(w io.Writer) error { return put(w, n) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(0, 2, true)        // hour 0 rebuilt
+	g1 := write(1, 1, false) // hour 1 being rebuilt
+	write(2, 1, false)       // hour 2 being written for the first time
+	all, err := dir.List(ctx, specAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var manifest, marker string
+	for _, info := range all {
+		switch {
+		case strings.HasSuffix(info.Name, ".manifest.json"):
+			manifest = info.Name
+		case strings.HasSuffix(info.Name, ".pending"):
+			marker = info.Name
+		}
+	}
+	if manifest == "" || marker == "" {
+		t.Fatalf("no manifest or no pending marker in %v", all)
+	}
+
+	f := newFixture(t, specConfig())
+	cfg := specConfig()
+	cfg.Now = func() time.Time { return f.now }
+	f.h = NewHandler(cfg, f.keys, dir)
+	base := "/data_access_le/account/75555851/le/webSession"
+	w := f.do(t, "GET", fmt.Sprintf("%s?startTime=%d&endTime=%d", base, h0, h0+10*hour), f.key, nil)
+	var l Listing
+	if err := json.Unmarshal(w.Body.Bytes(), &l); err != nil || w.Code != 200 {
+		t.Fatalf("listing: status %d, %s: %v", w.Code, w.Body, err)
+	}
+	var got []string
+	for _, lf := range l.DataAccessFiles.File {
+		got = append(got, lf.Name)
+	}
+	if want := []string{name(0, 0, 1), name(0, 1, 1), name(1, 0, 0)}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("listed %v\nwant %v", got, want)
+	}
+
+	for _, tt := range []struct {
+		name   string
+		status int
+	}{
+		{name(0, 0, 1), 200},
+		{name(0, 0, 0), 200}, // superseded, within the grace
+		{name(1, 0, g1.Number()), 200},
+		{manifest, 404},
+		{marker, 404},
+	} {
+		w := f.do(t, "GET", base+"/"+tt.name, f.key, nil)
+		if w.Code != tt.status || tt.status == 200 && w.Body.String() != tt.name {
+			t.Errorf("GET %s: status %d, %s; want %d", tt.name, w.Code, w.Body, tt.status)
+		}
 	}
 }
 

@@ -105,6 +105,12 @@ func WebSessionFilesDir(dataDir string) string {
 	return filepath.Join(dataDir, webSessionsDir, "files")
 }
 
+// WebSessionHoursLock returns the file that writers of web-session hours
+// of a data directory (the server's hourly job, rebuilds) lock in turn.
+func WebSessionHoursLock(dataDir string) string {
+	return filepath.Join(dataDir, webSessionsDir, "hours.lock")
+}
+
 // AccountsDir returns where the accounts of a data directory live.
 func AccountsDir(dataDir string) string { return filepath.Join(dataDir, accountsDir) }
 
@@ -284,7 +290,7 @@ func (s *Server) openWebSessions(logger *slog.Logger, reg prometheus.Registerer,
 		return err
 	}
 	hc := cfg.Hours
-	hc.Dir, hc.Now = WebSessionStateDir(cfg.DataDir), cfg.Now
+	hc.Dir, hc.Now, hc.Lock = WebSessionStateDir(cfg.DataDir), cfg.Now, WebSessionHoursLock(cfg.DataDir)
 	s.hours = sessionizer.NewHours(logger, store, hc, m, func(dst []byte, v *websession.Visit) []byte {
 		return websession.AppendDocument(dst, v, s.enricher)
 	})

@@ -78,7 +78,7 @@ func BenchmarkWriteHour(b *testing.B) {
 		func(dst []byte, v *websession.Visit) []byte { return websession.AppendDocument(dst, v, en) })
 
 	b.ResetTimer()
-	if err := h.WriteHour(ctx, hour+time.Hour.Milliseconds()); err != nil {
+	if _, err := h.WriteHour(ctx, hour+time.Hour.Milliseconds()); err != nil {
 		b.Fatal(err)
 	}
 	b.StopTimer()

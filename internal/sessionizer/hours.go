@@ -18,15 +18,15 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/sightline/sightline/internal/atomicfile"
-	"github.com/sightline/sightline/internal/filestore"
+	"github.com/sightline/sightline/internal/filelock"
+	"github.com/sightline/sightline/internal/hourfiles"
 	"github.com/sightline/sightline/internal/websession"
 )
 
-// Store keeps the web-session files (filestore.Dir).
+// Store keeps the web-session files (filestore.Dir), in generations
+// (package hourfiles).
 type Store interface {
-	Put(ctx context.Context, account, name string, write func(io.Writer) error) error
-	List(ctx context.Context, account string) ([]filestore.Info, error)
-	Remove(ctx context.Context, account, name string) error
+	hourfiles.Store
 	Accounts(ctx context.Context) ([]string, error)
 }
 
@@ -39,6 +39,13 @@ type HoursConfig struct {
 	PartBytes int64
 	// Retention deletes files whose hour ended longer ago (30 days).
 	Retention time.Duration
+	// Grace is how long a generation an hour's rebuild superseded stays
+	// downloadable (hourfiles.DefaultGrace).
+	Grace time.Duration
+	// Lock, when set, is a file every writer of hours of the same store
+	// locks while it writes one (the server's hourly job and rebuilds), so
+	// that one at a time works on an hour.
+	Lock string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -70,6 +77,9 @@ func NewHours(logger *slog.Logger, store Store, cfg HoursConfig, m *Metrics, ren
 	}
 	if cfg.Retention == 0 {
 		cfg.Retention = 30 * 24 * time.Hour
+	}
+	if cfg.Grace == 0 {
+		cfg.Grace = hourfiles.DefaultGrace
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -116,7 +126,7 @@ func (h *Hours) Run(ctx context.Context) {
 			slices.Sort(h.pending)
 			end := h.pending[0]
 			h.mu.Unlock()
-			if err := h.WriteHour(ctx, end); err != nil {
+			if _, err := h.WriteHour(ctx, end); err != nil {
 				if ctx.Err() == nil {
 					h.logger.Error("cannot write web-session files", "hour", time.UnixMilli(end-time.Hour.Milliseconds()).UTC(), "err", err)
 					retry.Reset(time.Minute)
@@ -133,61 +143,104 @@ func (h *Hours) Run(ctx context.Context) {
 	}
 }
 
-// WriteHour writes the files of the hour ending at hourEnd from its spool
-// and deletes the spool. An hour without a spool is already written.
-func (h *Hours) WriteHour(ctx context.Context, hourEnd int64) error {
+// HourResult is what writing an hour did.
+type HourResult struct {
+	Accounts, Visits, Parts int
+	// Unchanged counts the accounts whose new files were those already
+	// there, byte for byte, and so were not made a new generation.
+	Unchanged int
+}
+
+// WriteHour writes the files of the hour ending at hourEnd from its spool,
+// as a new generation of each account's hour, and deletes the spool. An
+// hour without a spool is already written. An account whose files come
+// out the same as its current generation's keeps that generation.
+func (h *Hours) WriteHour(ctx context.Context, hourEnd int64) (HourResult, error) {
+	var res HourResult
 	start := time.Now()
 	hourStart := hourEnd - time.Hour.Milliseconds()
 	dir := filepath.Join(h.cfg.Dir, "spool", strconv.FormatInt(hourStart, 10))
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return res, nil
 	}
 	if err != nil {
-		return fmt.Errorf("web-session hour: %w", err)
+		return res, fmt.Errorf("web-session hour: %w", err)
 	}
-	visits, files := 0, 0
-	for _, e := range entries {
-		n, parts, err := h.writeAccount(ctx, filepath.Join(dir, e.Name()), e.Name(), hourStart, hourEnd)
+	if h.cfg.Lock != "" {
+		lock, err := filelock.Lock(h.cfg.Lock, true)
 		if err != nil {
-			return fmt.Errorf("web-session hour %d, account %s: %w", hourStart, e.Name(), err)
+			return res, fmt.Errorf("web-session hour: %w", err)
 		}
-		visits, files = visits+n, files+parts
+		defer lock.Close()
+	}
+	for _, e := range entries {
+		n, parts, same, err := h.writeAccount(ctx, filepath.Join(dir, e.Name()), e.Name(), hourStart, hourEnd)
+		if err != nil {
+			return res, fmt.Errorf("web-session hour %d, account %s: %w", hourStart, e.Name(), err)
+		}
+		res.Accounts++
+		res.Visits, res.Parts = res.Visits+n, res.Parts+parts
+		if same {
+			res.Unchanged++
+		}
 	}
 	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("web-session hour: %w", err)
+		return res, fmt.Errorf("web-session hour: %w", err)
 	}
 	if err := atomicfile.Sync(filepath.Dir(dir)); err != nil {
-		return fmt.Errorf("web-session hour: %w", err)
+		return res, fmt.Errorf("web-session hour: %w", err)
 	}
-	h.metrics.visitsWritten.Add(float64(visits))
-	h.metrics.filesWritten.Add(float64(files))
+	h.metrics.visitsWritten.Add(float64(res.Visits))
+	h.metrics.filesWritten.Add(float64(res.Parts))
 	h.metrics.hourSeconds.Observe(time.Since(start).Seconds())
-	h.logger.Info("web-session files written", "hour", time.UnixMilli(hourStart).UTC(), "accounts", len(entries),
-		"files", files, "visits", visits, "took", time.Since(start).Round(time.Millisecond))
-	return nil
+	h.logger.Info("web-session files written", "hour", time.UnixMilli(hourStart).UTC(), "accounts", res.Accounts,
+		"files", res.Parts, "visits", res.Visits, "unchanged_accounts", res.Unchanged, "took", time.Since(start).Round(time.Millisecond))
+	return res, nil
 }
 
 // writeAccount writes the parts of one account's hour from its spool file
-// and returns the number of visits and parts written. Documents are
-// rendered on every CPU (startRenderer) while this goroutine compresses
-// them; a part ends after the batch that takes it to PartBytes.
-func (h *Hours) writeAccount(ctx context.Context, spoolPath, account string, hourStart, hourEnd int64) (visits, parts int, err error) {
+// as a new generation, and returns the number of visits and parts written,
+// and whether they were the current generation's already (same), in which
+// case the new one is dropped. Documents are rendered on every CPU
+// (startRenderer) while this goroutine compresses them; a part ends after
+// the batch that takes it to PartBytes.
+func (h *Hours) writeAccount(ctx context.Context, spoolPath, account string, hourStart, hourEnd int64) (visits, parts int, same bool, err error) {
 	f, err := os.Open(spoolPath)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
 	defer f.Close()
 	sorted, err := sortedSpool(f)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, false, err
 	}
-	rd := startRenderer(sorted, h.render)
+	gen, err := hourfiles.Begin(ctx, h.store, account, time.UnixMilli(hourStart), time.UnixMilli(hourEnd))
+	if err != nil {
+		return 0, 0, false, err
+	}
+	if visits, parts, err = h.writeParts(ctx, gen, sorted); err == nil {
+		if same, err = gen.Same(ctx); err == nil && same {
+			err = gen.Abort(ctx)
+		} else if err == nil {
+			err = gen.Commit(ctx, visits)
+		}
+	}
+	if err != nil {
+		// Left for Expire: a generation without manifest is never visible.
+		return visits, parts, false, err
+	}
+	return visits, parts, same, nil
+}
+
+// writeParts writes the documents of the visits r holds, in order, as the
+// parts of gen.
+func (h *Hours) writeParts(ctx context.Context, gen *hourfiles.Generation, r io.Reader) (visits, parts int, err error) {
+	rd := startRenderer(r, h.render)
 	defer rd.close()
 	b, off := rd.next(), 0 // the batch being written and how much of it is
 	for b != nil {
-		name := websession.FileName{ScopeStart: time.UnixMilli(hourStart), ScopeEnd: time.UnixMilli(hourEnd), Part: parts}
-		err := h.store.Put(ctx, account, name.String(), func(w io.Writer) error {
+		err := gen.PutPart(ctx, parts, func(w io.Writer) error {
 			gz, _ := gzip.NewWriterLevel(w, gzip.DefaultCompression)
 			for size := int64(0); b != nil && size < h.cfg.PartBytes; {
 				if b.err != nil {
@@ -219,24 +272,18 @@ func (h *Hours) writeAccount(ctx context.Context, spoolPath, account string, hou
 	return visits, parts, nil
 }
 
-// expire deletes the files whose hour ended more than the retention ago.
+// expire deletes the files whose hour ended more than the retention ago,
+// and the generations superseded more than the grace ago.
 func (h *Hours) expire(ctx context.Context) error {
 	accounts, err := h.store.Accounts(ctx)
 	if err != nil {
 		return err
 	}
-	cutoff := h.cfg.Now().Add(-h.cfg.Retention)
+	now := h.cfg.Now()
 	var errs []error
 	for _, a := range accounts {
-		files, err := h.store.List(ctx, a)
-		if err != nil {
+		if _, err := hourfiles.Expire(ctx, h.store, a, now, now.Add(-h.cfg.Retention), h.cfg.Grace); err != nil {
 			errs = append(errs, err)
-			continue
-		}
-		for _, f := range files {
-			if name, err := websession.ParseFileName(f.Name); err == nil && name.ScopeEnd.Before(cutoff) {
-				errs = append(errs, h.store.Remove(ctx, a, f.Name))
-			}
 		}
 	}
 	return errors.Join(errs...)

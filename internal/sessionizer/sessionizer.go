@@ -186,7 +186,7 @@ func New(logger *slog.Logger, log eventlog.Reader, cfg Config, m *Metrics, onCom
 	if err := s.spool.recover(lengths, s.complete); err != nil {
 		return nil, err
 	}
-	s.lastCheckpoint = cfg.Now()
+	s.lastCheckpoint = s.cfg.Now()
 	// Hours complete at the checkpoint whose files may not be written yet.
 	for _, end := range s.completeHours() {
 		onComplete(end)

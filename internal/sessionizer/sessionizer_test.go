@@ -21,6 +21,7 @@ import (
 	"github.com/sightline/sightline/internal/eventlog"
 	"github.com/sightline/sightline/internal/eventlog/embedded"
 	"github.com/sightline/sightline/internal/filestore"
+	"github.com/sightline/sightline/internal/hourfiles"
 	"github.com/sightline/sightline/internal/websession"
 )
 
@@ -125,14 +126,15 @@ func (r *rig) checkpoint() {
 		r.t.Fatal(err)
 	}
 	for _, end := range r.complete {
-		if err := r.hours.WriteHour(context.Background(), end); err != nil {
+		if _, err := r.hours.WriteHour(context.Background(), end); err != nil {
 			r.t.Fatal(err)
 		}
 	}
 	r.complete = nil
 }
 
-// files returns the documents of every file of account, by file name.
+// files returns the documents of every visible file of account, by file
+// name.
 func (r *rig) files(account string) map[string][]string {
 	r.t.Helper()
 	infos, err := r.store.List(context.Background(), account)
@@ -140,7 +142,7 @@ func (r *rig) files(account string) map[string][]string {
 		r.t.Fatal(err)
 	}
 	out := map[string][]string{}
-	for _, info := range infos {
+	for _, info := range hourfiles.Visible(infos) {
 		f, _, err := r.store.Open(context.Background(), account, info.Name)
 		if err != nil {
 			r.t.Fatal(err)
@@ -391,13 +393,13 @@ func TestHourWrittenTwiceIsTheSame(t *testing.T) {
 	spoolDir := filepath.Join(r.config().Dir, "spool", fmt.Sprint(t0.UnixMilli()))
 	saved := copyDir(t, spoolDir)
 	for _, end := range r.complete {
-		if err := r.hours.WriteHour(context.Background(), end); err != nil {
+		if _, err := r.hours.WriteHour(context.Background(), end); err != nil {
 			t.Fatal(err)
 		}
 	}
 	first := r.files("acme")
 	restoreDir(t, spoolDir, saved)
-	if err := r.hours.WriteHour(context.Background(), t0.Add(time.Hour).UnixMilli()); err != nil {
+	if _, err := r.hours.WriteHour(context.Background(), t0.Add(time.Hour).UnixMilli()); err != nil {
 		t.Fatal(err)
 	}
 	if second := r.files("acme"); !equalFiles(first, second) || len(first) == 0 {
@@ -574,7 +576,7 @@ func TestReplayGivesTheLiveFiles(t *testing.T) {
 	}
 	hours := NewHours(slog.New(slog.DiscardHandler), store, HoursConfig{Dir: cfg.Dir, PartBytes: 300}, nil, renderIDs)
 	for _, h := range res.Hours {
-		if err := hours.WriteHour(context.Background(), h+time.Hour.Milliseconds()); err != nil {
+		if _, err := hours.WriteHour(context.Background(), h+time.Hour.Milliseconds()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -589,9 +591,20 @@ func TestReplayGivesTheLiveFiles(t *testing.T) {
 	if res.Visits == 0 || res.AgedOut != 0 {
 		t.Fatalf("result %+v", res)
 	}
+	// Into the live store: the same bytes, so no new generation.
+	res, err = Replay(context.Background(), slog.New(slog.DiscardHandler), r.log, cfg, "acme", t0.Add(2*time.Hour), t0.Add(6*time.Hour), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hours = NewHours(slog.New(slog.DiscardHandler), r.store, HoursConfig{Dir: cfg.Dir, PartBytes: 300}, nil, renderIDs)
+	for _, h := range res.Hours {
+		if hr, err := hours.WriteHour(context.Background(), h+time.Hour.Milliseconds()); err != nil || hr.Unchanged != 1 {
+			t.Fatalf("rebuilding hour %d in place: %+v, %v", h, hr, err)
+		}
+	}
 }
 
-// rawFiles returns the bytes of every file of account, by name.
+// rawFiles returns the bytes of every visible file of account, by name.
 func rawFiles(t *testing.T, store *filestore.Dir, account string) map[string][]byte {
 	t.Helper()
 	infos, err := store.List(context.Background(), account)
@@ -599,7 +612,7 @@ func rawFiles(t *testing.T, store *filestore.Dir, account string) map[string][]b
 		t.Fatal(err)
 	}
 	out := map[string][]byte{}
-	for _, info := range infos {
+	for _, info := range hourfiles.Visible(infos) {
 		f, _, err := store.Open(context.Background(), account, info.Name)
 		if err != nil {
 			t.Fatal(err)
