@@ -42,9 +42,10 @@ func runWebSessionsBuild(ctx context.Context, args []string, stdout, stderr io.W
 		return fmt.Errorf("--from: %w", err)
 	}
 	sc := cfg.Sessionizer
-	// Hours whose visits may still be open are not rebuilt.
 	sc.Now = now
-	ended := now().Add(-sessionizerLag(sc)).Truncate(time.Hour)
+	sc = sc.WithDefaults()
+	// Hours whose visits may still be open are not rebuilt.
+	ended := now().Add(-sc.Lag).Truncate(time.Hour)
 	to := ended
 	if *toFlag != "" {
 		if to, err = parseTime(*toFlag); err != nil {
@@ -139,14 +140,6 @@ func runWebSessionsBuild(ctx context.Context, args []string, stdout, stderr io.W
 	fmt.Fprintf(stdout, "done: %d hours rebuilt, %d of them with a new generation, %d visits, %d files, in %s (%.0f visits/s)\n",
 		len(res.Hours), changed, total.Visits, total.Parts, took.Round(time.Millisecond), float64(total.Visits)/took.Seconds())
 	return nil
-}
-
-// sessionizerLag is the sessionizer's Lag, defaults applied.
-func sessionizerLag(c sessionizer.Config) time.Duration {
-	if c.Lag == 0 {
-		return 10 * time.Second
-	}
-	return c.Lag
 }
 
 // dropBefore returns the hours that start at or after t.

@@ -99,9 +99,6 @@ func (hw *hashWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Parts returns what PutPart recorded so far.
-func (g *Generation) Parts() []Part { return append([]Part(nil), g.parts...) }
-
 // Same reports whether the parts written so far are exactly those of the
 // newest committed generation of the hour: as many, of the same sizes and
 // SHA-256, so that committing would change nothing. An hour whose only files

@@ -75,18 +75,18 @@ func TestGenerations(t *testing.T) {
 	if got, want := s.names(t), []string{manifest(0, 0, 2), part(0, 0, 0), part(0, 1, 0)}; !eq(got, want) {
 		t.Errorf("files %v, want %v (no pending marker)", got, want)
 	}
-	committed, err := Committed(ctx, s, acct)
+	byHour, err := committed(ctx, s, acct)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256([]byte("a1"))
-	m := committed[h0]
-	if len(committed) != 1 || m.Start != h0 || m.End != h0+hourMs || m.Generation != 0 || m.Visits != 7 || len(m.Parts) != 2 ||
+	m := byHour[h0]
+	if len(byHour) != 1 || m.Start != h0 || m.End != h0+hourMs || m.Generation != 0 || m.Visits != 7 || len(m.Parts) != 2 ||
 		m.Parts[1] != (Part{Name: part(0, 1, 0), Size: 2, SHA256: hex.EncodeToString(sum[:])}) {
-		t.Errorf("Committed = %+v", committed)
+		t.Errorf("committed = %+v", byHour)
 	}
-	if got := g.Parts(); len(got) != 2 || got[1] != m.Parts[1] {
-		t.Errorf("Parts() = %+v, want %+v", got, m.Parts)
+	if got := g.parts; len(got) != 2 || got[1] != m.Parts[1] {
+		t.Errorf("parts = %+v, want %+v", got, m.Parts)
 	}
 
 	g = write(t, s, 0, false, "b0", "b1", "b2")
@@ -115,8 +115,8 @@ func TestGenerations(t *testing.T) {
 	if got, want := visible(t, s), []string{part(0, 0, 3)}; !eq(got, want) {
 		t.Fatalf("after writing again: %v, want %v", got, want)
 	}
-	if committed, err := Committed(ctx, s, acct); err != nil || committed[h0].Generation != 3 || committed[h0].Visits != 1 {
-		t.Errorf("Committed = %+v, %v", committed, err)
+	if byHour, err := committed(ctx, s, acct); err != nil || byHour[h0].Generation != 3 || byHour[h0].Visits != 1 {
+		t.Errorf("committed = %+v, %v", byHour, err)
 	}
 }
 
@@ -273,8 +273,8 @@ func TestBadManifest(t *testing.T) {
 			s := newStore(t)
 			s.put(t, part(0, 0, 1), "x", time.Hour, now)
 			s.put(t, manifest(0, 1, 1), tt.content, time.Hour, now)
-			if _, err := Committed(ctx, s, acct); err == nil || !strings.Contains(err.Error(), manifest(0, 1, 1)) {
-				t.Errorf("Committed: %v, want an error naming the manifest", err)
+			if _, err := committed(ctx, s, acct); err == nil || !strings.Contains(err.Error(), manifest(0, 1, 1)) {
+				t.Errorf("committed: %v, want an error naming the manifest", err)
 			}
 			g := write(t, s, 0, false, "x")
 			if _, err := g.Same(ctx); err == nil || !strings.Contains(err.Error(), manifest(0, 1, 1)) {

@@ -84,11 +84,11 @@ func (m Manifest) check(name ManifestName) error {
 	return nil
 }
 
-// Committed reads the manifest of the newest committed generation of each
+// committed reads the manifest of the newest committed generation of each
 // hour of account, by scope start (epoch ms). Hours whose only files were
 // written before manifests have none. A manifest that cannot be read or
 // does not match its name is an error naming it.
-func Committed(ctx context.Context, store Store, account string) (map[int64]Manifest, error) {
+func committed(ctx context.Context, store Store, account string) (map[int64]Manifest, error) {
 	files, err := store.List(ctx, account)
 	if err != nil {
 		return nil, fmt.Errorf("cannot list the hours of account %s: %w", account, err)

@@ -17,7 +17,7 @@ func BenchmarkOpenVisitMemory(b *testing.B) {
 	const visits = 100_000
 	ua := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 	for b.Loop() {
-		s := &Sessionizer{cfg: Config{}.withDefaults(), logger: slog.New(slog.DiscardHandler)}
+		s := &Sessionizer{cfg: Config{}.WithDefaults(), logger: slog.New(slog.DiscardHandler)}
 		p := &partition{open: map[string]*trackedVisit{}, closed: map[uint64]closedEntry{}}
 		records := make([][]byte, 10)
 		var before, after runtime.MemStats

@@ -26,7 +26,7 @@ import (
 // whose predecessor reached the longest duration, plus the timeout and the
 // continuation memory.
 func Lookback(cfg Config) time.Duration {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	return 2*cfg.MaxDuration + cfg.Timeout + closedMemory
 }
 

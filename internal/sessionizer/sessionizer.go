@@ -89,7 +89,8 @@ type Config struct {
 	AnonymizeIP bool
 }
 
-func (c Config) withDefaults() Config {
+// WithDefaults returns c with the defaults of its zero fields filled in.
+func (c Config) WithDefaults() Config {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
 			*d = v
@@ -196,7 +197,7 @@ func New(logger *slog.Logger, log eventlog.Reader, cfg Config, m *Metrics, onCom
 
 // newSessionizer returns a sessionizer with no state.
 func newSessionizer(logger *slog.Logger, log eventlog.Reader, cfg Config, m *Metrics) *Sessionizer {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	if m == nil {
 		m, _ = NewMetrics(nil)
 	}
