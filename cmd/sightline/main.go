@@ -9,6 +9,7 @@
 //	sightline keys add|list|remove  manage Data Access API keys
 //	sightline pull                  download new web-session files from a Data Access API
 //	sightline websessions build     rebuild an account's web-session files from the event log
+//	sightline websessions flush     close the visits that are over and write the hours that ended, now
 package main
 
 import (
@@ -51,6 +52,8 @@ commands:
                              download new web-session files
   websessions build --account ID --from TIME [--to TIME]
                              rebuild web-session files from the event log
+  websessions flush [--account ID]
+                             close the visits that are over and write the hours that ended, now
 
 Run 'sightline <command> -h' for a command's flags.`
 
@@ -79,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runEventsTail(ctx, rest[1:], stdout, stderr)
 		case "websessions build":
 			return runWebSessionsBuild(ctx, rest[1:], stdout, stderr)
+		case "websessions flush":
+			return runWebSessionsFlush(ctx, rest[1:], stdout, stderr)
 		case "bench ingest":
 			return runBenchIngest(ctx, rest[1:], stdout, stderr)
 		case "keys add":

@@ -2,16 +2,23 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/atomicfile"
 	"github.com/sightline/sightline/internal/enrich"
+	"github.com/sightline/sightline/internal/eventlog"
 	"github.com/sightline/sightline/internal/eventlog/embedded"
+	"github.com/sightline/sightline/internal/filelock"
 	"github.com/sightline/sightline/internal/filestore"
 	"github.com/sightline/sightline/internal/server"
 	"github.com/sightline/sightline/internal/sessionizer"
@@ -66,29 +73,80 @@ func runWebSessionsBuild(ctx context.Context, args []string, stdout, stderr io.W
 		return err
 	}
 	defer log.Close()
-	enricher, err := enrich.New(cfg.Enrich)
-	if err != nil {
-		return err
-	}
-	defer enricher.Close()
-	store, err := filestore.NewDir(server.WebSessionFilesDir(*data))
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(server.WebSessionStateDir(*data), 0o755); err != nil {
-		return err
-	}
-	scratch, err := os.MkdirTemp(server.WebSessionStateDir(*data), "rebuild-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(scratch)
-	sc.Dir = scratch
 
+	// The replay's spool is kept in a directory of the range's own until
+	// every hour is written, so that an interrupted rebuild resumes with
+	// the hours not written yet, without reading the log again.
+	scratch := filepath.Join(server.WebSessionRebuildDir(*data), fmt.Sprintf("%s.%d.%d", *acct, from.UnixMilli(), to.UnixMilli()))
+	if err := os.MkdirAll(scratch, 0o755); err != nil {
+		return err
+	}
+	lock, err := filelock.Lock(filepath.Join(scratch, "LOCK"), false)
+	if err != nil {
+		return fmt.Errorf("another rebuild of the same range is running: %w", err)
+	}
+	defer lock.Close()
+	sc.Dir = scratch
 	start := time.Now()
-	fmt.Fprintf(stdout, "rebuilding %s, hours %s to %s, from the event log\n", *acct, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
-	lastReport := time.Now()
-	res, err := sessionizer.Replay(ctx, nil, log, sc, *acct, from, to, func(p sessionizer.ReplayProgress) {
+	plan := rebuildPlan{Account: *acct, From: from.UnixMilli(), To: to.UnixMilli(), Timeout: sc.Timeout, MaxDuration: sc.MaxDuration, AnonymizeIP: sc.AnonymizeIP}
+	res, resumed, err := plan.load(scratch)
+	if err != nil {
+		return err
+	}
+	if resumed {
+		fmt.Fprintf(stdout, "resuming the rebuild of %s, hours %s to %s: %d of %d hours left to write\n", *acct, from.UTC().Format(time.RFC3339),
+			to.UTC().Format(time.RFC3339), len(res.Hours), res.total)
+	} else {
+		fmt.Fprintf(stdout, "rebuilding %s, hours %s to %s, from the event log\n", *acct, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
+		if res, err = replay(ctx, stdout, log, sc, plan, from, to); err != nil {
+			return err
+		}
+		if err := plan.save(scratch, res); err != nil {
+			return err
+		}
+	}
+
+	hours, closeHours, err := openHours(*data, cfg, scratch)
+	if err != nil {
+		return err
+	}
+	defer closeHours()
+	visits, parts, changed := 0, 0, 0
+	writeStart := time.Now()
+	for i, h := range res.Hours {
+		hr, err := hours.WriteHour(ctx, h+time.Hour.Milliseconds())
+		if err != nil {
+			return fmt.Errorf("%w (written: %d of %d hours; run the command again to resume)", err, i, len(res.Hours))
+		}
+		visits, parts = visits+hr.Total(), parts+hr.Parts
+		state := "unchanged"
+		if hr.Unchanged == 0 {
+			state, changed = "new generation", changed+1
+		}
+		elapsed := time.Since(writeStart)
+		left := time.Duration(float64(elapsed) / float64(i+1) * float64(len(res.Hours)-i-1))
+		fmt.Fprintf(stdout, "  hour %s: %d visits, %s (%d/%d hours, %.0f visits/s, about %s left)\n",
+			time.UnixMilli(h).UTC().Format(time.RFC3339), hr.Total(), state, i+1, len(res.Hours),
+			float64(visits)/elapsed.Seconds(), left.Round(time.Second))
+	}
+	if err := os.RemoveAll(scratch); err != nil {
+		return err
+	}
+	took := time.Since(start)
+	if changed == 0 {
+		fmt.Fprintf(stdout, "nothing changed: the %d hours' files are already what the log gives (%d visits, %s)\n", len(res.Hours), visits, took.Round(time.Millisecond))
+		return nil
+	}
+	fmt.Fprintf(stdout, "done: %d hours rebuilt, %d of them with a new generation, %d visits, %d files, in %s (%.0f visits/s)\n",
+		len(res.Hours), changed, visits, parts, took.Round(time.Millisecond), float64(visits)/took.Seconds())
+	return nil
+}
+
+// replay reads the log for the rebuild of plan, with progress, and returns
+// the hours to write, without those whose events have aged out.
+func replay(ctx context.Context, stdout io.Writer, log eventlog.Reader, sc sessionizer.Config, plan rebuildPlan, from, to time.Time) (replayed, error) {
+	start, lastReport := time.Now(), time.Now()
+	res, err := sessionizer.Replay(ctx, nil, log, sc, plan.Account, from, to, func(p sessionizer.ReplayProgress) {
 		if time.Since(lastReport) < time.Second {
 			return
 		}
@@ -97,7 +155,7 @@ func runWebSessionsBuild(ctx context.Context, args []string, stdout, stderr io.W
 			float64(p.Events)/time.Since(start).Seconds(), p.Visits)
 	})
 	if err != nil {
-		return err
+		return replayed{}, err
 	}
 	read := time.Since(start)
 	fmt.Fprintf(stdout, "read %d events in %s (%.0f events/s): %d visits in %d hours\n", res.Events, read.Round(time.Millisecond),
@@ -110,36 +168,84 @@ func runWebSessionsBuild(ctx context.Context, args []string, stdout, stderr io.W
 		}
 		res.Hours = dropBefore(res.Hours, complete.UnixMilli())
 	}
+	return replayed{Hours: res.Hours, total: len(res.Hours)}, nil
+}
 
-	hours := sessionizer.NewHours(slog.New(slog.DiscardHandler), store, sessionizer.HoursConfig{Dir: scratch, Lock: server.WebSessionHoursLock(*data)}, nil,
+// rebuildPlan is what a rebuild's spool was made for: a rerun with the
+// same plan resumes with it, another starts over.
+type rebuildPlan struct {
+	Account     string        `json:"account"`
+	From        int64         `json:"from"`
+	To          int64         `json:"to"`
+	Timeout     time.Duration `json:"timeout"`
+	MaxDuration time.Duration `json:"maxDuration"`
+	AnonymizeIP bool          `json:"anonymizeIP"`
+}
+
+// replayed is the outcome of a rebuild's replay: the hours to write.
+type replayed struct {
+	Hours []int64 `json:"hours"`
+	total int     // hours the replay found, written or not
+}
+
+// planFile is written in a rebuild's directory once its replay is done.
+const planFile = "replayed.json"
+
+// load returns the hours of dir's replay left to write, if it was made for
+// p; otherwise it empties dir for a new replay.
+func (p rebuildPlan) load(dir string) (replayed, bool, error) {
+	var saved struct {
+		Plan rebuildPlan `json:"plan"`
+		replayed
+	}
+	b, err := os.ReadFile(filepath.Join(dir, planFile))
+	if err == nil && json.Unmarshal(b, &saved) == nil && saved.Plan == p {
+		res := replayed{total: len(saved.Hours)}
+		for _, h := range saved.Hours {
+			// An hour's spool is deleted once its files are written.
+			if _, err := os.Stat(filepath.Join(dir, "spool", strconv.FormatInt(h, 10))); err == nil {
+				res.Hours = append(res.Hours, h)
+			}
+		}
+		return res, true, nil
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "spool")); err != nil {
+		return replayed{}, false, err
+	}
+	if err := os.Remove(filepath.Join(dir, planFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return replayed{}, false, err
+	}
+	return replayed{}, false, nil
+}
+
+// save records in dir that its replay for p is done (Replay has synced
+// the spool).
+func (p rebuildPlan) save(dir string, r replayed) error {
+	b, err := json.Marshal(struct {
+		Plan rebuildPlan `json:"plan"`
+		replayed
+	}{p, r})
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(dir, planFile), b)
+}
+
+// openHours returns the hourly job's writer over the spool in dir, with
+// the enrichment of cfg, and what closes it.
+func openHours(data string, cfg server.Config, dir string) (*sessionizer.Hours, func(), error) {
+	enricher, err := enrich.New(cfg.Enrich)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := filestore.NewDir(server.WebSessionFilesDir(data))
+	if err != nil {
+		enricher.Close()
+		return nil, nil, err
+	}
+	h := sessionizer.NewHours(slog.New(slog.DiscardHandler), store, sessionizer.HoursConfig{Dir: dir, Lock: server.WebSessionHoursLock(data)}, nil,
 		func(dst []byte, v *websession.Visit) []byte { return websession.AppendDocument(dst, v, enricher) })
-	var total sessionizer.HourResult
-	changed := 0
-	writeStart := time.Now()
-	for i, h := range res.Hours {
-		hr, err := hours.WriteHour(ctx, h+time.Hour.Milliseconds())
-		if err != nil {
-			return fmt.Errorf("%w (rebuilt so far: %d of %d hours; run the command again to finish)", err, i, len(res.Hours))
-		}
-		total.Visits, total.Parts, total.Unchanged = total.Visits+hr.Visits, total.Parts+hr.Parts, total.Unchanged+hr.Unchanged
-		state := "unchanged"
-		if hr.Unchanged == 0 {
-			state, changed = "new generation", changed+1
-		}
-		elapsed := time.Since(writeStart)
-		left := time.Duration(float64(elapsed) / float64(i+1) * float64(len(res.Hours)-i-1))
-		fmt.Fprintf(stdout, "  hour %s: %d visits, %s (%d/%d hours, %.0f visits/s, about %s left)\n",
-			time.UnixMilli(h).UTC().Format(time.RFC3339), hr.Visits, state, i+1, len(res.Hours),
-			float64(total.Visits)/elapsed.Seconds(), left.Round(time.Second))
-	}
-	took := time.Since(start)
-	if changed == 0 {
-		fmt.Fprintf(stdout, "nothing changed: the %d hours' files are already what the log gives (%d visits, %s)\n", len(res.Hours), total.Visits, took.Round(time.Millisecond))
-		return nil
-	}
-	fmt.Fprintf(stdout, "done: %d hours rebuilt, %d of them with a new generation, %d visits, %d files, in %s (%.0f visits/s)\n",
-		len(res.Hours), changed, total.Visits, total.Parts, took.Round(time.Millisecond), float64(total.Visits)/took.Seconds())
-	return nil
+	return h, func() { enricher.Close() }, nil
 }
 
 // dropBefore returns the hours that start at or after t.

@@ -75,6 +75,9 @@ type Handler struct {
 	metrics  *metrics
 	slots    chan struct{}
 	now      func() time.Time
+	// stamping is read-locked by a request from the moment it stamps its
+	// events until their append is settled; Barrier write-locks it.
+	stamping sync.RWMutex
 	requests sync.Pool // *request
 	works    sync.Pool // *work
 }
@@ -117,6 +120,7 @@ type request struct {
 	accepted   int
 	duplicates int
 	resp       []byte
+	stamping   bool // holds Handler.stamping's read lock
 }
 
 func (q *request) reset() {
@@ -181,6 +185,7 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) int {
 	defer h.putRequest(q)
 	q.reset()
 	if code := h.process(w, r, acct.ID, q); code != 0 {
+		h.stamped(q)
 		return code
 	}
 	// The wait is not cancelled with the request: the handler must learn
@@ -189,6 +194,7 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) int {
 	if q.pending != nil {
 		err = q.pending.Wait(context.WithoutCancel(r.Context()))
 	}
+	h.stamped(q)
 	h.dedup.Settle(q.keys, q.dup, err == nil)
 	if err != nil {
 		return h.appendFailed(w, err)
@@ -225,6 +231,8 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, accountID stri
 		}
 		return writeError(w, http.StatusBadRequest, err.Error())
 	}
+	h.stamping.RLock()
+	q.stamping = true
 	now := h.now()
 	if err := k.dec.Decode(k.body.Bytes(), now, &k.batch); err != nil {
 		return writeError(w, http.StatusBadRequest, err.Error())
@@ -294,6 +302,25 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, accountID stri
 	q.accepted = len(k.values)
 	q.resp = appendResult(q.resp, q.accepted, q.duplicates, b.Rejected)
 	return 0
+}
+
+// stamped releases the read lock q took when it stamped its events.
+func (h *Handler) stamped(q *request) {
+	if q.stamping {
+		q.stamping = false
+		h.stamping.RUnlock()
+	}
+}
+
+// Barrier returns a time before which every event the handler has stamped
+// (serverTime) is settled: durable in the log, or refused. It waits for the
+// requests that have stamped their events to learn their appends' outcome,
+// and holds back new ones meanwhile, so that those stamp at or after it.
+// A flush of the web sessions as of that time then misses no event.
+func (h *Handler) Barrier() time.Time {
+	h.stamping.Lock()
+	defer h.stamping.Unlock()
+	return h.now()
 }
 
 // partitionKey keys the log by account and visitor, so a visitor's events

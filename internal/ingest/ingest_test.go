@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -427,4 +428,69 @@ func TestBusyWhenNoSlot(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatal("no 429 while the only slot was taken")
+}
+
+// heldLog is a log whose appends become durable when release is closed;
+// submitted receives a value at each Submit.
+type heldLog struct {
+	submitted chan struct{}
+	release   chan struct{}
+}
+
+func (l heldLog) Submit([]byte, [][]byte) (eventlog.Pending, error) {
+	l.submitted <- struct{}{}
+	return l, nil
+}
+
+func (l heldLog) Wait(ctx context.Context) error {
+	select {
+	case <-l.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func TestBarrierWaitsForStampedEvents(t *testing.T) {
+	accounts, err := account.OpenStore(nil, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts.Add(account.Account{ID: "shop"})
+	log := heldLog{submitted: make(chan struct{}, 2), release: make(chan struct{})}
+	var stamp atomic.Int64
+	cfg := DefaultConfig()
+	cfg.Now = func() time.Time { return time.UnixMilli(stamp.Add(1)) } // every reading later than the last
+	stamp.Store(time.Now().UnixMilli())
+	h := New(cfg, nil, nil, accounts, log, dedup.New(24*time.Hour, time.Now()))
+	mux := http.NewServeMux()
+	h.Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	post := func(id string) {
+		resp, err := http.Post(srv.URL+"/api/account/shop/events", "application/json", bytes.NewReader(batch(pageView(id, time.Now().UnixMilli()))))
+		if err == nil {
+			resp.Body.Close()
+		}
+	}
+	go post("b1")
+	<-log.submitted // b1 is stamped and submitted, not yet durable
+	barrier := make(chan time.Time)
+	go func() { barrier <- h.Barrier() }()
+	select {
+	case <-barrier:
+		t.Fatal("Barrier returned before the stamped event was durable")
+	case <-time.After(50 * time.Millisecond):
+	}
+	stampedBefore := stamp.Load()
+	close(log.release)
+	at := <-barrier
+	if at.UnixMilli() <= stampedBefore-1 {
+		t.Fatalf("barrier %d not after the stamp %d", at.UnixMilli(), stampedBefore-1)
+	}
+	post("b2") // stamped after the barrier
+	<-log.submitted
+	if got := stamp.Load(); got <= at.UnixMilli() {
+		t.Fatalf("event after the barrier stamped %d, not after %d", got, at.UnixMilli())
+	}
 }

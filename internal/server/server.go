@@ -105,6 +105,12 @@ func WebSessionFilesDir(dataDir string) string {
 	return filepath.Join(dataDir, webSessionsDir, "files")
 }
 
+// WebSessionRebuildDir returns where rebuilds of web-session hours of a
+// data directory keep their work until it is done.
+func WebSessionRebuildDir(dataDir string) string {
+	return filepath.Join(dataDir, webSessionsDir, "rebuild")
+}
+
 // WebSessionHoursLock returns the file that writers of web-session hours
 // of a data directory (the server's hourly job, rebuilds) lock in turn.
 func WebSessionHoursLock(dataDir string) string {
@@ -128,6 +134,7 @@ type Server struct {
 	sessions *sessionizer.Sessionizer
 	hours    *sessionizer.Hours
 	http     *http.Server
+	control  *http.Server // the control socket's; nil without one
 	listener net.Listener
 	ready    atomic.Bool
 	cancel   context.CancelFunc
@@ -190,6 +197,7 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 		}
 		defer func() {
 			if !ok {
+				s.sessions.Close()
 				s.enricher.Close()
 			}
 		}()
@@ -229,6 +237,7 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	bg, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.background(bg, cfg)
+	s.listenControl(collector)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -370,8 +379,14 @@ func (s *Server) stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	herr := s.http.Shutdown(ctx)
+	if s.control != nil {
+		herr = errors.Join(herr, s.control.Shutdown(ctx))
+	}
 	s.cancel()
 	s.wg.Wait()
+	if s.sessions != nil {
+		s.sessions.Close()
+	}
 	merr := s.dedup.Mark(time.Now())
 	lerr := s.log.Close()
 	var eerr error
@@ -393,7 +408,7 @@ func holdsOnlyOurs(dir string) (bool, error) {
 	}
 	for _, e := range entries {
 		switch e.Name() {
-		case accountsDir, logDir, dedupFile, webSessionsDir, filepath.Base(dataaccess.KeysDir("")):
+		case accountsDir, logDir, dedupFile, webSessionsDir, controlSocket, filepath.Base(dataaccess.KeysDir("")):
 		default:
 			return false, nil
 		}

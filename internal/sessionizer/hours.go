@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -64,7 +65,13 @@ type Hours struct {
 	mu      sync.Mutex
 	pending []int64 // ends of complete hours not yet written, epoch ms
 	wake    chan struct{}
+	// written remembers what writing the last hours did, by hour end, for
+	// a WriteHour of an hour another goroutine has just written.
+	written map[int64]HourResult
 }
+
+// rememberedHours is how many hours' results Hours remembers.
+const rememberedHours = 48
 
 // NewHours returns the hourly job. render appends the document of a visit.
 // m may be shared with the sessionizer; nil means none.
@@ -145,27 +152,36 @@ func (h *Hours) Run(ctx context.Context) {
 
 // HourResult is what writing an hour did.
 type HourResult struct {
-	Accounts, Visits, Parts int
+	// Visits is the number of visits written, by account.
+	Visits map[string]int
+	// Parts is the number of files written.
+	Parts int
 	// Unchanged counts the accounts whose new files were those already
 	// there, byte for byte, and so were not made a new generation.
 	Unchanged int
 }
 
+// Total returns the number of visits written, of every account.
+func (r HourResult) Total() int {
+	n := 0
+	for _, v := range r.Visits {
+		n += v
+	}
+	return n
+}
+
 // WriteHour writes the files of the hour ending at hourEnd from its spool,
 // as a new generation of each account's hour, and deletes the spool. An
-// hour without a spool is already written. An account whose files come
-// out the same as its current generation's keeps that generation.
+// hour without a spool is already written: the result is that of its
+// writing if h did it lately, else empty. An account whose files come out
+// the same as its current generation's keeps that generation.
 func (h *Hours) WriteHour(ctx context.Context, hourEnd int64) (HourResult, error) {
 	var res HourResult
 	start := time.Now()
 	hourStart := hourEnd - time.Hour.Milliseconds()
 	dir := filepath.Join(h.cfg.Dir, "spool", strconv.FormatInt(hourStart, 10))
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return res, nil
-	}
-	if err != nil {
-		return res, fmt.Errorf("web-session hour: %w", err)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return h.writtenResult(hourEnd), nil
 	}
 	if h.cfg.Lock != "" {
 		lock, err := filelock.Lock(h.cfg.Lock, true)
@@ -174,13 +190,22 @@ func (h *Hours) WriteHour(ctx context.Context, hourEnd int64) (HourResult, error
 		}
 		defer lock.Close()
 	}
+	// Read with the lock held: another writer of the same spool (a flush)
+	// may have written the hour meanwhile.
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return h.writtenResult(hourEnd), nil
+	}
+	if err != nil {
+		return res, fmt.Errorf("web-session hour: %w", err)
+	}
+	res.Visits = map[string]int{}
 	for _, e := range entries {
 		n, parts, same, err := h.writeAccount(ctx, filepath.Join(dir, e.Name()), e.Name(), hourStart, hourEnd)
 		if err != nil {
 			return res, fmt.Errorf("web-session hour %d, account %s: %w", hourStart, e.Name(), err)
 		}
-		res.Accounts++
-		res.Visits, res.Parts = res.Visits+n, res.Parts+parts
+		res.Visits[e.Name()], res.Parts = n, res.Parts+parts
 		if same {
 			res.Unchanged++
 		}
@@ -191,12 +216,33 @@ func (h *Hours) WriteHour(ctx context.Context, hourEnd int64) (HourResult, error
 	if err := atomicfile.Sync(filepath.Dir(dir)); err != nil {
 		return res, fmt.Errorf("web-session hour: %w", err)
 	}
-	h.metrics.visitsWritten.Add(float64(res.Visits))
+	h.remember(hourEnd, res)
+	h.metrics.visitsWritten.Add(float64(res.Total()))
 	h.metrics.filesWritten.Add(float64(res.Parts))
 	h.metrics.hourSeconds.Observe(time.Since(start).Seconds())
-	h.logger.Info("web-session files written", "hour", time.UnixMilli(hourStart).UTC(), "accounts", res.Accounts,
-		"files", res.Parts, "visits", res.Visits, "unchanged_accounts", res.Unchanged, "took", time.Since(start).Round(time.Millisecond))
+	h.logger.Info("web-session files written", "hour", time.UnixMilli(hourStart).UTC(), "accounts", len(res.Visits),
+		"files", res.Parts, "visits", res.Total(), "unchanged_accounts", res.Unchanged, "took", time.Since(start).Round(time.Millisecond))
 	return res, nil
+}
+
+func (h *Hours) writtenResult(hourEnd int64) HourResult {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.written[hourEnd]
+}
+
+// remember keeps res as the result of the hour ending at hourEnd, and
+// forgets the oldest beyond rememberedHours.
+func (h *Hours) remember(hourEnd int64, res HourResult) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.written == nil {
+		h.written = map[int64]HourResult{}
+	}
+	h.written[hourEnd] = res
+	if len(h.written) > rememberedHours {
+		delete(h.written, slices.Min(slices.Collect(maps.Keys(h.written))))
+	}
 }
 
 // writeAccount writes the parts of one account's hour from its spool file

@@ -54,6 +54,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -62,6 +63,7 @@ import (
 	"github.com/sightline/sightline/internal/enrich"
 	"github.com/sightline/sightline/internal/event"
 	"github.com/sightline/sightline/internal/eventlog"
+	"github.com/sightline/sightline/internal/filelock"
 	"github.com/sightline/sightline/internal/websession"
 )
 
@@ -131,6 +133,15 @@ type Sessionizer struct {
 	spoolVisit func(v *trackedVisit) error
 	// skip, when set, tells the records whose events a replay leaves out.
 	skip func(rec *event.Stored) bool
+	// closedCount counts the visits closed, for Flush's answer.
+	closedCount int64
+	// lock is Dir's LOCK, held from New to Close: one sessionizer works on
+	// a state directory at a time.
+	lock *os.File
+	// flushes carries Flush's requests to Run, which closes done when it
+	// returns.
+	flushes chan flushRequest
+	done    chan struct{}
 }
 
 // partition is the state of one partition of the log.
@@ -176,15 +187,27 @@ func hashKey(key string) uint64 {
 // oldest first: by New for the complete hours whose spool is still there,
 // then by Checkpoint.
 // Metrics may be shared with the hourly job; nil means none.
+//
+// New locks cfg.Dir until Close: it returns an error wrapping
+// filelock.ErrLocked if another sessionizer, in this process or another,
+// has it.
 func New(logger *slog.Logger, log eventlog.Reader, cfg Config, m *Metrics, onComplete func(hourEnd int64)) (*Sessionizer, error) {
 	s := newSessionizer(logger, log, cfg, m)
 	s.onComplete = onComplete
 	s.spoolVisit = func(v *trackedVisit) error { return s.spool.add(v, s.complete) }
-	lengths, err := s.loadCheckpoint()
-	if err != nil {
-		return nil, err
+	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("sessionizer: %w", err)
 	}
-	if err := s.spool.recover(lengths, s.complete); err != nil {
+	var err error
+	if s.lock, err = filelock.Lock(filepath.Join(s.cfg.Dir, "LOCK"), false); err != nil {
+		return nil, fmt.Errorf("sessionizer state %s: %w", s.cfg.Dir, err)
+	}
+	lengths, err := s.loadCheckpoint()
+	if err == nil {
+		err = s.spool.recover(lengths, s.complete)
+	}
+	if err != nil {
+		s.Close()
 		return nil, err
 	}
 	s.lastCheckpoint = s.cfg.Now()
@@ -201,7 +224,8 @@ func newSessionizer(logger *slog.Logger, log eventlog.Reader, cfg Config, m *Met
 	if m == nil {
 		m, _ = NewMetrics(nil)
 	}
-	s := &Sessionizer{cfg: cfg, log: log, logger: logger, spool: spool{dir: filepath.Join(cfg.Dir, "spool")}, metrics: m}
+	s := &Sessionizer{cfg: cfg, log: log, logger: logger, spool: spool{dir: filepath.Join(cfg.Dir, "spool")}, metrics: m,
+		flushes: make(chan flushRequest), done: make(chan struct{})}
 	s.parts = make([]*partition, log.Partitions())
 	for i := range s.parts {
 		s.parts[i] = &partition{id: i, open: map[string]*trackedVisit{}, closed: map[uint64]closedEntry{}}
@@ -212,11 +236,30 @@ func newSessionizer(logger *slog.Logger, log eventlog.Reader, cfg Config, m *Met
 // readChunk is how many bytes of records one round reads of a partition.
 const readChunk = 1 << 20
 
+// Close releases the spool's files and the state directory's lock. It
+// writes no checkpoint: Run writes one when it stops.
+func (s *Sessionizer) Close() error {
+	s.spool.closeAll()
+	if s.lock == nil {
+		return nil
+	}
+	err := s.lock.Close()
+	s.lock = nil
+	return err
+}
+
 // Run reads the log and closes visits until ctx ends, then writes a last
 // checkpoint. It returns nil once ctx has ended and that checkpoint is
-// written, or the first error that stopped it.
+// written, or the first error that stopped it. It serves Flush's requests
+// meanwhile.
 func (s *Sessionizer) Run(ctx context.Context) error {
+	defer close(s.done)
 	for {
+		select {
+		case req := <-s.flushes:
+			req.answer(s.flush(req.ctx, req.at))
+		default:
+		}
 		progressed, err := s.Step(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -233,6 +276,8 @@ func (s *Sessionizer) Run(ctx context.Context) error {
 			select {
 			case <-ctx.Done():
 				return s.Checkpoint()
+			case req := <-s.flushes:
+				req.answer(s.flush(req.ctx, req.at))
 			case <-time.After(s.cfg.Poll):
 			}
 		}
@@ -349,6 +394,7 @@ func (s *Sessionizer) close(p *partition, key string, v *trackedVisit) error {
 		return cmpInt(a.ServerTime, b.ServerTime)
 	})
 	p.closed[hashKey(key)] = closedEntry{documents: int32(v.Continuation + 1), at: v.closeAt}
+	s.closedCount++
 	s.metrics.closedVisits.Inc()
 	return s.spoolVisit(v)
 }

@@ -71,6 +71,9 @@ func (r *rig) restart() {
 	r.hours = NewHours(logger, r.store, HoursConfig{Dir: r.config().Dir, PartBytes: 300, Now: func() time.Time { return r.now }}, nil, renderIDs)
 	var err error
 	r.complete = nil
+	if r.s != nil {
+		r.s.Close() // as a crash would: no checkpoint
+	}
 	r.s, err = New(logger, r.log, r.config(), nil, func(end int64) { r.complete = append(r.complete, end) })
 	if err != nil {
 		r.t.Fatal(err)
@@ -429,6 +432,7 @@ func TestAnonymizeIPBeforeStoring(t *testing.T) {
 	r := newRig(t)
 	cfg := r.config()
 	cfg.AnonymizeIP = true
+	r.s.Close()
 	var err error
 	if r.s, err = New(slog.New(slog.DiscardHandler), r.log, cfg, nil, func(int64) {}); err != nil {
 		t.Fatal(err)
@@ -441,7 +445,7 @@ func TestAnonymizeIPBeforeStoring(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = filepath.WalkDir(cfg.Dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || d.IsDir() || d.Name() == "LOCK" {
 			return err
 		}
 		b, err := os.ReadFile(path)
