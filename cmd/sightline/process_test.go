@@ -202,8 +202,22 @@ type statusError struct {
 func (e *statusError) Error() string { return fmt.Sprintf("status %d: %s", e.code, e.body) }
 
 func postBatch(client *http.Client, url string, body []byte) (answer, error) {
+	return postForwarded(client, url, "", body)
+}
+
+// postForwarded posts a batch as a proxy would for a client at ip, if ip
+// is not "".
+func postForwarded(client *http.Client, url, ip string, body []byte) (answer, error) {
 	var a answer
-	resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return a, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if ip != "" {
+		req.Header.Set("X-Forwarded-For", ip)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return a, err
 	}

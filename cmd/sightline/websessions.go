@@ -133,6 +133,13 @@ func runWebSessionsBuild(ctx context.Context, args []string, stdout, stderr io.W
 		return err
 	}
 	took := time.Since(start)
+	if resumed {
+		// The interrupted runs may have changed the hours written before,
+		// and those this run found already written.
+		fmt.Fprintf(stdout, "done: the rebuild of %d hours is finished; this run wrote the last %d (%d with a new generation), %d visits, %d files, in %s\n",
+			res.total, len(res.Hours), changed, visits, parts, took.Round(time.Millisecond))
+		return nil
+	}
 	if changed == 0 {
 		fmt.Fprintf(stdout, "nothing changed: the %d hours' files are already what the log gives (%d visits, %s)\n", len(res.Hours), visits, took.Round(time.Millisecond))
 		return nil

@@ -1,129 +1,41 @@
 package enrich
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
+
+	"github.com/sightline/sightline/internal/enrich/enrichtest"
 )
 
-// writeMMDB builds a MaxMind database of type dbType holding records (by
-// network in CIDR notation) and returns its path in a temporary directory.
-func writeMMDB(tb testing.TB, dbType string, records map[string]mmdbtype.Map) string {
-	tb.Helper()
-	tree, err := mmdbwriter.New(mmdbwriter.Options{
-		DatabaseType: dbType,
-		Languages:    []string{"en", "de"},
-		RecordSize:   28,
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for cidr, rec := range records {
-		_, network, err := net.ParseCIDR(cidr)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if err := tree.Insert(network, rec); err != nil {
-			tb.Fatalf("insert %s: %v", cidr, err)
-		}
-	}
-	path := filepath.Join(tb.TempDir(), dbType+".mmdb")
-	f, err := os.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := tree.WriteTo(f); err != nil {
-		tb.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return path
-}
-
-// localized is a GeoIP2 names map.
-func localized(en, de string) mmdbtype.Map {
-	m := mmdbtype.Map{}
-	if en != "" {
-		m["en"] = mmdbtype.String(en)
-	}
-	if de != "" {
-		m["de"] = mmdbtype.String(de)
-	}
-	return m
-}
-
-// cityRec is a GeoIP2 City record; empty names leave their part out.
-func cityRec(countryCode, country, city string, subdivisions ...string) mmdbtype.Map {
-	m := mmdbtype.Map{
-		"continent": mmdbtype.Map{"code": mmdbtype.String("EU"), "names": localized("Europe", "Europa")},
-	}
-	if country != "" {
-		m["country"] = mmdbtype.Map{
-			"iso_code":   mmdbtype.String(countryCode),
-			"geoname_id": mmdbtype.Uint32(1),
-			"names":      localized(country, "Land "+country),
-		}
-		m["registered_country"] = m["country"]
-	}
-	if city != "" {
-		m["city"] = mmdbtype.Map{"geoname_id": mmdbtype.Uint32(2), "names": localized(city, "Stadt "+city)}
-	}
-	if len(subdivisions) > 0 {
-		var s mmdbtype.Slice
-		for _, name := range subdivisions {
-			s = append(s, mmdbtype.Map{"iso_code": mmdbtype.String("X"), "names": localized(name, "")})
-		}
-		m["subdivisions"] = s
-	}
-	m["location"] = mmdbtype.Map{"latitude": mmdbtype.Float64(51.5), "longitude": mmdbtype.Float64(-0.1)}
-	return m
-}
-
 func testCityDB(tb testing.TB) string {
-	return writeMMDB(tb, "GeoIP2-City", map[string]mmdbtype.Map{
-		"81.2.69.160/27":   cityRec("GB", "United Kingdom", "London", "England", "City of London"),
-		"89.160.20.128/25": cityRec("SE", "Sweden", "Linköping", "Östergötland County"),
-		"2.125.160.216/29": cityRec("GB", "United Kingdom", ""),
-		"2001:218::/32":    cityRec("JP", "Japan", "Tokyo", "Tokyo"),
-		"2a02:d300::/29":   cityRec("", "", ""), // continent only
+	return enrichtest.WriteMMDB(tb, "GeoIP2-City", map[string]mmdbtype.Map{
+		"81.2.69.160/27":   enrichtest.CityRecord("GB", "United Kingdom", "London", "England", "City of London"),
+		"89.160.20.128/25": enrichtest.CityRecord("SE", "Sweden", "Linköping", "Östergötland County"),
+		"2.125.160.216/29": enrichtest.CityRecord("GB", "United Kingdom", ""),
+		"2001:218::/32":    enrichtest.CityRecord("JP", "Japan", "Tokyo", "Tokyo"),
+		"2a02:d300::/29":   enrichtest.CityRecord("", "", ""), // continent only
 		"175.16.199.0/24": {
-			"city":    mmdbtype.Map{"names": localized("", "Changchun-de")}, // no English name
-			"country": mmdbtype.Map{"iso_code": mmdbtype.String("CN"), "names": localized("China", "China")},
+			"city":    mmdbtype.Map{"names": enrichtest.Localized("", "Changchun-de")}, // no English name
+			"country": mmdbtype.Map{"iso_code": mmdbtype.String("CN"), "names": enrichtest.Localized("China", "China")},
 		},
 	})
 }
 
-func ispRec(isp, org, asOrg string, asn uint32) mmdbtype.Map {
-	m := mmdbtype.Map{"autonomous_system_number": mmdbtype.Uint32(asn)}
-	if isp != "" {
-		m["isp"] = mmdbtype.String(isp)
-	}
-	if org != "" {
-		m["organization"] = mmdbtype.String(org)
-	}
-	if asOrg != "" {
-		m["autonomous_system_organization"] = mmdbtype.String(asOrg)
-	}
-	return m
-}
-
 func testISPDB(tb testing.TB) string {
-	return writeMMDB(tb, "GeoIP2-ISP", map[string]mmdbtype.Map{
-		"81.2.69.160/27":   ispRec("Andrews & Arnold Ltd", "STONEHOUSE office network", "Andrews & Arnold Ltd", 20712),
-		"89.160.20.128/25": ispRec("Bredband2 AB", "", "Bredband2 AB ASO", 29518),
-		"2001:218::/32":    ispRec("", "", "NTT Communications", 2914),
+	return enrichtest.WriteMMDB(tb, "GeoIP2-ISP", map[string]mmdbtype.Map{
+		"81.2.69.160/27":   enrichtest.ISPRecord("Andrews & Arnold Ltd", "STONEHOUSE office network", "Andrews & Arnold Ltd", 20712),
+		"89.160.20.128/25": enrichtest.ISPRecord("Bredband2 AB", "", "Bredband2 AB ASO", 29518),
+		"2001:218::/32":    enrichtest.ISPRecord("", "", "NTT Communications", 2914),
 	})
 }
 
 func testASNDB(tb testing.TB) string {
-	return writeMMDB(tb, "GeoLite2-ASN", map[string]mmdbtype.Map{
-		"81.2.69.160/27": ispRec("", "", "Andrews & Arnold Ltd", 20712),
-		"2001:218::/32":  ispRec("", "", "NTT Communications", 2914),
+	return enrichtest.WriteMMDB(tb, "GeoLite2-ASN", map[string]mmdbtype.Map{
+		"81.2.69.160/27": enrichtest.ISPRecord("", "", "Andrews & Arnold Ltd", 20712),
+		"2001:218::/32":  enrichtest.ISPRecord("", "", "NTT Communications", 2914),
 	})
 }
 
