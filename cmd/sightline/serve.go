@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sightline/sightline/internal/server"
+	"github.com/sightline/sightline/internal/sessionizer"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -20,7 +21,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	data := dataDirFlag(fs)
 	fs.IntVar(&cfg.Log.Partitions, "partitions", cfg.Log.Partitions, "event log partitions (fixed when the log is created)")
 	fs.Int64Var(&cfg.Log.SegmentBytes, "segment-bytes", cfg.Log.SegmentBytes, "event log segment size")
-	fs.DurationVar(&cfg.Log.RetentionAge, "retention-age", cfg.Log.RetentionAge, "delete event log segments older than this (0 keeps them)")
+	fs.DurationVar(&cfg.Log.RetentionAge, "retention-age", cfg.Log.RetentionAge,
+		"delete event log segments older than this (0 keeps them; default: the web-session retention plus the "+sessionizer.Lookback(cfg.Sessionizer).String()+" a rebuild reads before its first hour)")
 	fs.Int64Var(&cfg.Log.RetentionBytes, "retention-bytes", cfg.Log.RetentionBytes, "keep at most this many bytes per partition (0: no limit)")
 	fs.DurationVar(&cfg.Log.CommitInterval, "commit-interval", cfg.Log.CommitInterval, "least time between two group commits under load: fewer, larger commits for a little latency (0: commit at once)")
 	fs.Int64Var(&cfg.Ingest.MaxBodyBytes, "max-body-bytes", cfg.Ingest.MaxBodyBytes, "largest batch body, after gzip decompression")
@@ -31,7 +33,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	webSessionFlags(fs, &cfg)
 	fs.DurationVar(&cfg.Sessionizer.CheckpointInterval, "sessionizer-checkpoint", 10*time.Second, "time between two checkpoints of the sessionizer")
 	clockOffset := fs.Duration("clock-offset", 0, "run the server's clock this far ahead: event stamps, visits and hours (for tests and demos)")
-	fs.DurationVar(&cfg.Hours.Retention, "websession-retention", 30*24*time.Hour, "delete web-session files whose hour ended longer ago")
+	fs.DurationVar(&cfg.Hours.Retention, "websession-retention", cfg.Hours.Retention, "delete web-session files whose hour ended longer ago")
 	fs.StringVar(&cfg.PublicURL, "public-url", os.Getenv("SIGHTLINE_PUBLIC_URL"), "scheme and host the Data Access API's file links name, e.g. https://da.example.com (env SIGHTLINE_PUBLIC_URL; default: each request's)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "text or json")
@@ -39,6 +41,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	cfg.DataDir = *data
+	if !flagSet(fs, "retention-age") {
+		cfg.Log.RetentionAge = server.LogRetentionFor(cfg) // with the web-session flags given
+	}
 	if *clockOffset != 0 {
 		cfg.Now = func() time.Time { return time.Now().Add(*clockOffset) }
 	}
@@ -89,4 +94,11 @@ func webSessionFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.StringVar(&cfg.Enrich.GeoCityPath, "geoip-city", os.Getenv("SIGHTLINE_GEOIP_CITY"), "MaxMind GeoIP2/GeoLite2 City .mmdb file (env SIGHTLINE_GEOIP_CITY; none: geo records carry the IP only)")
 	fs.StringVar(&cfg.Enrich.GeoISPPath, "geoip-isp", os.Getenv("SIGHTLINE_GEOIP_ISP"), "MaxMind GeoIP2 ISP or GeoLite2 ASN .mmdb file (env SIGHTLINE_GEOIP_ISP)")
 	fs.BoolVar(&cfg.Sessionizer.AnonymizeIP, "anonymize-ip", false, "zero the last octet of IPv4 and the last 80 bits of IPv6 addresses before web sessions store them")
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

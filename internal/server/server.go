@@ -68,18 +68,38 @@ type Config struct {
 	Now func() time.Time
 }
 
-// DefaultConfig returns the embedded default.
+// DefaultConfig returns the embedded default: the event log keeps events
+// long enough to rebuild every hour of web-session files still kept
+// (LogRetentionFor).
 func DefaultConfig() Config {
-	return Config{
+	c := Config{
 		Addr:              "127.0.0.1:8080",
 		DataDir:           "data",
 		Ingest:            ingest.DefaultConfig(),
 		Log:               embedded.DefaultOptions(),
+		Hours:             sessionizer.HoursConfig{Retention: DefaultWebSessionRetention},
 		DedupWindow:       24 * time.Hour,
 		DedupMarkInterval: 5 * time.Minute,
 		ShutdownTimeout:   30 * time.Second,
 		DemoAccount:       true,
 	}
+	c.Log.RetentionAge = LogRetentionFor(c)
+	return c
+}
+
+// DefaultWebSessionRetention is how long web-session files are kept.
+const DefaultWebSessionRetention = 30 * 24 * time.Hour
+
+// LogRetentionFor returns how long the event log must keep events for
+// every hour of web-session files c keeps to be rebuilt from it: the
+// files' retention plus what a rebuild reads before its first hour
+// (sessionizer.Lookback), in whole hours.
+func LogRetentionFor(c Config) time.Duration {
+	d := c.Hours.Retention + sessionizer.Lookback(c.Sessionizer)
+	if r := d % time.Hour; r != 0 {
+		d += time.Hour - r
+	}
+	return d
 }
 
 // DemoAccountID is the account created on first start.
@@ -165,6 +185,10 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	s.accounts, err = account.OpenStore(logger, AccountsDir(cfg.DataDir))
 	if err != nil {
 		return nil, err
+	}
+	if need := LogRetentionFor(cfg); !cfg.NoWebSessions && cfg.Log.RetentionAge > 0 && cfg.Log.RetentionAge < need {
+		logger.Warn("the event log's retention is shorter than the web-session files': the oldest hours cannot be rebuilt",
+			"log_retention", cfg.Log.RetentionAge, "needed", need, "websession_retention", cfg.Hours.Retention)
 	}
 	s.log, err = embedded.Open(logger, reg, LogDir(cfg.DataDir), cfg.Log)
 	if err != nil {

@@ -658,3 +658,29 @@ func TestServerPicksUpAccountAddedByAnotherStore(t *testing.T) {
 		t.Errorf("post from an origin the account does not allow: status %d, %v; want 403", code, err)
 	}
 }
+
+func TestLogRetentionFor(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		retention time.Duration
+		timeout   time.Duration
+		want      time.Duration
+	}{
+		// Files' retention + 2×24 h + the timeout + 2 h of continuation
+		// memory, rounded up to whole hours.
+		{"default", server.DefaultWebSessionRetention, 0, 771 * time.Hour},
+		{"a week, 10-minute visits", 7 * 24 * time.Hour, 10 * time.Minute, 7*24*time.Hour + 51*time.Hour},
+		{"whole hours stay", 24 * time.Hour, time.Hour, 24*time.Hour + 51*time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := server.DefaultConfig()
+			c.Hours.Retention, c.Sessionizer.Timeout = tc.retention, tc.timeout
+			if got := server.LogRetentionFor(c); got != tc.want {
+				t.Errorf("LogRetentionFor = %s, want %s", got, tc.want)
+			}
+		})
+	}
+	if got := server.DefaultConfig().Log.RetentionAge; got != 771*time.Hour {
+		t.Errorf("the default event log retention is %s, want 771h", got)
+	}
+}
