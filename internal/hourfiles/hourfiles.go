@@ -146,7 +146,7 @@ func ParseManifestName(name string) (ManifestName, error) {
 func parseGenerationName(name string) (h hourKey, gen int, rest string, err error) {
 	rest, ok := strings.CutPrefix(name, "WebSession.")
 	if !ok {
-		return hourKey{}, 0, "", errors.New("does not start with WebSession.")
+		return hourKey{}, 0, "", errors.New(`does not start with "WebSession."`)
 	}
 	fields := strings.SplitN(rest, ".", 4)
 	if len(fields) < 3 {
