@@ -158,8 +158,12 @@ func replay(ctx context.Context, stdout io.Writer, log eventlog.Reader, sc sessi
 			return
 		}
 		lastReport = time.Now()
-		fmt.Fprintf(stdout, "  reading partition %d/%d: %d events (%.0f/s), %d visits\n", p.Partition+1, p.Partitions, p.Events,
-			float64(p.Events)/time.Since(start).Seconds(), p.Visits)
+		left := "" // partitions are about the same size: once one is read, the rest take about as long each
+		if p.Partition > 0 {
+			left = fmt.Sprintf(", about %s left", (time.Since(start) / time.Duration(p.Partition) * time.Duration(p.Partitions-p.Partition)).Round(time.Second))
+		}
+		fmt.Fprintf(stdout, "  reading partition %d/%d: %d events (%.0f/s), %d visits%s\n", p.Partition+1, p.Partitions, p.Events,
+			float64(p.Events)/time.Since(start).Seconds(), p.Visits, left)
 	})
 	if err != nil {
 		return replayed{}, err
