@@ -78,6 +78,16 @@ type Reader interface {
 	Read(ctx context.Context, p int, from Offset, maxBytes int, fn func(Message) bool) (Offset, error)
 }
 
+// Segmented is a Reader whose partitions are files of records in append
+// order, each starting at a known offset: a consumer looking for the
+// records of a time range can read the first record of each and start at
+// the last one before the range, rather than at the oldest record.
+type Segmented interface {
+	// SegmentStarts returns the offsets at which the retained segments of
+	// partition p start, oldest first.
+	SegmentStarts(p int) ([]Offset, error)
+}
+
 // OffsetStore keeps consumers' positions.
 type OffsetStore interface {
 	// CommitOffset durably records that consumer group has processed

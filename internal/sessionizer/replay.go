@@ -78,12 +78,18 @@ func Replay(ctx context.Context, logger *slog.Logger, log eventlog.Reader, cfg C
 	}
 	defer s.spool.closeAll()
 	for _, p := range s.parts {
-		firstOffset := eventlog.Offset(-1)
+		agedOut, err := oldestIfDeleted(ctx, log, p.id)
+		if err != nil {
+			return res, fmt.Errorf("replay: read partition %d: %w", p.id, err)
+		}
+		if agedOut != 0 && (res.AgedOut == 0 || agedOut < res.AgedOut) {
+			res.AgedOut = agedOut
+		}
+		if p.next, err = seek(ctx, log, p.id, start-s.cfg.Lag.Milliseconds()); err != nil {
+			return res, fmt.Errorf("replay: seek in partition %d: %w", p.id, err)
+		}
 		for p.watermark < end {
 			next, err := s.log.Read(ctx, p.id, p.next, readChunk, func(m eventlog.Message) bool {
-				if firstOffset < 0 {
-					firstOffset = m.Offset
-				}
 				res.Events++
 				s.add(p, m)
 				return true
@@ -105,11 +111,6 @@ func Replay(ctx context.Context, logger *slog.Logger, log eventlog.Reader, cfg C
 			}
 			p.next = next
 		}
-		if firstOffset > 0 {
-			if at, err := firstServerTime(ctx, log, p.id, firstOffset); err == nil && (res.AgedOut == 0 || at < res.AgedOut) {
-				res.AgedOut = at
-			}
-		}
 		p.open, p.due, p.closed = nil, nil, nil // done with: free the memory
 	}
 	if _, err := s.spool.sync(); err != nil {
@@ -122,18 +123,65 @@ func Replay(ctx context.Context, logger *slog.Logger, log eventlog.Reader, cfg C
 	return res, nil
 }
 
-// firstServerTime returns the server time of the record at off.
-func firstServerTime(ctx context.Context, log eventlog.Reader, p int, off eventlog.Offset) (int64, error) {
+// seek returns where to start reading partition p of log for every record
+// received at or after t: the start of the newest segment whose first
+// record was received before t. Appends are in order of receipt to within
+// Lag, which t leaves room for, so the segments before hold only records
+// received before t. Without segments, it is the oldest record.
+func seek(ctx context.Context, log eventlog.Reader, p int, t int64) (eventlog.Offset, error) {
+	seg, ok := log.(eventlog.Segmented)
+	if !ok {
+		return 0, nil
+	}
+	starts, err := seg.SegmentStarts(p)
+	if err != nil {
+		return 0, err
+	}
+	for k := len(starts) - 1; k > 0; k-- {
+		at, found, err := serverTimeAt(ctx, log, p, starts[k])
+		if err != nil {
+			return 0, err
+		}
+		if found && at < t {
+			return starts[k], nil
+		}
+	}
+	return 0, nil
+}
+
+// oldestIfDeleted returns when the oldest record of partition p was
+// received if retention has deleted older ones, epoch ms, else 0.
+func oldestIfDeleted(ctx context.Context, log eventlog.Reader, p int) (int64, error) {
+	var first eventlog.Offset
 	var at int64
 	var perr error
-	_, err := log.Read(ctx, p, off, 1, func(m eventlog.Message) bool {
+	_, err := log.Read(ctx, p, 0, 1, func(m eventlog.Message) bool {
 		var rec event.Stored
 		rec, perr = event.ParseRecordView(m.Value)
-		at = rec.ServerTime
+		first, at = m.Offset, rec.ServerTime
 		return false
 	})
 	if err == nil {
 		err = perr
 	}
-	return at, err
+	if err != nil || first == 0 {
+		return 0, err
+	}
+	return at, nil
+}
+
+// serverTimeAt returns the server time of the record at off, if there is
+// one.
+func serverTimeAt(ctx context.Context, log eventlog.Reader, p int, off eventlog.Offset) (at int64, found bool, err error) {
+	var perr error
+	_, err = log.Read(ctx, p, off, 1, func(m eventlog.Message) bool {
+		var rec event.Stored
+		rec, perr = event.ParseRecordView(m.Value)
+		at, found = rec.ServerTime, true
+		return false
+	})
+	if err == nil {
+		err = perr
+	}
+	return at, found, err
 }

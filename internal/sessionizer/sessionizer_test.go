@@ -47,6 +47,7 @@ func newRig(t *testing.T) *rig {
 	r := &rig{t: t, dir: t.TempDir(), now: t0}
 	opts := embedded.DefaultOptions()
 	opts.Partitions, opts.NoSync = 2, true
+	opts.SegmentBytes = 16 << 10 // many segments, for replays to seek in
 	var err error
 	if r.log, err = embedded.Open(slog.New(slog.DiscardHandler), nil, filepath.Join(r.dir, "log"), opts); err != nil {
 		t.Fatal(err)
@@ -605,6 +606,86 @@ func TestReplayGivesTheLiveFiles(t *testing.T) {
 		if hr, err := hours.WriteHour(context.Background(), h+time.Hour.Milliseconds()); err != nil || hr.Unchanged != 1 {
 			t.Fatalf("rebuilding hour %d in place: %+v, %v", h, hr, err)
 		}
+	}
+}
+
+// TestReplaySeeks replays the last hours of a long log: it starts reading
+// at the segments that hold the lookback before them, and gives the live
+// files.
+func TestReplaySeeks(t *testing.T) {
+	r := newRig(t)
+	r.maxDur = 30 * time.Minute // a lookback of 3.5 hours
+	r.restart()
+	var total int64
+	for i := range 600 {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		for _, account := range []string{"acme", "other"} {
+			r.send(account, fmt.Sprintf("u%d", i%7), fmt.Sprintf("v%d", i/20), at, at)
+			total++
+		}
+		if i%10 == 0 {
+			r.step(at)
+			r.checkpoint()
+		}
+	}
+	r.step(t0.Add(12 * time.Hour))
+	r.checkpoint()
+	from, to := t0.Add(8*time.Hour), t0.Add(10*time.Hour)
+	live := rawFiles(t, r.store, "acme")
+	maps.DeleteFunc(live, func(name string, _ []byte) bool {
+		f, _ := websession.ParseFileName(name)
+		return f.ScopeStart.Before(from) || !f.ScopeStart.Before(to)
+	})
+	if len(live) == 0 {
+		t.Fatal("no live files in the range")
+	}
+
+	dir := t.TempDir()
+	cfg := r.config()
+	cfg.Dir = filepath.Join(dir, "replay")
+	res, err := Replay(context.Background(), slog.New(slog.DiscardHandler), r.log, cfg, "acme", from, to, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// From 4.5 hours in, of 10 (and a segment before): about 60% of the
+	// log, where reading from the start would read it all.
+	if res.Events > total*7/10 || res.AgedOut != 0 {
+		t.Fatalf("replay read %d events of %d (aged out %d): it did not seek", res.Events, total, res.AgedOut)
+	}
+	store, err := filestore.NewDir(filepath.Join(dir, "files"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hours := NewHours(slog.New(slog.DiscardHandler), store, HoursConfig{Dir: cfg.Dir, PartBytes: 300}, nil, renderIDs)
+	for _, h := range res.Hours {
+		if _, err := hours.WriteHour(context.Background(), h+time.Hour.Milliseconds()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if replayed := rawFiles(t, store, "acme"); !maps.EqualFunc(live, replayed, bytes.Equal) {
+		t.Fatalf("replayed files differ:\nlive     %v\nreplayed %v", slices.Sorted(maps.Keys(live)), slices.Sorted(maps.Keys(replayed)))
+	}
+
+	// Retention deletes the oldest segments: a replay says from when the
+	// log holds events.
+	for p := range r.log.Partitions() {
+		segs, _ := filepath.Glob(filepath.Join(r.dir, "log", fmt.Sprintf("p%03d", p), "*.seg"))
+		for _, seg := range segs[:3] {
+			os.Remove(seg)
+		}
+	}
+	reader, err := embedded.OpenReader(filepath.Join(r.dir, "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	cfg.Dir = filepath.Join(dir, "replay-aged")
+	res, err = Replay(context.Background(), slog.New(slog.DiscardHandler), reader, cfg, "acme", t0.Add(2*time.Hour), to, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if oldest := time.UnixMilli(res.AgedOut); !oldest.After(t0) || !oldest.Before(t0.Add(3*time.Hour)) {
+		t.Fatalf("aged out %s, want the first event kept, a little after %s", oldest, t0)
 	}
 }
 

@@ -276,6 +276,15 @@ func (d *delivery) frame(pos int64, payload []byte) bool {
 	return true
 }
 
+// SegmentStarts returns the offsets at which the segments of partition p
+// start, oldest first (eventlog.Segmented).
+func (l *Log) SegmentStarts(p int) ([]eventlog.Offset, error) {
+	if p < 0 || p >= len(l.parts) {
+		return nil, fmt.Errorf("partition %d: out of range [0, %d)", p, len(l.parts))
+	}
+	return segmentStarts(l.parts[p].dir)
+}
+
 // EndOffset returns the offset after the last committed record of
 // partition p: the offset the next record appended to p will have. Every
 // record appended after EndOffset returns is at or after it.

@@ -13,7 +13,11 @@ import (
 	"github.com/sightline/sightline/internal/eventlog"
 )
 
-var _ eventlog.Reader = (*Reader)(nil)
+var (
+	_ eventlog.Reader    = (*Reader)(nil)
+	_ eventlog.Segmented = (*Reader)(nil)
+	_ eventlog.Segmented = (*Log)(nil)
+)
 
 // Reader reads an event log directory that another process may be writing.
 // It never writes to the directory and takes no lock. It is safe for
@@ -169,6 +173,15 @@ func (rp *readerPartition) forget(bases []int64) {
 			delete(rp.files, base)
 		}
 	}
+}
+
+// SegmentStarts returns the offsets at which the segments of partition p
+// start, oldest first (eventlog.Segmented).
+func (r *Reader) SegmentStarts(p int) ([]eventlog.Offset, error) {
+	if p < 0 || p >= len(r.parts) {
+		return nil, fmt.Errorf("partition %d: out of range [0, %d)", p, len(r.parts))
+	}
+	return segmentStarts(r.parts[p].dir)
 }
 
 // Close closes the files the Reader holds open.

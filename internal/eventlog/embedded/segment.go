@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/sightline/sightline/internal/eventlog"
 )
 
 // segmentFile is what the writer needs of the active segment file. Tests
@@ -56,6 +58,17 @@ func listSegments(dir string) ([]int64, error) {
 	}
 	slices.Sort(bases)
 	return bases, nil
+}
+
+// segmentStarts returns the offsets at which the segments of partition
+// directory dir start, oldest first.
+func segmentStarts(dir string) ([]eventlog.Offset, error) {
+	bases, err := listSegments(dir)
+	starts := make([]eventlog.Offset, len(bases))
+	for i, b := range bases {
+		starts[i] = eventlog.Offset(b)
+	}
+	return starts, err
 }
 
 // errSegmentClosed is returned by segment.ReadAt once the segment has been
