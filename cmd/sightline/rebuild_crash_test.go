@@ -133,7 +133,7 @@ func TestRebuildKilled(t *testing.T) {
 			t.Errorf("rebuild work left behind: %v", entries)
 		}
 	}
-	t.Logf("%d kills (%d reruns resumed without reading the log), %d complete listings read meanwhile", kills, resumed, reads.Load())
+	t.Logf("%d kills (%d reruns resumed), %d complete listings read meanwhile", kills, resumed, reads.Load())
 }
 
 // writeVisits appends to data's event log perHour visits of 3 page views

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -89,22 +88,29 @@ func runWebSessionsBuild(ctx context.Context, args []string, stdout, stderr io.W
 	sc.Dir = scratch
 	start := time.Now()
 	plan := rebuildPlan{Account: *acct, From: from.UnixMilli(), To: to.UnixMilli(), Timeout: sc.Timeout, MaxDuration: sc.MaxDuration, AnonymizeIP: sc.AnonymizeIP}
-	res, resumed, err := plan.load(scratch)
+	st, resumed, err := loadRebuild(scratch, plan)
 	if err != nil {
 		return err
 	}
-	if resumed {
-		fmt.Fprintf(stdout, "resuming the rebuild of %s, hours %s to %s: %d of %d hours left to write\n", *acct, from.UTC().Format(time.RFC3339),
-			to.UTC().Format(time.RFC3339), len(res.Hours), res.total)
-	} else {
-		fmt.Fprintf(stdout, "rebuilding %s, hours %s to %s, from the event log\n", *acct, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
-		if res, err = replay(ctx, stdout, log, sc, plan, from, to); err != nil {
-			return err
+	span := fmt.Sprintf("%s, hours %s to %s", *acct, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
+	switch {
+	case resumed && st.Replayed:
+		fmt.Fprintf(stdout, "resuming the rebuild of %s: the log is read, %d of %d hours left to write\n", span, len(st.left(scratch)), len(st.Hours))
+	case resumed:
+		fmt.Fprintf(stdout, "resuming the rebuild of %s: reading the log on from where it stopped\n", span)
+	default:
+		fmt.Fprintf(stdout, "rebuilding %s, from the event log\n", span)
+	}
+	if !st.Replayed {
+		if st.Hours, err = replay(ctx, stdout, log, sc, plan, from, to); err != nil {
+			return fmt.Errorf("%w (run the command again to resume)", err)
 		}
-		if err := plan.save(scratch, res); err != nil {
+		st.Replayed = true
+		if err := st.save(scratch); err != nil {
 			return err
 		}
 	}
+	res := replayed{Hours: st.left(scratch), total: len(st.Hours)}
 
 	hours, closeHours, err := openHours(*data, cfg, scratch)
 	if err != nil {
@@ -151,9 +157,9 @@ func runWebSessionsBuild(ctx context.Context, args []string, stdout, stderr io.W
 
 // replay reads the log for the rebuild of plan, with progress, and returns
 // the hours to write, without those whose events have aged out.
-func replay(ctx context.Context, stdout io.Writer, log eventlog.Reader, sc sessionizer.Config, plan rebuildPlan, from, to time.Time) (replayed, error) {
+func replay(ctx context.Context, stdout io.Writer, log eventlog.Reader, sc sessionizer.Config, plan rebuildPlan, from, to time.Time) ([]int64, error) {
 	start, lastReport := time.Now(), time.Now()
-	res, err := sessionizer.Replay(ctx, nil, log, sc, plan.Account, from, to, func(p sessionizer.ReplayProgress) {
+	res, err := sessionizer.Replay(ctx, slog.New(slog.DiscardHandler), log, sc, plan.Account, from, to, func(p sessionizer.ReplayProgress) {
 		if time.Since(lastReport) < time.Second {
 			return
 		}
@@ -166,11 +172,11 @@ func replay(ctx context.Context, stdout io.Writer, log eventlog.Reader, sc sessi
 			float64(p.Events)/time.Since(start).Seconds(), p.Visits, left)
 	})
 	if err != nil {
-		return replayed{}, err
+		return nil, err
 	}
 	read := time.Since(start)
-	fmt.Fprintf(stdout, "read %d events in %s (%.0f events/s): %d visits in %d hours\n", res.Events, read.Round(time.Millisecond),
-		float64(res.Events)/read.Seconds(), res.Visits, len(res.Hours))
+	fmt.Fprintf(stdout, "read %d events in %s (%.0f events/s): %d hours with visits\n", res.Events, read.Round(time.Millisecond),
+		float64(res.Events)/read.Seconds(), len(res.Hours))
 	if res.AgedOut != 0 {
 		complete := time.UnixMilli(res.AgedOut).Add(sessionizer.Lookback(sc)).Truncate(time.Hour).Add(time.Hour)
 		if from.Before(complete) {
@@ -179,11 +185,11 @@ func replay(ctx context.Context, stdout io.Writer, log eventlog.Reader, sc sessi
 		}
 		res.Hours = dropBefore(res.Hours, complete.UnixMilli())
 	}
-	return replayed{Hours: res.Hours, total: len(res.Hours)}, nil
+	return res.Hours, nil
 }
 
-// rebuildPlan is what a rebuild's spool was made for: a rerun with the
-// same plan resumes with it, another starts over.
+// rebuildPlan is what a rebuild's work is for: a rerun with the same plan
+// goes on with it, another starts over.
 type rebuildPlan struct {
 	Account     string        `json:"account"`
 	From        int64         `json:"from"`
@@ -193,53 +199,67 @@ type rebuildPlan struct {
 	AnonymizeIP bool          `json:"anonymizeIP"`
 }
 
-// replayed is the outcome of a rebuild's replay: the hours to write.
-type replayed struct {
-	Hours []int64 `json:"hours"`
-	total int     // hours the replay found, written or not
+// rebuildState is what a rebuild's directory holds besides the replay's
+// checkpoint and spool: its plan and, once the log is read, the hours to
+// write.
+type rebuildState struct {
+	Plan     rebuildPlan `json:"plan"`
+	Replayed bool        `json:"replayed"`
+	Hours    []int64     `json:"hours,omitempty"`
 }
 
-// planFile is written in a rebuild's directory once its replay is done.
-const planFile = "replayed.json"
+// replayed is what is left to write: the hours whose spool is still there,
+// of total.
+type replayed struct {
+	Hours []int64
+	total int
+}
 
-// load returns the hours of dir's replay left to write, if it was made for
-// p; otherwise it empties dir for a new replay.
-func (p rebuildPlan) load(dir string) (replayed, bool, error) {
-	var saved struct {
-		Plan rebuildPlan `json:"plan"`
-		replayed
+// stateFile is the rebuildState in a rebuild's directory.
+const stateFile = "rebuild.json"
+
+// loadRebuild returns the state of the rebuild in dir and true if it is for
+// p; otherwise it empties dir (but its lock) and starts a state for p.
+func loadRebuild(dir string, p rebuildPlan) (rebuildState, bool, error) {
+	var st rebuildState
+	b, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err == nil && json.Unmarshal(b, &st) == nil && st.Plan == p {
+		return st, true, nil
 	}
-	b, err := os.ReadFile(filepath.Join(dir, planFile))
-	if err == nil && json.Unmarshal(b, &saved) == nil && saved.Plan == p {
-		res := replayed{total: len(saved.Hours)}
-		for _, h := range saved.Hours {
-			// An hour's spool is deleted once its files are written.
-			if _, err := os.Stat(filepath.Join(dir, "spool", strconv.FormatInt(h, 10))); err == nil {
-				res.Hours = append(res.Hours, h)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return st, false, err
+	}
+	for _, e := range entries {
+		if e.Name() != "LOCK" {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return st, false, err
 			}
 		}
-		return res, true, nil
 	}
-	if err := os.RemoveAll(filepath.Join(dir, "spool")); err != nil {
-		return replayed{}, false, err
-	}
-	if err := os.Remove(filepath.Join(dir, planFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return replayed{}, false, err
-	}
-	return replayed{}, false, nil
+	st = rebuildState{Plan: p}
+	return st, false, st.save(dir)
 }
 
-// save records in dir that its replay for p is done (Replay has synced
-// the spool).
-func (p rebuildPlan) save(dir string, r replayed) error {
-	b, err := json.Marshal(struct {
-		Plan rebuildPlan `json:"plan"`
-		replayed
-	}{p, r})
+// save writes st in dir.
+func (st rebuildState) save(dir string) error {
+	b, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(filepath.Join(dir, planFile), b)
+	return atomicfile.Write(filepath.Join(dir, stateFile), b)
+}
+
+// left returns the hours of st not written yet: an hour's spool is deleted
+// once its files are written.
+func (st rebuildState) left(dir string) []int64 {
+	var left []int64
+	for _, h := range st.Hours {
+		if _, err := os.Stat(filepath.Join(dir, "spool", strconv.FormatInt(h, 10))); err == nil {
+			left = append(left, h)
+		}
+	}
+	return left
 }
 
 // openHours returns the hourly job's writer over the spool in dir, with

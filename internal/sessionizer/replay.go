@@ -2,12 +2,14 @@ package sessionizer
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
-	"slices"
 	"time"
 
+	"github.com/sightline/sightline/internal/atomicfile"
 	"github.com/sightline/sightline/internal/event"
 	"github.com/sightline/sightline/internal/eventlog"
 )
@@ -29,6 +31,10 @@ func Lookback(cfg Config) time.Duration {
 	cfg = cfg.WithDefaults()
 	return 2*cfg.MaxDuration + cfg.Timeout + closedMemory
 }
+
+// replayChunk is how many bytes of records a replay reads at a time, and
+// at most between two checkpoints (tests make it small).
+var replayChunk = readChunk
 
 // ReplayProgress is how far a replay has read.
 type ReplayProgress struct {
@@ -56,6 +62,11 @@ type ReplayResult struct {
 // hours [from, to), read from log as New's sessionizer would. cfg.Dir must
 // be a directory of the replay's own. progress, if not nil, is called
 // after every chunk read.
+//
+// Every cfg.CheckpointInterval, and when ctx ends, Replay records how far
+// it has read in cfg.Dir: called again with the same arguments and
+// directory after an interruption, a crash included, it goes on from
+// there. (ReplayResult's Events and Visits then count this call's.)
 func Replay(ctx context.Context, logger *slog.Logger, log eventlog.Reader, cfg Config, account string, from, to time.Time,
 	progress func(ReplayProgress)) (ReplayResult, error) {
 	var res ReplayResult
@@ -63,20 +74,32 @@ func Replay(ctx context.Context, logger *slog.Logger, log eventlog.Reader, cfg C
 	first, end := hourOf(from.UnixMilli()), hourOf(to.Add(time.Hour-time.Millisecond).UnixMilli())
 	start := first - Lookback(cfg).Milliseconds()
 	s.skip = func(rec *event.Stored) bool { return rec.AccountID != account || rec.ServerTime < start }
-	hours := map[int64]bool{}
 	s.spoolVisit = func(v *trackedVisit) error {
 		h := hourOf(v.closeAt)
 		if h < first || h >= end {
 			return nil
 		}
-		hours[h] = true
 		res.Visits++
 		return s.spool.add(v, 0)
 	}
 	if err := os.MkdirAll(s.spool.dir, 0o755); err != nil {
 		return res, fmt.Errorf("replay: %w", err)
 	}
+	// An interrupted replay of the same hours into the same directory left
+	// a checkpoint: go on from it. Without one, the spool is emptied.
+	lengths, err := s.loadCheckpoint()
+	if err == nil {
+		err = s.spool.recover(lengths, 0)
+	}
+	if err != nil {
+		return res, fmt.Errorf("replay: %w", err)
+	}
 	defer s.spool.closeAll()
+	lastCheckpoint := time.Now()
+	checkpoint := func() error {
+		lastCheckpoint = time.Now()
+		return s.replayCheckpoint()
+	}
 	for _, p := range s.parts {
 		agedOut, err := oldestIfDeleted(ctx, log, p.id)
 		if err != nil {
@@ -85,16 +108,21 @@ func Replay(ctx context.Context, logger *slog.Logger, log eventlog.Reader, cfg C
 		if agedOut != 0 && (res.AgedOut == 0 || agedOut < res.AgedOut) {
 			res.AgedOut = agedOut
 		}
-		if p.next, err = seek(ctx, log, p.id, start-s.cfg.Lag.Milliseconds()); err != nil {
-			return res, fmt.Errorf("replay: seek in partition %d: %w", p.id, err)
+		if p.next == 0 && p.watermark == 0 { // not begun before an interruption
+			if p.next, err = seek(ctx, log, p.id, start-s.cfg.Lag.Milliseconds()); err != nil {
+				return res, fmt.Errorf("replay: seek in partition %d: %w", p.id, err)
+			}
 		}
 		for p.watermark < end {
-			next, err := s.log.Read(ctx, p.id, p.next, readChunk, func(m eventlog.Message) bool {
+			next, err := s.log.Read(ctx, p.id, p.next, replayChunk, func(m eventlog.Message) bool {
 				res.Events++
 				s.add(p, m)
 				return true
 			})
 			if err != nil {
+				if ctx.Err() != nil {
+					err = errors.Join(err, checkpoint()) // for the next run to go on from
+				}
 				return res, fmt.Errorf("replay: read partition %d: %w", p.id, err)
 			}
 			if next == p.next {
@@ -110,17 +138,42 @@ func Replay(ctx context.Context, logger *slog.Logger, log eventlog.Reader, cfg C
 				break
 			}
 			p.next = next
+			if time.Since(lastCheckpoint) >= s.cfg.CheckpointInterval {
+				if err := checkpoint(); err != nil {
+					return res, err
+				}
+			}
 		}
 		p.open, p.due, p.closed = nil, nil, nil // done with: free the memory
 	}
-	if _, err := s.spool.sync(); err != nil {
+	if err := checkpoint(); err != nil {
 		return res, err
 	}
-	for h := range hours {
-		res.Hours = append(res.Hours, h)
+	hours, err := s.spool.hours()
+	for _, h := range hours {
+		if h >= first && h < end {
+			res.Hours = append(res.Hours, h)
+		}
 	}
-	slices.Sort(res.Hours)
-	return res, nil
+	return res, err
+}
+
+// replayCheckpoint makes a replay's spool durable and records where each
+// partition is, so that a replay interrupted, even by a crash, goes on from
+// there: a checkpoint as the live sessionizer writes, with no hour
+// complete.
+func (s *Sessionizer) replayCheckpoint() error {
+	lengths, err := s.spool.sync()
+	if err != nil {
+		return err
+	}
+	err = atomicfile.WriteFunc(s.checkpointPath(), func(w io.Writer) error {
+		return s.writeCheckpoint(w, 0, lengths)
+	})
+	if err != nil {
+		return fmt.Errorf("replay: write checkpoint: %w", err)
+	}
+	return nil
 }
 
 // seek returns where to start reading partition p of log for every record

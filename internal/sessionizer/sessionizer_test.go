@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -609,12 +610,11 @@ func TestReplayGivesTheLiveFiles(t *testing.T) {
 	}
 }
 
-// TestReplaySeeks replays the last hours of a long log: it starts reading
-// at the segments that hold the lookback before them, and gives the live
-// files.
-func TestReplaySeeks(t *testing.T) {
-	r := newRig(t)
-	r.maxDur = 30 * time.Minute // a lookback of 3.5 hours
+// longLog fills r's log with ten hours of events of two accounts, read as
+// they come, and returns their number. Visits last at most 30 minutes: a
+// replay looks back 3.5 hours.
+func longLog(r *rig) int64 {
+	r.maxDur = 30 * time.Minute
 	r.restart()
 	var total int64
 	for i := range 600 {
@@ -630,29 +630,18 @@ func TestReplaySeeks(t *testing.T) {
 	}
 	r.step(t0.Add(12 * time.Hour))
 	r.checkpoint()
-	from, to := t0.Add(8*time.Hour), t0.Add(10*time.Hour)
-	live := rawFiles(t, r.store, "acme")
-	maps.DeleteFunc(live, func(name string, _ []byte) bool {
-		f, _ := websession.ParseFileName(name)
-		return f.ScopeStart.Before(from) || !f.ScopeStart.Before(to)
-	})
-	if len(live) == 0 {
-		t.Fatal("no live files in the range")
-	}
+	return total
+}
 
-	dir := t.TempDir()
-	cfg := r.config()
-	cfg.Dir = filepath.Join(dir, "replay")
-	res, err := Replay(context.Background(), slog.New(slog.DiscardHandler), r.log, cfg, "acme", from, to, nil)
+// replayFiles replays acme's hours [from, to) of log into cfg.Dir and
+// returns the files written from the replay, by name.
+func replayFiles(t *testing.T, ctx context.Context, log eventlog.Reader, cfg Config, from, to time.Time, progress func(ReplayProgress)) (map[string][]byte, ReplayResult, error) {
+	t.Helper()
+	res, err := Replay(ctx, slog.New(slog.DiscardHandler), log, cfg, "acme", from, to, progress)
 	if err != nil {
-		t.Fatal(err)
+		return nil, res, err
 	}
-	// From 4.5 hours in, of 10 (and a segment before): about 60% of the
-	// log, where reading from the start would read it all.
-	if res.Events > total*7/10 || res.AgedOut != 0 {
-		t.Fatalf("replay read %d events of %d (aged out %d): it did not seek", res.Events, total, res.AgedOut)
-	}
-	store, err := filestore.NewDir(filepath.Join(dir, "files"))
+	store, err := filestore.NewDir(filepath.Join(cfg.Dir, "files"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -662,7 +651,42 @@ func TestReplaySeeks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if replayed := rawFiles(t, store, "acme"); !maps.EqualFunc(live, replayed, bytes.Equal) {
+	return rawFiles(t, store, "acme"), res, nil
+}
+
+// liveFiles returns the files of acme's hours [from, to) r wrote live.
+func liveFiles(t *testing.T, r *rig, from, to time.Time) map[string][]byte {
+	t.Helper()
+	live := rawFiles(t, r.store, "acme")
+	maps.DeleteFunc(live, func(name string, _ []byte) bool {
+		f, _ := websession.ParseFileName(name)
+		return f.ScopeStart.Before(from) || !f.ScopeStart.Before(to)
+	})
+	if len(live) == 0 {
+		t.Fatal("no live files in the range")
+	}
+	return live
+}
+
+// TestReplaySeeks replays the last hours of a long log: it starts reading
+// at the segments that hold the lookback before them, and gives the live
+// files.
+func TestReplaySeeks(t *testing.T) {
+	r := newRig(t)
+	total := longLog(r)
+	from, to := t0.Add(8*time.Hour), t0.Add(10*time.Hour)
+	cfg := r.config()
+	cfg.Dir = t.TempDir()
+	replayed, res, err := replayFiles(t, context.Background(), r.log, cfg, from, to, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// From 4.5 hours in, of 10 (and a segment before): about 60% of the
+	// log, where reading from the start would read it all.
+	if res.Events > total*7/10 || res.AgedOut != 0 {
+		t.Fatalf("replay read %d events of %d (aged out %d): it did not seek", res.Events, total, res.AgedOut)
+	}
+	if live := liveFiles(t, r, from, to); !maps.EqualFunc(live, replayed, bytes.Equal) {
 		t.Fatalf("replayed files differ:\nlive     %v\nreplayed %v", slices.Sorted(maps.Keys(live)), slices.Sorted(maps.Keys(replayed)))
 	}
 
@@ -679,13 +703,52 @@ func TestReplaySeeks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reader.Close()
-	cfg.Dir = filepath.Join(dir, "replay-aged")
+	cfg.Dir = t.TempDir()
 	res, err = Replay(context.Background(), slog.New(slog.DiscardHandler), reader, cfg, "acme", t0.Add(2*time.Hour), to, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if oldest := time.UnixMilli(res.AgedOut); !oldest.After(t0) || !oldest.Before(t0.Add(3*time.Hour)) {
 		t.Fatalf("aged out %s, want the first event kept, a little after %s", oldest, t0)
+	}
+}
+
+// TestReplayResumes interrupts a replay after a few chunks, with visits
+// open, and runs it again: it goes on from its checkpoint and gives the
+// files of an uninterrupted replay.
+func TestReplayResumes(t *testing.T) {
+	r := newRig(t)
+	longLog(r)
+	from, to := t0.Add(5*time.Hour), t0.Add(10*time.Hour)
+	cfg := r.config()
+	cfg.Dir = t.TempDir()
+	whole, full, err := replayFiles(t, context.Background(), r.log, cfg, from, to, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	defer func(chunk int) { replayChunk = chunk }(replayChunk)
+	replayChunk = 2 << 10
+	cfg.Dir, cfg.CheckpointInterval = t.TempDir(), time.Nanosecond
+	ctx, cancel := context.WithCancel(context.Background())
+	chunks := 0
+	_, first, err := replayFiles(t, ctx, r.log, cfg, from, to, func(ReplayProgress) {
+		if chunks++; chunks == 5 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted replay: %v", err)
+	}
+	resumed, second, err := replayFiles(t, context.Background(), r.log, cfg, from, to, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Events == 0 || second.Events >= full.Events {
+		t.Fatalf("read %d events, then %d; %d at once: the second did not go on from the first", first.Events, second.Events, full.Events)
+	}
+	if !maps.EqualFunc(whole, resumed, bytes.Equal) {
+		t.Fatalf("files of the resumed replay differ:\nwhole   %v\nresumed %v", slices.Sorted(maps.Keys(whole)), slices.Sorted(maps.Keys(resumed)))
 	}
 }
 
