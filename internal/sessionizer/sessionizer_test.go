@@ -562,47 +562,31 @@ func TestReplayGivesTheLiveFiles(t *testing.T) {
 	if docs := strings.Join(r.allDocs("acme"), "\n"); !strings.Contains(docs, "#2:") {
 		t.Fatalf("no visit reached the longest duration twice:\n%s", docs)
 	}
-	live := rawFiles(t, r.store, "acme")
-	if len(live) < 4 {
+	if live := rawFiles(t, r.store, "acme"); len(live) < 4 {
 		t.Fatalf("live files %v", slices.Collect(maps.Keys(live)))
 	}
 
-	dir := t.TempDir()
 	cfg := r.config()
-	cfg.Dir = filepath.Join(dir, "replay")
+	cfg.Dir = t.TempDir()
 	// From the third hour: the replay must find where the visits open then
 	// began, before the range.
-	res, err := Replay(context.Background(), slog.New(slog.DiscardHandler), r.log, cfg, "acme", t0.Add(2*time.Hour), t0.Add(6*time.Hour), nil)
+	replayed, res, err := replayFiles(t, context.Background(), r.log, cfg, t0.Add(2*time.Hour), t0.Add(6*time.Hour), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := filestore.NewDir(filepath.Join(dir, "files"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hours := NewHours(slog.New(slog.DiscardHandler), store, HoursConfig{Dir: cfg.Dir, PartBytes: 300}, nil, renderIDs)
-	for _, h := range res.Hours {
-		if _, err := hours.WriteHour(context.Background(), h+time.Hour.Milliseconds()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	replayed := rawFiles(t, store, "acme")
-	maps.DeleteFunc(live, func(name string, _ []byte) bool {
-		f, _ := websession.ParseFileName(name)
-		return f.ScopeStart.Before(t0.Add(2 * time.Hour))
-	})
-	if !maps.EqualFunc(live, replayed, bytes.Equal) {
+	if live := liveFiles(t, r, t0.Add(2*time.Hour), t0.Add(6*time.Hour)); !maps.EqualFunc(live, replayed, bytes.Equal) {
 		t.Fatalf("replayed files differ:\nlive     %v\nreplayed %v", slices.Sorted(maps.Keys(live)), slices.Sorted(maps.Keys(replayed)))
 	}
 	if res.Visits == 0 || res.AgedOut != 0 {
 		t.Fatalf("result %+v", res)
 	}
+	cfg.Dir = t.TempDir()
 	// Into the live store: the same bytes, so no new generation.
 	res, err = Replay(context.Background(), slog.New(slog.DiscardHandler), r.log, cfg, "acme", t0.Add(2*time.Hour), t0.Add(6*time.Hour), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hours = NewHours(slog.New(slog.DiscardHandler), r.store, HoursConfig{Dir: cfg.Dir, PartBytes: 300}, nil, renderIDs)
+	hours := NewHours(slog.New(slog.DiscardHandler), r.store, HoursConfig{Dir: cfg.Dir, PartBytes: 300}, nil, renderIDs)
 	for _, h := range res.Hours {
 		if hr, err := hours.WriteHour(context.Background(), h+time.Hour.Milliseconds()); err != nil || hr.Unchanged != 1 {
 			t.Fatalf("rebuilding hour %d in place: %+v, %v", h, hr, err)
