@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -15,14 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
-
 	"github.com/sightline/sightline/internal/event"
 	"github.com/sightline/sightline/internal/eventlog"
 	"github.com/sightline/sightline/internal/eventlog/embedded"
-	"github.com/sightline/sightline/internal/filestore"
-	"github.com/sightline/sightline/internal/hourfiles"
 	"github.com/sightline/sightline/internal/server"
+	"github.com/sightline/sightline/internal/websession"
 )
 
 // TestRebuildKilled kills a rebuild again and again, at random moments,
@@ -179,63 +177,30 @@ type visibleHour struct {
 // readHours lists dir as the Data Access API does and downloads every part
 // it lists, by hour start.
 func readHours(dir string) (map[int64]visibleHour, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var infos []filestore.Info
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), ".") {
-			infos = append(infos, filestore.Info{Name: e.Name()})
-		}
-	}
 	hours := map[int64]visibleHour{}
-	for _, f := range hourfiles.Visible(infos) {
-		var start, end int64
-		var part, gen int
-		if _, err := fmt.Sscanf(f.Name, "WebSession.%d.%d.part-%d-%d.gz", &start, &end, &part, &gen); err != nil {
-			return nil, fmt.Errorf("listed %s: %v", f.Name, err)
+	err := forVisibleDocuments(dir, func(file string, doc []byte) error {
+		name, err := websession.ParseFileName(file)
+		if err != nil {
+			return fmt.Errorf("listed %s: %v", file, err)
 		}
+		start := name.ScopeStart.UnixMilli()
 		h, ok := hours[start]
 		if !ok {
-			h = visibleHour{generation: gen, visits: map[string]int{}, anonymised: true}
-		} else if h.generation != gen {
-			return nil, fmt.Errorf("hour %d listed with generations %d and %d", start, h.generation, gen)
+			h = visibleHour{generation: name.Generation, visits: map[string]int{}, anonymised: true}
+		} else if h.generation != name.Generation {
+			return fmt.Errorf("hour %d listed with generations %d and %d", start, h.generation, name.Generation)
 		}
-		if err := readPart(filepath.Join(dir, f.Name), &h); err != nil {
-			return nil, err
-		}
-		hours[start] = h
-	}
-	return hours, nil
-}
-
-func readPart(path string, h *visibleHour) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("listed, then: %w", err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	sc := bufio.NewScanner(gz)
-	sc.Buffer(nil, 16<<20)
-	for sc.Scan() {
-		doc := sc.Text()
-		i := strings.Index(doc, `"visitId":{"string":"`)
+		i := bytes.Index(doc, []byte(`"visitId":{"string":"`))
 		if i < 0 {
-			return fmt.Errorf("%s: a document without visitId", path)
+			return fmt.Errorf("%s: a document without visitId", file)
 		}
 		visit := doc[i+len(`"visitId":{"string":"`):]
-		h.visits[visit[:strings.IndexByte(visit, '"')]]++
-		h.anonymised = h.anonymised && !strings.Contains(doc, "203.0.113.7")
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+		h.visits[string(visit[:bytes.IndexByte(visit, '"')])]++
+		h.anonymised = h.anonymised && !bytes.Contains(doc, []byte("203.0.113.7"))
+		hours[start] = h
+		return nil
+	})
+	return hours, err
 }
 
 // sameHours reports how got differs from want: an hour missing or extra,

@@ -1,23 +1,19 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
 
 	"github.com/sightline/sightline/internal/enrich/enrichtest"
-	"github.com/sightline/sightline/internal/filestore"
-	"github.com/sightline/sightline/internal/hourfiles"
 	"github.com/sightline/sightline/internal/server"
 	"github.com/sightline/sightline/internal/websession"
 )
@@ -159,46 +155,23 @@ func TestRebuildAfterGeoIPChange(t *testing.T) {
 // sees in dir, which must be one hour's parts of generation gen.
 func hourDocuments(t *testing.T, dir string, gen int) [][]byte {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
+	var docs [][]byte
+	err := forVisibleDocuments(dir, func(file string, doc []byte) error {
+		name, err := websession.ParseFileName(file)
+		if err != nil {
+			return err
+		}
+		if name.Generation != gen {
+			return fmt.Errorf("visible file %s is not of generation %d", file, gen)
+		}
+		docs = append(docs, bytes.Clone(doc))
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var infos []filestore.Info
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), ".") {
-			infos = append(infos, filestore.Info{Name: e.Name()})
-		}
-	}
-	visible := hourfiles.Visible(infos)
-	if len(visible) == 0 {
-		t.Fatalf("no visible web-session file in %s", dir)
-	}
-	var docs [][]byte
-	for _, e := range visible {
-		name, err := websession.ParseFileName(e.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if name.Generation != gen {
-			t.Fatalf("visible file %s is not of generation %d", e.Name, gen)
-		}
-		f, err := os.Open(filepath.Join(dir, e.Name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		gz, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatalf("%s: %v", e.Name, err)
-		}
-		sc := bufio.NewScanner(gz)
-		sc.Buffer(nil, 16<<20)
-		for sc.Scan() {
-			docs = append(docs, bytes.Clone(sc.Bytes()))
-		}
-		if err := sc.Err(); err != nil {
-			t.Fatalf("%s: %v", e.Name, err)
-		}
-		f.Close()
+	if len(docs) == 0 {
+		t.Fatalf("no visible web-session document in %s", dir)
 	}
 	return docs
 }

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -142,37 +144,64 @@ func visitBody(visit string, n int) []byte {
 func visitDocuments(t *testing.T, dir string) map[string][]int {
 	t.Helper()
 	docs := map[string][]int{}
-	var infos []filestore.Info
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return docs // no file yet
+	}
+	err := forVisibleDocuments(dir, func(_ string, doc []byte) error {
+		visit, pages := documentVisit(t, doc)
+		docs[visit] = append(docs[visit], pages)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return docs
+}
+
+// forVisibleDocuments lists dir as the Data Access API does and calls fn
+// with every document of every file it lists, in order, with the file's
+// name, until fn returns an error.
+func forVisibleDocuments(dir string, fn func(file string, doc []byte) error) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return docs
+		return err
 	}
+	var infos []filestore.Info
 	for _, e := range entries {
 		if !strings.HasPrefix(e.Name(), ".") {
 			infos = append(infos, filestore.Info{Name: e.Name()})
 		}
 	}
-	for _, e := range hourfiles.Visible(infos) { // what a client sees
-		f, err := os.Open(filepath.Join(dir, e.Name))
-		if err != nil {
-			t.Fatal(err)
+	for _, e := range hourfiles.Visible(infos) {
+		if err := forDocuments(filepath.Join(dir, e.Name), func(doc []byte) error { return fn(e.Name, doc) }); err != nil {
+			return err
 		}
-		gz, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatalf("%s: %v", e.Name, err)
-		}
-		sc := bufio.NewScanner(gz)
-		sc.Buffer(nil, 16<<20)
-		for sc.Scan() {
-			visit, pages := documentVisit(t, sc.Bytes())
-			docs[visit] = append(docs[visit], pages)
-		}
-		if err := sc.Err(); err != nil {
-			t.Fatalf("%s: %v", e.Name, err)
-		}
-		f.Close()
 	}
-	return docs
+	return nil
+}
+
+// forDocuments calls fn with every document of the gzip file at path.
+func forDocuments(path string, fn func(doc []byte) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	sc := bufio.NewScanner(gz)
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		if err := fn(sc.Bytes()); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 // documentVisit returns the visit id of a web-session document and its
