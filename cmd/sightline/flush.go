@@ -27,11 +27,8 @@ import (
 // here until it has done so.
 func runWebSessionsFlush(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := server.DefaultConfig()
-	fs := newFlagSet("websessions flush", stderr)
-	data := dataDirFlag(fs)
+	fs, data, now := webSessionCommand("websessions flush", stderr, &cfg)
 	acct := fs.String("account", "", "report only this account's hours (the flush itself is of the whole data directory)")
-	webSessionFlags(fs, &cfg)
-	clockOffset := fs.Duration("clock-offset", 0, "the --clock-offset the server runs with, if any (used when no server runs)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,7 +48,7 @@ func runWebSessionsFlush(ctx context.Context, args []string, stdout, stderr io.W
 	rep, where, err := flushServer(ctx, *data)
 	if errors.Is(err, errNoServer) {
 		where = "no server is running: flushed here"
-		rep, err = flushHere(ctx, *data, cfg, func() time.Time { return time.Now().Add(*clockOffset) })
+		rep, err = flushHere(ctx, *data, cfg, now) // the server's settings and clock, given here
 	}
 	if err != nil {
 		return err

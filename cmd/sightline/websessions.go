@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -29,17 +31,13 @@ import (
 // files change.
 func runWebSessionsBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := server.DefaultConfig()
-	fs := newFlagSet("websessions build", stderr)
-	data := dataDirFlag(fs)
+	fs, data, now := webSessionCommand("websessions build", stderr, &cfg)
 	acct := fs.String("account", "", "account whose hours to rebuild (required)")
 	fromFlag := fs.String("from", "", "first hour to rebuild: RFC 3339 time or epoch milliseconds (required)")
 	toFlag := fs.String("to", "", "end of the range, exclusive: RFC 3339 time or epoch milliseconds (default: the last hour that has ended)")
-	webSessionFlags(fs, &cfg)
-	clockOffset := fs.Duration("clock-offset", 0, "the --clock-offset the server ran with, if any")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	now := func() time.Time { return time.Now().Add(*clockOffset) }
 	if err := account.ValidateID(*acct); err != nil {
 		return fmt.Errorf("--account: %w", err)
 	}
@@ -73,9 +71,9 @@ func runWebSessionsBuild(ctx context.Context, args []string, stdout, stderr io.W
 	}
 	defer log.Close()
 
-	// The replay's spool is kept in a directory of the range's own until
-	// every hour is written, so that an interrupted rebuild resumes with
-	// the hours not written yet, without reading the log again.
+	// The rebuild's work (its state, the replay's checkpoint and spool) is
+	// kept in a directory of the range's own until every hour is written,
+	// so that an interrupted rebuild resumes where it stopped.
 	scratch := filepath.Join(server.WebSessionRebuildDir(*data), fmt.Sprintf("%s.%d.%d", *acct, from.UnixMilli(), to.UnixMilli()))
 	if err := os.MkdirAll(scratch, 0o755); err != nil {
 		return err
@@ -110,7 +108,7 @@ func runWebSessionsBuild(ctx context.Context, args []string, stdout, stderr io.W
 			return err
 		}
 	}
-	res := replayed{Hours: st.left(scratch), total: len(st.Hours)}
+	toWrite := st.left(scratch)
 
 	hours, closeHours, err := openHours(*data, cfg, scratch)
 	if err != nil {
@@ -119,10 +117,10 @@ func runWebSessionsBuild(ctx context.Context, args []string, stdout, stderr io.W
 	defer closeHours()
 	visits, parts, changed := 0, 0, 0
 	writeStart := time.Now()
-	for i, h := range res.Hours {
+	for i, h := range toWrite {
 		hr, err := hours.WriteHour(ctx, h+time.Hour.Milliseconds())
 		if err != nil {
-			return fmt.Errorf("%w (written: %d of %d hours; run the command again to resume)", err, i, len(res.Hours))
+			return fmt.Errorf("%w (written: %d of %d hours; run the command again to resume)", err, i, len(toWrite))
 		}
 		visits, parts = visits+hr.Total(), parts+hr.Parts
 		state := "unchanged"
@@ -130,9 +128,9 @@ func runWebSessionsBuild(ctx context.Context, args []string, stdout, stderr io.W
 			state, changed = "new generation", changed+1
 		}
 		elapsed := time.Since(writeStart)
-		left := time.Duration(float64(elapsed) / float64(i+1) * float64(len(res.Hours)-i-1))
+		left := time.Duration(float64(elapsed) / float64(i+1) * float64(len(toWrite)-i-1))
 		fmt.Fprintf(stdout, "  hour %s: %d visits, %s (%d/%d hours, %.0f visits/s, about %s left)\n",
-			time.UnixMilli(h).UTC().Format(time.RFC3339), hr.Total(), state, i+1, len(res.Hours),
+			time.UnixMilli(h).UTC().Format(time.RFC3339), hr.Total(), state, i+1, len(toWrite),
 			float64(visits)/elapsed.Seconds(), left.Round(time.Second))
 	}
 	if err := os.RemoveAll(scratch); err != nil {
@@ -143,15 +141,15 @@ func runWebSessionsBuild(ctx context.Context, args []string, stdout, stderr io.W
 		// The interrupted runs may have changed the hours written before,
 		// and those this run found already written.
 		fmt.Fprintf(stdout, "done: the rebuild of %d hours is finished; this run wrote the last %d (%d with a new generation), %d visits, %d files, in %s\n",
-			res.total, len(res.Hours), changed, visits, parts, took.Round(time.Millisecond))
+			len(st.Hours), len(toWrite), changed, visits, parts, took.Round(time.Millisecond))
 		return nil
 	}
 	if changed == 0 {
-		fmt.Fprintf(stdout, "nothing changed: the %d hours' files are already what the log gives (%d visits, %s)\n", len(res.Hours), visits, took.Round(time.Millisecond))
+		fmt.Fprintf(stdout, "nothing changed: the %d hours' files are already what the log gives (%d visits, %s)\n", len(toWrite), visits, took.Round(time.Millisecond))
 		return nil
 	}
 	fmt.Fprintf(stdout, "done: %d hours rebuilt, %d of them with a new generation, %d visits, %d files, in %s (%.0f visits/s)\n",
-		len(res.Hours), changed, visits, parts, took.Round(time.Millisecond), float64(visits)/took.Seconds())
+		len(toWrite), changed, visits, parts, took.Round(time.Millisecond), float64(visits)/took.Seconds())
 	return nil
 }
 
@@ -183,7 +181,7 @@ func replay(ctx context.Context, stdout io.Writer, log eventlog.Reader, sc sessi
 			fmt.Fprintf(stdout, "warning: retention deleted the events received before %s: hours before %s cannot be rebuilt whole; they are left as they are\n",
 				time.UnixMilli(res.AgedOut).UTC().Format(time.RFC3339), complete.UTC().Format(time.RFC3339))
 		}
-		res.Hours = dropBefore(res.Hours, complete.UnixMilli())
+		res.Hours = slices.DeleteFunc(res.Hours, func(h int64) bool { return h < complete.UnixMilli() })
 	}
 	return res.Hours, nil
 }
@@ -206,13 +204,6 @@ type rebuildState struct {
 	Plan     rebuildPlan `json:"plan"`
 	Replayed bool        `json:"replayed"`
 	Hours    []int64     `json:"hours,omitempty"`
-}
-
-// replayed is what is left to write: the hours whose spool is still there,
-// of total.
-type replayed struct {
-	Hours []int64
-	total int
 }
 
 // stateFile is the rebuildState in a rebuild's directory.
@@ -262,6 +253,17 @@ func (st rebuildState) left(dir string) []int64 {
 	return left
 }
 
+// webSessionCommand returns the flag set of a command that writes
+// web-session files as the server does: --data, serve's web-session
+// settings (into cfg) and --clock-offset, whose clock now returns.
+func webSessionCommand(name string, stderr io.Writer, cfg *server.Config) (fs *flag.FlagSet, data *string, now func() time.Time) {
+	fs = newFlagSet(name, stderr)
+	data = dataDirFlag(fs)
+	webSessionFlags(fs, cfg)
+	offset := fs.Duration("clock-offset", 0, "the --clock-offset the server runs or ran with, if any")
+	return fs, data, func() time.Time { return time.Now().Add(*offset) }
+}
+
 // openHours returns the hourly job's writer over the spool in dir, with
 // the enrichment of cfg, and what closes it.
 func openHours(data string, cfg server.Config, dir string) (*sessionizer.Hours, func(), error) {
@@ -277,17 +279,6 @@ func openHours(data string, cfg server.Config, dir string) (*sessionizer.Hours, 
 	h := sessionizer.NewHours(slog.New(slog.DiscardHandler), store, sessionizer.HoursConfig{Dir: dir, Lock: server.WebSessionHoursLock(data)}, nil,
 		func(dst []byte, v *websession.Visit) []byte { return websession.AppendDocument(dst, v, enricher) })
 	return h, func() { enricher.Close() }, nil
-}
-
-// dropBefore returns the hours that start at or after t.
-func dropBefore(hours []int64, t int64) []int64 {
-	out := hours[:0]
-	for _, h := range hours {
-		if h >= t {
-			out = append(out, h)
-		}
-	}
-	return out
 }
 
 // parseTime reads a required RFC 3339 time or epoch milliseconds.

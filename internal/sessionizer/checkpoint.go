@@ -43,14 +43,8 @@ func (s *Sessionizer) Checkpoint() error {
 	}
 	complete := hourOf(s.watermark())
 	s.pruneClosed()
-	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
-		return fmt.Errorf("sessionizer: %w", err)
-	}
-	err = atomicfile.WriteFunc(s.checkpointPath(), func(w io.Writer) error {
-		return s.writeCheckpoint(w, complete, lengths)
-	})
-	if err != nil {
-		return fmt.Errorf("sessionizer: write checkpoint: %w", err)
+	if err := s.saveCheckpoint(complete, lengths); err != nil {
+		return err
 	}
 	s.lastCheckpoint, s.checkpointTook = s.cfg.Now(), time.Since(start)
 	s.metrics.checkpoint.Observe(s.checkpointTook.Seconds())
@@ -65,6 +59,21 @@ func (s *Sessionizer) Checkpoint() error {
 		for _, end := range s.completeHours() {
 			s.onComplete(end)
 		}
+	}
+	return nil
+}
+
+// saveCheckpoint writes the checkpoint file: the state, complete and the
+// spool's lengths.
+func (s *Sessionizer) saveCheckpoint(complete int64, lengths map[string]int64) error {
+	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
+		return fmt.Errorf("sessionizer: %w", err)
+	}
+	err := atomicfile.WriteFunc(s.checkpointPath(), func(w io.Writer) error {
+		return s.writeCheckpoint(w, complete, lengths)
+	})
+	if err != nil {
+		return fmt.Errorf("sessionizer: write checkpoint: %w", err)
 	}
 	return nil
 }

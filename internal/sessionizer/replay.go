@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"time"
 
-	"github.com/sightline/sightline/internal/atomicfile"
 	"github.com/sightline/sightline/internal/event"
 	"github.com/sightline/sightline/internal/eventlog"
 )
@@ -114,30 +112,20 @@ func Replay(ctx context.Context, logger *slog.Logger, log eventlog.Reader, cfg C
 			}
 		}
 		for p.watermark < end {
-			next, err := s.log.Read(ctx, p.id, p.next, replayChunk, func(m eventlog.Message) bool {
-				res.Events++
-				s.add(p, m)
-				return true
-			})
+			n, err := s.stepPartition(ctx, p, replayChunk)
+			res.Events += int64(n)
 			if err != nil {
 				if ctx.Err() != nil {
 					err = errors.Join(err, checkpoint()) // for the next run to go on from
 				}
-				return res, fmt.Errorf("replay: read partition %d: %w", p.id, err)
-			}
-			if next == p.next {
-				p.watermark = max(p.watermark, s.cfg.Now().Add(-s.cfg.Lag).UnixMilli())
-			}
-			if err := s.closeDue(p); err != nil {
-				return res, err
+				return res, fmt.Errorf("replay: %w", err)
 			}
 			if progress != nil {
 				progress(ReplayProgress{Partition: p.id, Partitions: len(s.parts), Events: res.Events, Visits: res.Visits})
 			}
-			if next == p.next {
-				break
+			if n == 0 {
+				break // read to the end
 			}
-			p.next = next
 			if time.Since(lastCheckpoint) >= s.cfg.CheckpointInterval {
 				if err := checkpoint(); err != nil {
 					return res, err
@@ -167,13 +155,7 @@ func (s *Sessionizer) replayCheckpoint() error {
 	if err != nil {
 		return err
 	}
-	err = atomicfile.WriteFunc(s.checkpointPath(), func(w io.Writer) error {
-		return s.writeCheckpoint(w, 0, lengths)
-	})
-	if err != nil {
-		return fmt.Errorf("replay: write checkpoint: %w", err)
-	}
-	return nil
+	return s.saveCheckpoint(0, lengths)
 }
 
 // seek returns where to start reading partition p of log for every record

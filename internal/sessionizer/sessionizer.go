@@ -289,24 +289,33 @@ func (s *Sessionizer) Run(ctx context.Context) error {
 func (s *Sessionizer) Step(ctx context.Context) (bool, error) {
 	progressed := false
 	for _, p := range s.parts {
-		next, err := s.log.Read(ctx, p.id, p.next, readChunk, func(m eventlog.Message) bool {
-			s.add(p, m)
-			return true
-		})
+		n, err := s.stepPartition(ctx, p, readChunk)
+		progressed = progressed || n > 0
 		if err != nil {
-			return progressed, fmt.Errorf("sessionizer: read partition %d: %w", p.id, err)
-		}
-		if next == p.next {
-			// Read to the end: the partition's clock is the wall clock.
-			p.watermark = max(p.watermark, s.cfg.Now().Add(-s.cfg.Lag).UnixMilli())
-		}
-		progressed = progressed || next != p.next
-		p.next = next
-		if err := s.closeDue(p); err != nil {
 			return progressed, err
 		}
 	}
 	return progressed, nil
+}
+
+// stepPartition reads up to chunk bytes of records of p, and closes and
+// spools the visits that are due. It returns the number of records read.
+func (s *Sessionizer) stepPartition(ctx context.Context, p *partition, chunk int) (int, error) {
+	n := 0
+	next, err := s.log.Read(ctx, p.id, p.next, chunk, func(m eventlog.Message) bool {
+		n++
+		s.add(p, m)
+		return true
+	})
+	if err != nil {
+		return n, fmt.Errorf("sessionizer: read partition %d: %w", p.id, err)
+	}
+	if next == p.next {
+		// Read to the end: the partition's clock is the wall clock.
+		p.watermark = max(p.watermark, s.cfg.Now().Add(-s.cfg.Lag).UnixMilli())
+	}
+	p.next = next
+	return n, s.closeDue(p)
 }
 
 // add puts the event of record m in its visit.
