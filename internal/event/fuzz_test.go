@@ -62,6 +62,10 @@ func checkBatch(t *testing.T, body []byte, b *Batch) {
 		if !json.Valid(ev.Data) || len(ev.Data) == 0 || ev.Data[0] != '{' {
 			t.Fatalf("event %d: data %q is not a JSON object", ev.Index, ev.Data)
 		}
+		var compact bytes.Buffer
+		if json.Compact(&compact, ev.Data); !bytes.Equal(compact.Bytes(), ev.Data) {
+			t.Fatalf("event %d: data %q is not compact", ev.Index, ev.Data)
+		}
 		if ev.AppName == "" || ev.EventName == "" || ev.Time <= 0 {
 			t.Fatalf("event %d: incomplete envelope %+v", ev.Index, ev)
 		}

@@ -64,15 +64,39 @@ type scanner struct {
 	// after the other and never overwritten during one document, so that
 	// every string the scanner returns stays valid until reset.
 	unescaped []byte
-	// plain reports that the last string str returned had no escapes and
-	// only ASCII bytes: its JSON text in the document is then exactly what
-	// AppendJSONString writes for it.
-	plain bool
+
+	// echo, while on, has the scanner copy what it reads to out as
+	// compact JSON: the document's bytes from mark on, except whitespace
+	// between tokens, and strings with escapes or non-ASCII bytes, which
+	// it writes as AppendJSONString does. Compact ASCII input is so copied
+	// in one piece when echo stops.
+	echo bool
+	out  []byte
+	mark int // the first byte of s not yet copied to out
 }
 
 // reset starts reading doc.
 func (s *scanner) reset(doc string) {
 	*s = scanner{s: doc, unescaped: s.unescaped[:0]}
+}
+
+// startEcho starts copying what the scanner reads, from its position on, to
+// dst.
+func (s *scanner) startEcho(dst []byte) {
+	s.echo, s.out, s.mark = true, dst, s.i
+}
+
+// stopEcho stops the copying and returns dst extended with what was read.
+func (s *scanner) stopEcho() []byte {
+	s.flush(s.i)
+	s.echo = false
+	return s.out
+}
+
+// flush copies the document up to at to out.
+func (s *scanner) flush(at int) {
+	s.out = append(s.out, s.s[s.mark:at]...)
+	s.mark = at
 }
 
 // fail records a syntax error at offset at, unless one is recorded, and
@@ -86,14 +110,30 @@ func (s *scanner) fail(what string, at int) {
 
 // ws skips whitespace.
 func (s *scanner) ws() {
-	for s.i < len(s.s) && s.s[s.i] <= ' ' { // compact JSON: one comparison
+	if s.i < len(s.s) && s.s[s.i] <= ' ' { // compact JSON: one comparison
+		s.space()
+	}
+}
+
+// space skips the whitespace at the scanner's position, which echo leaves
+// out. It is kept out of line so that ws, on the path of every token,
+// inlines.
+//
+//go:noinline
+func (s *scanner) space() {
+	if s.echo {
+		s.flush(s.i)
+	}
+	for s.i < len(s.s) && s.s[s.i] <= ' ' {
 		switch s.s[s.i] {
 		case ' ', '\t', '\n', '\r':
 			s.i++
 		default:
+			s.mark = s.i
 			return
 		}
 	}
+	s.mark = s.i
 }
 
 // end checks that nothing but whitespace follows the document's value.
@@ -190,6 +230,17 @@ func (s *scanner) key() string {
 	return k
 }
 
+// knownKey reads an object key and its colon when they are, exactly,
+// jsonKey ("name":), and reports whether it did.
+func (s *scanner) knownKey(jsonKey string) bool {
+	s.ws()
+	if strings.HasPrefix(s.s[s.i:], jsonKey) {
+		s.i += len(jsonKey)
+		return true
+	}
+	return false
+}
+
 // str reads a string, the scanner being at its opening quote, and returns
 // its content: a view of the document, or of s.unescaped when the string
 // has escapes.
@@ -214,10 +265,11 @@ func (s *scanner) str() string {
 		switch c := s.s[i]; {
 		case c == '"':
 			s.i = i + 1
-			s.plain = high&msb == 0
+			if high&msb != 0 && s.echo {
+				s.rewrite(start-1, s.s[start:i])
+			}
 			return s.s[start:i]
 		case c == '\\':
-			s.plain = false
 			return s.unescape(start, i)
 		case c < ' ':
 			s.fail("control character in string", i)
@@ -227,6 +279,15 @@ func (s *scanner) str() string {
 			i++
 		}
 	}
+}
+
+// rewrite echoes the string just read, whose opening quote is at open and
+// whose content is content, as AppendJSONString writes it: the one form of
+// each string, whatever escapes the document used.
+func (s *scanner) rewrite(open int, content string) {
+	s.flush(open)
+	s.out = AppendJSONString(s.out, content)
+	s.mark = s.i
 }
 
 // unescape reads the rest of a string with escapes, whose content starts
@@ -240,6 +301,9 @@ func (s *scanner) unescape(start, i int) string {
 		case c == '"':
 			s.unescaped = b
 			s.i = i + 1
+			if s.echo {
+				s.rewrite(start-1, bytesString(b[from:]))
+			}
 			return bytesString(b[from:])
 		case c < ' ':
 			s.fail("control character in string", i)
@@ -397,7 +461,7 @@ func (s *scanner) scalar() scalar {
 // until the scanner reads its next string.
 func (s *scanner) lookup(key string) scalar {
 	ahead := *s
-	ahead.err = nil
+	ahead.err, ahead.echo = nil, false
 	if !ahead.enter('{') {
 		return scalar{}
 	}

@@ -41,7 +41,7 @@ type field struct {
 	// What the validator reads for every property comes first, so that it
 	// shares a cache line.
 	name     string
-	jsonKey  string // name as a JSON object key, with the colon: "name":
+	jsonKey  string // name as a JSON object key in compact JSON, with the colon: "name":
 	kind     kind
 	required bool // absent or null is an error (ReasonMissing)
 	// joinPart marks the properties a join involves, whose values the

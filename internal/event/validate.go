@@ -19,8 +19,8 @@ const (
 
 // validator checks values against the schema types of schema.go as its
 // scanner reads them. It is the one validator of the package: every event
-// family is a schema it walks. In the same walk it writes what it checked as
-// compact JSON to out. It keeps the path to the value being checked, so
+// family is a schema it walks. In the same walk its scanner echoes what it
+// checked as compact JSON (scanner.startEcho). It keeps the path to the value being checked, so
 // that errors name it, and scratch buffers, so that checking allocates
 // nothing until it fails.
 //
@@ -30,7 +30,6 @@ const (
 // everything (sc.err).
 type validator struct {
 	sc    scanner
-	out   []byte // the checked values, as compact JSON
 	path  []segment
 	parts []part // the join parts (field.joinPart) of the objects being checked
 	join  []byte // the expected value of a joinOf string
@@ -50,19 +49,22 @@ type part struct {
 // dst as compact JSON ({} when absent). It returns the extended dst, or dst
 // (with any capacity gained) and the first problem found.
 func (v *validator) checkData(dst []byte, o *object, absent bool) ([]byte, *FieldError) {
-	v.out = dst
 	v.path = append(v.path[:0], segment{key: "data", index: -1})
 	v.parts = v.parts[:0]
 	v.err = nil
+	out := dst
 	if absent {
 		v.absentObject(o)
+		out = append(out, "{}"...)
 	} else {
+		v.sc.startEcho(dst)
 		v.object(o)
+		out = v.sc.stopEcho()
 	}
 	if v.err != nil || v.sc.err != nil {
-		return v.out[:len(dst)], v.err
+		return out[:len(dst)], v.err
 	}
-	return v.out, nil
+	return out, nil
 }
 
 // fail records a FieldError at the current path, unless one is recorded,
@@ -99,9 +101,7 @@ func (v *validator) value(f *field, t jsonType) {
 		v.sc.literal()
 		if f.required {
 			v.fail(ReasonMissing, "required")
-			return
 		}
-		v.out = append(v.out, "null"...)
 		return
 	}
 	if !f.kind.accepts(t) {
@@ -135,7 +135,7 @@ func (v *validator) value(f *field, t jsonType) {
 			return
 		}
 		if v.integer(f, s) {
-			v.writeString(s)
+			v.length(s)
 		}
 	case kindAttrNumber:
 		if t == typeNumber {
@@ -145,7 +145,7 @@ func (v *validator) value(f *field, t jsonType) {
 		if s := v.readString(); !isNumericText(s) {
 			v.failString(f, s)
 		} else {
-			v.writeString(s)
+			v.length(s)
 		}
 	case kindAttrText:
 		if t == typeNumber {
@@ -154,7 +154,7 @@ func (v *validator) value(f *field, t jsonType) {
 			v.string()
 		}
 	case kindBool:
-		v.out = append(v.out, v.sc.literal()...)
+		v.sc.literal()
 	case kindObject:
 		v.object(f.object)
 	case kindArray:
@@ -192,41 +192,20 @@ func (v *validator) readString() string {
 	return v.last
 }
 
-// string reads a string, checks its length and writes it.
+// string reads a string and checks its length.
 func (v *validator) string() bool {
-	return v.writeString(v.readString())
+	return v.length(v.readString())
 }
 
-// writeString checks the length of s, the string the scanner read last,
-// and writes it.
-func (v *validator) writeString(s string) bool {
-	if !v.length(s) {
-		return false
-	}
-	v.out = v.appendString(v.out, s)
-	return true
-}
-
-// appendString appends s, the string the scanner read last, as JSON: as
-// it is in the document when that needs no escaping (the common case),
-// otherwise with AppendJSONString.
-func (v *validator) appendString(dst []byte, s string) []byte {
-	if v.sc.plain {
-		return append(append(append(dst, '"'), s...), '"')
-	}
-	return AppendJSONString(dst, s)
-}
-
-// number reads a number, writes it and checks its syntax, which the
-// scanner does not. It returns its text and false when it is malformed
-// ("01", "+1", NaN).
+// number reads a number and checks its syntax, which the scanner does
+// not. It returns its text and false when it is malformed ("01", "+1",
+// NaN).
 func (v *validator) number() (string, bool) {
 	text := v.sc.number()
 	v.last = text
 	if v.sc.err != nil {
 		return text, false
 	}
-	v.out = append(v.out, text...)
 	if !isJSONNumber(text) {
 		return text, v.fail(ReasonFormat, quote(text)+" is not a JSON number")
 	}
@@ -244,14 +223,13 @@ func (v *validator) length(s string) bool {
 	return true
 }
 
-// id reads an ALPHA_NUMERIC value of type t, checks it and writes it.
+// id reads an ALPHA_NUMERIC value of type t and checks it.
 func (v *validator) id(f *field, t jsonType) bool {
 	if t == typeString {
 		s := v.readString()
 		if !idChars.matches(s, maxIDLen) {
 			return v.fail(ReasonFormat, quote(s)+" is not 1-64 characters of [A-Za-z0-9_.:-]")
 		}
-		v.out = append(append(append(v.out, '"'), s...), '"') // id characters need no escaping
 		return true
 	}
 	text, valid := v.number()
@@ -291,7 +269,7 @@ func (v *validator) integer(f *field, s string) bool {
 	return true
 }
 
-// object reads an object, checks its properties against o and writes them.
+// object reads an object and checks its properties against o.
 func (v *validator) object(o *object) {
 	if o.tag != "" {
 		v.union(o)
@@ -302,27 +280,14 @@ func (v *validator) object(o *object) {
 	}
 	var seen, present uint64
 	parts := len(v.parts)
-	next := 0 // properties usually come in the schema's order: try the next field first
-	v.out = append(v.out, '{')
+	next := 0 // the field after the last one read, which likely comes next
 	for n := 0; v.sc.next('}', &n); {
-		key := v.sc.key()
+		i, key := v.key(o, next)
 		if v.err != nil || v.sc.err != nil {
 			v.sc.skip()
 			continue
 		}
-		i := next
-		if i >= len(o.fields) || o.fields[i].name != key {
-			i = o.fieldIndex(key)
-		}
 		next = i + 1
-		if n > 1 {
-			v.out = append(v.out, ',')
-		}
-		if i >= 0 {
-			v.out = append(v.out, o.fields[i].jsonKey...)
-		} else {
-			v.out = append(v.appendString(v.out, key), ':')
-		}
 		v.pushKey(key)
 		switch {
 		case i < 0 && o.open:
@@ -351,14 +316,24 @@ func (v *validator) object(o *object) {
 		v.pop()
 	}
 	if v.err == nil && v.sc.err == nil {
-		v.out = append(v.out, '}')
 		v.finish(o, present, v.parts[parts:])
 	}
 	v.parts = v.parts[:parts]
 }
 
-// absentObject checks an absent object (an event without data) against o
-// and writes it as {}.
+// key reads the key of a property of o and returns it and the index of its
+// field, -1 when o has none. Properties usually come in the schema's order
+// and in compact JSON, so the field at next is tried first, as its JSON
+// text.
+func (v *validator) key(o *object, next int) (int, string) {
+	if next < len(o.fields) && v.sc.knownKey(o.fields[next].jsonKey) {
+		return next, o.fields[next].name
+	}
+	key := v.sc.key()
+	return o.fieldIndex(key), key
+}
+
+// absentObject checks an absent object (an event without data) against o.
 func (v *validator) absentObject(o *object) {
 	if o.tag != "" {
 		v.pushKey(o.tag)
@@ -366,7 +341,6 @@ func (v *validator) absentObject(o *object) {
 		v.pop()
 		return
 	}
-	v.out = append(v.out, "{}"...)
 	v.finish(o, 0, nil)
 }
 
@@ -421,19 +395,15 @@ func (v *validator) union(o *object) {
 	v.object(variant)
 }
 
-// array reads an array and checks every item against f and writes them.
+// array reads an array and checks every item against f.
 func (v *validator) array(f *field) {
 	if !v.sc.enter('[') {
 		return
 	}
-	v.out = append(v.out, '[')
 	for n := 0; v.sc.next(']', &n); {
 		if v.err != nil {
 			v.sc.skip()
 			continue
-		}
-		if n > 1 {
-			v.out = append(v.out, ',')
 		}
 		v.pushIndex(n - 1)
 		if t := v.sc.peek(); t == typeNull && f.kind != kindAny {
@@ -444,12 +414,10 @@ func (v *validator) array(f *field) {
 		}
 		v.pop()
 	}
-	v.out = append(v.out, ']')
 }
 
 // any reads a free-form value of type t, checks its strings against
-// MaxStringLen (keys included) and its nesting against MaxDataDepth, and
-// writes it.
+// MaxStringLen (keys included) and its nesting against MaxDataDepth.
 func (v *validator) any(t jsonType) {
 	switch t {
 	case typeString:
@@ -466,7 +434,7 @@ func (v *validator) any(t jsonType) {
 	case typeNumber:
 		v.number()
 	case typeBool, typeNull:
-		v.out = append(v.out, v.sc.literal()...)
+		v.sc.literal()
 	}
 }
 
