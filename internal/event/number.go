@@ -27,18 +27,16 @@ func integer(s string) (int64, intStatus) {
 		digits, neg = digits[1:], true
 	}
 	// Fast path: plain digits, exactly.
+	var n int64
 	i := 0
-	for i < len(digits) && isDigit(digits[i]) {
-		i++
+	for ; i < len(digits) && i <= 18; i++ { // 19 digits may be beyond int64
+		d := digits[i] - '0'
+		if d > 9 {
+			break
+		}
+		n = n*10 + int64(d)
 	}
 	if i > 0 && i == len(digits) {
-		if i > 18 { // beyond 2^53 whatever the digits, and maybe beyond int64
-			return 0, intTooBig
-		}
-		var n int64
-		for j := 0; j < i; j++ {
-			n = n*10 + int64(digits[j]-'0')
-		}
 		if n > maxExactInt {
 			return 0, intTooBig
 		}
@@ -102,3 +100,20 @@ func isNumericText(s string) bool {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// isDecimalInt reports whether s is an integer written as strconv.AppendInt
+// writes it: digits without leading zeros, after a '-' when negative.
+func isDecimalInt(s string) bool {
+	if len(s) > 1 && s[0] == '-' && s[1] != '0' {
+		s = s[1:]
+	}
+	if len(s) == 0 || s[0] == '0' && len(s) > 1 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,6 +1,9 @@
 package event
 
-import "testing"
+import (
+	"strconv"
+	"testing"
+)
 
 func TestInteger(t *testing.T) {
 	for _, c := range []struct {
@@ -25,6 +28,9 @@ func TestInteger(t *testing.T) {
 		{"1e300", 0, intTooBig},
 		{"1e400", 0, intTooBig},
 		{"-9007199254740993", 0, intTooBig},
+		{"999999999999999999", 0, intTooBig},
+		{"1234567890123456789", 0, intTooBig},
+		{"123456789012345678901234", 0, intTooBig},
 	} {
 		n, st := integer(c.in)
 		if st != c.want || st == intOK && n != c.n {
@@ -41,6 +47,16 @@ func TestIsNumericText(t *testing.T) {
 	} {
 		if got := isNumericText(in); got != want {
 			t.Errorf("isNumericText(%q) = %v", in, got)
+		}
+	}
+}
+
+func TestIsDecimalInt(t *testing.T) {
+	for _, in := range []string{"0", "7", "-7", "10", "210599710", "-0", "007", "-07", "", "-", "1.0", "1e3", "+1", "1a"} {
+		n, err := strconv.ParseInt(in, 10, 64)
+		want := err == nil && strconv.FormatInt(n, 10) == in
+		if got := isDecimalInt(in); got != want {
+			t.Errorf("isDecimalInt(%q) = %v, want %v", in, got, want)
 		}
 	}
 }

@@ -453,7 +453,7 @@ func (v *validator) joined(i int, f *field, parts []part) bool {
 			missing = name
 			break
 		}
-		if p.t == typeNumber {
+		if p.t == typeNumber && !isDecimalInt(p.text) {
 			n, _ := integer(p.text) // validated as kindID already
 			v.join = strconv.AppendInt(v.join, n, 10)
 		} else {
