@@ -11,7 +11,7 @@ type keySet struct {
 	n     int
 }
 
-const minSlots = 64
+const minSlots = 16
 
 // pendingBit marks a reserved key in its slot.
 const pendingBit = 2
