@@ -121,8 +121,8 @@ func TestSchemasFitValidation(t *testing.T) {
 		}
 		for i := range o.fields {
 			f := &o.fields[i]
-			if f.jsonKey != `"`+f.name+`":` {
-				t.Errorf("%s.%s: JSON key %s", path, f.name, f.jsonKey)
+			if f.jsonKey.text != `"`+f.name+`":` {
+				t.Errorf("%s.%s: JSON key %s", path, f.name, f.jsonKey.text)
 			}
 			for f.kind == kindArray {
 				f = f.items

@@ -20,7 +20,7 @@ const testTime = 1467291704525
 
 // eventJSON returns one event of a batch with id "e1" and time testTime.
 func eventJSON(app, name, data string) string {
-	return `{"id":"e1","time":` + strconv.Itoa(testTime) + `,"appName":` + strconv.Quote(app) +
+	return `{"id":"e1","time":` + strconv.FormatInt(testTime, 10) + `,"appName":` + strconv.Quote(app) +
 		`,"eventName":` + strconv.Quote(name) + `,"data":` + data + `}`
 }
 

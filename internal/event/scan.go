@@ -230,15 +230,44 @@ func (s *scanner) key() string {
 	return k
 }
 
-// knownKey reads an object key and its colon when they are, exactly,
-// jsonKey ("name":), and reports whether it did.
-func (s *scanner) knownKey(jsonKey string) bool {
-	s.ws()
-	if strings.HasPrefix(s.s[s.i:], jsonKey) {
-		s.i += len(jsonKey)
-		return true
+// keyText is an object key as compact JSON writes it, with its colon:
+// "name":. Its first 16 bytes are also kept as two words, which knownKey
+// compares with the document's in two loads.
+type keyText struct {
+	text    string
+	word    [2]uint64 // the first 16 bytes of text, zero-padded
+	mask    [2]uint64 // 0xff where word has a byte of text
+	inWords bool      // text fits in 16 bytes
+}
+
+// newKeyText returns the keyText of the key name.
+func newKeyText(name string) keyText {
+	k := keyText{text: string(append(AppendJSONString(nil, name), ':'))}
+	k.inWords = len(k.text) <= 16
+	var padded, mask [16]byte
+	for i := range min(len(k.text), 16) {
+		padded[i], mask[i] = k.text[i], 0xff
 	}
-	return false
+	for w := range 2 {
+		k.word[w] = load64(string(padded[:]), 8*w)
+		k.mask[w] = load64(string(mask[:]), 8*w)
+	}
+	return k
+}
+
+// knownKey reads an object key and its colon when they are, exactly, k,
+// and reports whether it did.
+func (s *scanner) knownKey(k *keyText) bool {
+	s.ws()
+	if k.inWords && s.i+16 <= len(s.s) {
+		if load64(s.s, s.i)&k.mask[0] != k.word[0] || load64(s.s, s.i+8)&k.mask[1] != k.word[1] {
+			return false
+		}
+	} else if !strings.HasPrefix(s.s[s.i:], k.text) {
+		return false
+	}
+	s.i += len(k.text)
+	return true
 }
 
 // str reads a string, the scanner being at its opening quote, and returns
@@ -373,10 +402,30 @@ func hexValue(h string) uint16 {
 
 // number reads a number token: a run of the characters numbers are made
 // of, or inf or nan (any case, signed), which the caller checks with
-// isJSONNumber.
-func (s *scanner) number() string {
+// isJSONNumber, unless it is plain: an integer in at most 15 digits without
+// leading zeros, a valid JSON number whose value is n.
+func (s *scanner) number() (text string, n int64, plain bool) {
 	start := s.i
 	i := start
+	if i < len(s.s) && s.s[i] == '-' {
+		i++
+	}
+	digits := i
+	for ; i < len(s.s); i++ {
+		d := s.s[i] - '0'
+		if d > 9 {
+			break
+		}
+		n = n*10 + int64(d)
+	}
+	if k := i - digits; k > 0 && k <= 15 && (k == 1 || s.s[digits] != '0') && (i == len(s.s) || !isNumberByte(s.s[i])) {
+		s.i = i
+		if digits > start {
+			n = -n
+		}
+		return s.s[start:i], n, true
+	}
+	i = start
 	for i < len(s.s) && isNumberByte(s.s[i]) {
 		i++
 	}
@@ -385,12 +434,12 @@ func (s *scanner) number() string {
 		rest := s.s[i:]
 		if len(rest) < 3 || !strings.EqualFold(rest[:3], "inf") && !strings.EqualFold(rest[:3], "nan") {
 			s.fail("unexpected character "+strconv.QuoteRune(rune(s.s[i])), i)
-			return ""
+			return "", 0, false
 		}
 		i += 3
 	}
 	s.i = i
-	return s.s[start:i]
+	return s.s[start:i], 0, false
 }
 
 // isNumberByte reports whether c may be part of a number token.
@@ -448,7 +497,7 @@ func (s *scanner) scalar() scalar {
 	case typeString:
 		v.text = s.str()
 	case typeNumber:
-		v.text = s.number()
+		v.text, _, _ = s.number()
 	default:
 		s.skip()
 	}

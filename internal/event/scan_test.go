@@ -2,6 +2,8 @@ package event
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -28,8 +30,14 @@ func scanDocument(doc string) (syntaxOK, numbersOK bool) {
 				walk()
 			}
 		case typeNumber:
-			if !isJSONNumber(sc.number()) && sc.err == nil {
+			text, n, plain := sc.number()
+			if !isJSONNumber(text) && sc.err == nil {
 				numbersOK = false
+			}
+			// A plain number is valid and its value read right, so that
+			// its text need not be checked or read again.
+			if v, err := strconv.ParseInt(text, 10, 64); plain && (err != nil || v != n || !isJSONNumber(text) || len(text) > 16) {
+				panic(fmt.Sprintf("number %q read as plain, value %d", text, n))
 			}
 		default:
 			sc.skip()
@@ -188,4 +196,40 @@ func FuzzStrEcho(f *testing.F) {
 			t.Fatalf("string %q echoed as %q, AppendJSONString writes %q", sc.s[:sc.i], got, want)
 		}
 	})
+}
+
+func TestKnownKey(t *testing.T) {
+	for _, c := range []struct {
+		key, doc string
+		want     bool
+	}{
+		{"id", `"id":1,"more":"padding..."`, true},
+		{"id", `"id":1}`, true}, // near the end: compared as a string
+		{"id", ` "id":"x"`, true},
+		{"id", `"idx":1,"more":"padding..."`, false},
+		{"id", `"id" :1,"more":"padding..."`, false},
+		{"id", `"i`, false},
+		{"engagementId", `"engagementId":5,"padding":0`, true},      // 15 bytes with the colon
+		{"engagementTyp", `"engagementTyp":5,"padding":0`, true},    // 16
+		{"engagementType", `"engagementType":5,"padding":0`, true},  // 17: beyond the words
+		{"engagementType", `"engagementTypo":5,"padding":0`, false}, // differs after 16 bytes
+		{"engagementTyp", `"engagementTyq":5,"padding":0`, false},   // differs in the last byte of the words
+		{"engagementRevision", `"engagementRevision":18}`, true},    // long, near the end
+		{"café", `"café":1,"padding":"........"`, true},             // UTF-8
+		{"a\"b", `"a\"b":1,"padding":"................"`, true},     // escaped as compact JSON writes it
+		{"engagementTyp", `"engagementTyp"`, false},                 // no colon, document ends
+		{"x", `"x":` + strings.Repeat(" ", 20), true},
+	} {
+		var sc scanner
+		sc.reset(c.doc)
+		k := newKeyText(c.key)
+		got := sc.knownKey(&k)
+		if got != c.want {
+			t.Errorf("knownKey(%q) in %q = %v, want %v", c.key, c.doc, got, c.want)
+			continue
+		}
+		if want := strings.Index(c.doc, `":`) + 2; got && sc.i != want {
+			t.Errorf("knownKey(%q) in %q: at %d, want %d", c.key, c.doc, sc.i, want)
+		}
+	}
 }

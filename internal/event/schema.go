@@ -41,7 +41,7 @@ type field struct {
 	// What the validator reads for every property comes first, so that it
 	// shares a cache line.
 	name     string
-	jsonKey  string // name as a JSON object key in compact JSON, with the colon: "name":
+	jsonKey  keyText // name as a JSON object key in compact JSON, with the colon: "name":
 	kind     kind
 	required bool // absent or null is an error (ReasonMissing)
 	// joinPart marks the properties a join involves, whose values the
@@ -181,7 +181,7 @@ func newObject(o *object) *object {
 	}
 	for i := range o.fields {
 		f := &o.fields[i]
-		f.jsonKey = string(append(AppendJSONString(nil, f.name), ':'))
+		f.jsonKey = newKeyText(f.name)
 		if f.required {
 			o.required |= 1 << i
 		}

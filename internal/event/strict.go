@@ -1,11 +1,9 @@
 package event
 
 import (
-	"encoding/binary"
 	"errors"
 	"math/bits"
 	"strconv"
-	"unsafe"
 )
 
 // escapeLen returns the length of the escape sequence at the start of s, or 0.
@@ -84,11 +82,6 @@ const (
 	lsb = 0x0101010101010101
 	msb = 0x8080808080808080
 )
-
-// load64 returns s[i:i+8] as a little-endian integer, in one load.
-func load64(s string, i int) uint64 {
-	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))
-}
 
 // jsonSpecial is non-zero when one of the eight bytes of x is '"', '\\' or a
 // control character: the bytes a JSON string cannot hold raw. Its lowest set

@@ -119,13 +119,13 @@ func (v *validator) value(f *field, t jsonType) {
 	case kindID:
 		v.id(f, t)
 	case kindInt:
-		if text, ok := v.number(); ok {
-			v.integer(f, text)
+		if x, ok := v.number(); ok {
+			v.integer(f, x)
 		}
 	case kindAttrInt:
 		if t == typeNumber {
-			if text, ok := v.number(); ok {
-				v.integer(f, text)
+			if x, ok := v.number(); ok {
+				v.integer(f, x)
 			}
 			return
 		}
@@ -134,7 +134,7 @@ func (v *validator) value(f *field, t jsonType) {
 			v.failString(f, s)
 			return
 		}
-		if v.integer(f, s) {
+		if v.integer(f, number{text: s}) {
 			v.length(s)
 		}
 	case kindAttrNumber:
@@ -197,19 +197,36 @@ func (v *validator) string() bool {
 	return v.length(v.readString())
 }
 
+// number is a number as the validator read it.
+type number struct {
+	text string
+	// plain numbers are integers in plain digits within ±2^53, whose value
+	// the scanner read: n.
+	plain bool
+	n     int64
+}
+
+// integer returns the value of x when it is an integer within ±2^53.
+func (x number) integer() (int64, intStatus) {
+	if x.plain {
+		return x.n, intOK
+	}
+	return integer(x.text)
+}
+
 // number reads a number and checks its syntax, which the scanner does
-// not. It returns its text and false when it is malformed ("01", "+1",
-// NaN).
-func (v *validator) number() (string, bool) {
-	text := v.sc.number()
-	v.last = text
+// not. It returns false when it is malformed ("01", "+1", NaN).
+func (v *validator) number() (number, bool) {
+	var x number
+	x.text, x.n, x.plain = v.sc.number()
+	v.last = x.text
 	if v.sc.err != nil {
-		return text, false
+		return x, false
 	}
-	if !isJSONNumber(text) {
-		return text, v.fail(ReasonFormat, quote(text)+" is not a JSON number")
+	if !x.plain && !isJSONNumber(x.text) {
+		return x, v.fail(ReasonFormat, quote(x.text)+" is not a JSON number")
 	}
-	return text, true
+	return x, true
 }
 
 // length checks the length limit of strings.
@@ -232,23 +249,25 @@ func (v *validator) id(f *field, t jsonType) bool {
 		}
 		return true
 	}
-	text, valid := v.number()
+	x, valid := v.number()
 	if !valid {
 		return false
 	}
-	n, st := integer(text)
+	n, st := x.integer()
 	switch {
 	case st == intFraction:
-		return v.fail(ReasonType, "must be "+f.kind.describe()+", got "+text)
+		return v.fail(ReasonType, "must be "+f.kind.describe()+", got "+x.text)
 	case st == intTooBig || n < 0:
-		return v.fail(ReasonRange, text+" is not an integer in 0.."+strconv.Itoa(maxExactInt))
+		return v.fail(ReasonRange, x.text+" is not an integer in 0.."+strconv.FormatInt(maxExactInt, 10))
 	}
 	return true
 }
 
-// integer checks the number text s against an integer field's constraints.
-func (v *validator) integer(f *field, s string) bool {
-	n, st := integer(s)
+// integer checks the number x, or a string holding one, against an integer
+// field's constraints.
+func (v *validator) integer(f *field, x number) bool {
+	n, st := x.integer()
+	s := x.text
 	switch st {
 	case intFraction:
 		return v.fail(ReasonType, "must be "+f.kind.describe()+", got "+s)
@@ -326,7 +345,7 @@ func (v *validator) object(o *object) {
 // and in compact JSON, so the field at next is tried first, as its JSON
 // text.
 func (v *validator) key(o *object, next int) (int, string) {
-	if next < len(o.fields) && v.sc.knownKey(o.fields[next].jsonKey) {
+	if next < len(o.fields) && v.sc.knownKey(&o.fields[next].jsonKey) {
 		return next, o.fields[next].name
 	}
 	key := v.sc.key()
