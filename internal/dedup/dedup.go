@@ -18,6 +18,7 @@ package dedup
 import (
 	"context"
 	"hash/maphash"
+	"slices"
 	"sync"
 	"time"
 )
@@ -44,9 +45,13 @@ type Index struct {
 }
 
 type shard struct {
-	mu      sync.Mutex
-	cur     keySet // keys stored or pending (reserved) in this window
-	prev    keySet // those of the window before
+	mu   sync.Mutex
+	cur  keySet // keys stored or reserved in this window
+	prev keySet // those of the window before
+	// pending are the keys of cur that are reserved, not yet settled: a
+	// few at a time, so that settling them as stored, the common case,
+	// does not have to reach into the large tables again.
+	pending []Key
 	rotated time.Time
 	// settled, when not nil, is closed by the next Settle of a key of the
 	// shard: the callers waiting for a pending key then try again.
@@ -70,8 +75,8 @@ func (ix *Index) Key(account, id string) Key {
 	var buf [128]byte
 	b := append(append(append(buf[:0], account...), 0), id...)
 	// The low bit set keeps every key apart from the zero Key, which marks
-	// empty slots of a keySet; the pending bit is the keySet's.
-	return Key{maphash.Bytes(ix.seed1, b)&^pendingBit | 1, maphash.Bytes(ix.seed2, b)}
+	// empty slots of a keySet.
+	return Key{maphash.Bytes(ix.seed1, b) | 1, maphash.Bytes(ix.seed2, b)}
 }
 
 func (ix *Index) shard(k Key) *shard { return &ix.shards[k[0]>>(64-shardBits)] }
@@ -85,12 +90,21 @@ func (s *shard) rotate(now time.Time, window time.Duration) {
 	s.prev, s.cur, s.rotated = s.cur, sizeHint(s.cur.n), now
 }
 
-// lookup reports whether k is in either generation, and whether pending.
-func (s *shard) lookup(k Key) (found, pending bool) {
-	if found, pending = s.cur.lookup(k); found {
-		return found, pending
+// has reports whether k is in either generation.
+func (s *shard) has(k Key) bool {
+	return s.cur.has(k) || s.prev.has(k)
+}
+
+// unpend ends the reservation of k, and reports whether there was one.
+func (s *shard) unpend(k Key) bool {
+	i := slices.Index(s.pending, k)
+	if i < 0 {
+		return false
 	}
-	return s.prev.lookup(k)
+	last := len(s.pending) - 1
+	s.pending[i] = s.pending[last]
+	s.pending = s.pending[:last]
+	return true
 }
 
 // Reserve sets dup[i] for each keys[i] already stored, and reserves the
@@ -121,9 +135,8 @@ func (ix *Index) tryReserve(now time.Time, keys []Key, dup []bool) chan struct{}
 		s := ix.shard(k)
 		s.mu.Lock()
 		s.rotate(now, ix.window)
-		found, pending := s.lookup(k)
 		switch {
-		case pending:
+		case slices.Contains(s.pending, k):
 			// Another caller's: release ours and wait for a settlement.
 			if s.settled == nil {
 				s.settled = make(chan struct{})
@@ -132,11 +145,12 @@ func (ix *Index) tryReserve(now time.Time, keys []Key, dup []bool) chan struct{}
 			s.mu.Unlock()
 			ix.Settle(keys[:i], dup[:i], false)
 			return wait
-		case found:
+		case s.has(k):
 			dup[i] = true
 		default:
 			dup[i] = false
-			s.cur.add(k, true)
+			s.cur.add(k)
+			s.pending = append(s.pending, k)
 		}
 		s.mu.Unlock()
 	}
@@ -154,8 +168,8 @@ func (ix *Index) Settle(keys []Key, dup []bool, stored bool) {
 		s := ix.shard(k)
 		s.mu.Lock()
 		// The shard may have rotated since the key was reserved.
-		if !s.cur.settle(k, stored) {
-			s.prev.settle(k, stored)
+		if s.unpend(k) && !stored && !s.cur.delete(k) {
+			s.prev.delete(k)
 		}
 		if s.settled != nil {
 			close(s.settled)
@@ -170,7 +184,7 @@ func (ix *Index) Add(now time.Time, k Key) {
 	s := ix.shard(k)
 	s.mu.Lock()
 	s.rotate(now, ix.window)
-	s.cur.add(k, false)
+	s.cur.add(k)
 	s.mu.Unlock()
 }
 

@@ -50,6 +50,30 @@ func TestReserveSettle(t *testing.T) {
 	}
 }
 
+// TestSettleAfterRotation settles keys reserved before their shard
+// rotated: a failed append must still free them, a stored one keep them.
+func TestSettleAfterRotation(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	for _, stored := range []bool{true, false} {
+		ix := New(24*time.Hour, t0)
+		k := ix.Key("acct", "e1")
+		dup := []bool{false}
+		if err := ix.Reserve(context.Background(), t0, []Key{k}, dup); err != nil || dup[0] {
+			t.Fatalf("reserve: %v, dup %v", err, dup[0])
+		}
+		later := t0.Add(25 * time.Hour)
+		ix.Add(later, Key{k[0] ^ 4, k[1]}) // a key of the same shard: it rotates
+		ix.Settle([]Key{k}, dup, stored)
+		if err := ix.Reserve(context.Background(), later, []Key{k}, dup); err != nil {
+			t.Fatal(err)
+		}
+		if dup[0] != stored {
+			t.Errorf("settled stored=%v across a rotation: duplicate %v", stored, dup[0])
+		}
+		ix.Settle([]Key{k}, dup, false)
+	}
+}
+
 func TestFailedAppendFreesKeys(t *testing.T) {
 	now := time.Now()
 	ix := New(time.Hour, now)
@@ -186,24 +210,24 @@ func BenchmarkReserveSettle(b *testing.B) {
 
 func TestKeySet(t *testing.T) {
 	var s keySet
-	if found, _ := s.lookup(Key{1, 2}); found {
+	if s.has(Key{1, 2}) || s.delete(Key{1, 2}) {
 		t.Fatal("empty set has a key")
 	}
 	const n = 10_000
 	key := func(i uint64) Key { return Key{i<<2 | 1, i * 7} } // colliding homes on purpose: i*7 & mask repeats
 	for i := uint64(1); i <= n; i++ {
-		s.add(key(i), i%3 == 0)
-		s.add(key(i), i%3 == 0) // twice: no duplicate entry
+		s.add(key(i))
+		s.add(key(i)) // twice: no duplicate entry
 	}
 	if s.n != n {
 		t.Fatalf("n = %d, want %d", s.n, n)
 	}
 	for i := uint64(1); i <= n; i++ {
-		if found, pending := s.lookup(key(i)); !found || pending != (i%3 == 0) {
-			t.Fatalf("key %d: found %v pending %v", i, found, pending)
+		if !s.has(key(i)) {
+			t.Fatalf("key %d not found", i)
 		}
 	}
-	if found, _ := s.lookup(Key{3 << 2, 1}); found {
+	if s.has(Key{3 << 2, 1}) {
 		t.Fatal("has a key never added")
 	}
 	h := sizeHint(1000)
@@ -212,46 +236,30 @@ func TestKeySet(t *testing.T) {
 	}
 }
 
-// TestKeySetSettle settles pending keys, storing or removing them, in a
-// small table full of collisions, against a map.
-func TestKeySetSettle(t *testing.T) {
+// TestKeySetDelete adds and deletes keys in a small table full of
+// collisions, against a map.
+func TestKeySetDelete(t *testing.T) {
 	var s keySet
-	want := map[Key]bool{} // key -> pending
+	want := map[Key]bool{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 20_000 {
 		k := Key{rng.Uint64N(300)<<2 | 1, rng.Uint64N(8)} // few homes: long probe runs
-		switch _, ok := want[k]; {
-		case !ok:
-			pending := rng.IntN(2) == 0
-			s.add(k, pending)
-			want[k] = pending
-		case rng.IntN(2) == 0:
-			stored := rng.IntN(2) == 0
-			if !s.settle(k, stored) {
-				t.Fatalf("settle(%v) did not find it", k)
-			}
-			if stored {
-				want[k] = false
-			} else {
-				delete(want, k)
-			}
+		if rng.IntN(2) == 0 {
+			s.add(k)
+			want[k] = true
+		} else if deleted := s.delete(k); deleted != want[k] {
+			t.Fatalf("delete(%v) = %v, want %v", k, deleted, want[k])
+		} else {
+			delete(want, k)
 		}
 		if s.n != len(want) {
 			t.Fatalf("n = %d, want %d", s.n, len(want))
 		}
 	}
-	for k, pending := range want {
-		if found, p := s.lookup(k); !found || p != pending {
-			t.Fatalf("key %v: found %v pending %v, want pending %v", k, found, p, pending)
-		}
-	}
 	for i := range uint64(300) {
 		for j := range uint64(8) {
-			k := Key{i<<2 | 1, j}
-			if _, ok := want[k]; !ok {
-				if found, _ := s.lookup(k); found {
-					t.Fatalf("removed key %v found", k)
-				}
+			if k := (Key{i<<2 | 1, j}); s.has(k) != want[k] {
+				t.Fatalf("key %v: has %v, want %v", k, s.has(k), want[k])
 			}
 		}
 	}

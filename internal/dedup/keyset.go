@@ -3,18 +3,13 @@ package dedup
 // keySet is a set of keys in one open-addressing table with linear probing:
 // 16 bytes a slot, grown at 3/4 full, so about 21 to 43 bytes a key (Go's
 // map needs about twice that for these keys). The zero Key marks an empty
-// slot; Index.Key never returns it. A key may be marked pending (reserved,
-// not yet stored) in its slot, with the pendingBit of its first word, which
-// Index.Key keeps clear.
+// slot; Index.Key never returns it.
 type keySet struct {
 	slots []Key
 	n     int
 }
 
 const minSlots = 16
-
-// pendingBit marks a reserved key in its slot.
-const pendingBit = 2
 
 func (s *keySet) home(k Key) int { return int(k[1] & uint64(len(s.slots)-1)) }
 
@@ -23,54 +18,45 @@ func (s *keySet) home(k Key) int { return int(k[1] & uint64(len(s.slots)-1)) }
 func (s *keySet) find(k Key) (i int, found bool) {
 	mask := len(s.slots) - 1
 	for i = s.home(k); ; i = (i + 1) & mask {
-		switch slot := s.slots[i]; {
-		case slot == Key{}:
+		switch s.slots[i] {
+		case Key{}:
 			return i, false
-		case slot[1] == k[1] && slot[0]&^pendingBit == k[0]:
+		case k:
 			return i, true
 		}
 	}
 }
 
-// lookup reports whether k is in the set, and whether it is pending.
-func (s *keySet) lookup(k Key) (found, pending bool) {
+// has reports whether k is in the set.
+func (s *keySet) has(k Key) bool {
 	if s.n == 0 {
-		return false, false
+		return false
 	}
-	i, found := s.find(k)
-	return found, found && s.slots[i][0]&pendingBit != 0
+	_, found := s.find(k)
+	return found
 }
 
-// add puts k in the set, pending or not; a key present is marked so.
-func (s *keySet) add(k Key, pending bool) {
+// add puts k in the set.
+func (s *keySet) add(k Key) {
 	if 4*(s.n+1) > 3*len(s.slots) {
 		s.grow()
 	}
-	i, found := s.find(k)
-	if !found {
+	if i, found := s.find(k); !found {
+		s.slots[i] = k
 		s.n++
 	}
-	if pending {
-		k[0] |= pendingBit
-	}
-	s.slots[i] = k
 }
 
-// settle marks k stored, or removes it; it reports whether k was there.
-func (s *keySet) settle(k Key, stored bool) bool {
+// delete removes k from the set and reports whether it was there.
+func (s *keySet) delete(k Key) bool {
 	if s.n == 0 {
 		return false
 	}
 	i, found := s.find(k)
-	switch {
-	case !found:
-		return false
-	case stored:
-		s.slots[i][0] &^= pendingBit
-	default:
+	if found {
 		s.remove(i)
 	}
-	return true
+	return found
 }
 
 // remove empties slot i, moving back the keys after it that would no
@@ -93,7 +79,7 @@ func (s *keySet) grow() {
 	s.n = 0
 	for _, k := range old {
 		if k != (Key{}) {
-			s.add(k, false) // the pending bit travels in k
+			s.add(k)
 		}
 	}
 }
