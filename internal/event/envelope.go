@@ -20,9 +20,10 @@ func (d *Decoder) event(limit int64) (Event, *FieldError) {
 		dataErr, problem    *FieldError
 	)
 	dataStart := len(d.data)
+	next := 0 // in envelopeKeys
 	sc.enter('{')
 	for n := 0; sc.next('}', &n); {
-		key := sc.key()
+		key := envelopeKey(sc, &next)
 		if sc.err != nil {
 			break
 		}
@@ -104,6 +105,20 @@ func (d *Decoder) event(limit int64) (Event, *FieldError) {
 		ev.Data = nil
 	}
 	return ev, fe
+}
+
+// envelopeKeys are the properties of an event in the order the tag writes
+// them, in which envelopeKey tries them first.
+var envelopeKeys = [...]keyText{newKeyText("id"), newKeyText("time"), newKeyText("appName"), newKeyText("eventName"), newKeyText("data")}
+
+// envelopeKey reads the key of an event's property: the one at *next in
+// envelopeKeys, which it then moves past, or any other.
+func envelopeKey(sc *scanner, next *int) string {
+	if i := *next; i < len(envelopeKeys) && sc.knownKey(&envelopeKeys[i]) {
+		*next = i + 1
+		return envelopeKeys[i].name
+	}
+	return sc.key()
 }
 
 // header is what an event's appName and eventName tell: its app and type,

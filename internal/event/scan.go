@@ -39,8 +39,8 @@ func typeName(t jsonType) string {
 	return "nothing"
 }
 
-// maxDepth is how deeply values may nest in a document: a value inside
-// maxDepth containers is a syntax error. Validation limits event data far
+// maxDepth is how deeply values may nest in a document: a container
+// inside maxDepth containers is a syntax error. Validation limits event data far
 // more tightly (MaxDataDepth); this bounds the skipping of the rest.
 const maxDepth = 300
 
@@ -153,29 +153,35 @@ func (s *scanner) peek() jsonType {
 		s.fail("unexpected end of document", s.i)
 		return typeNone
 	}
-	switch s.s[s.i] {
-	case '{':
-		return typeObject
-	case '[':
-		return typeArray
-	case '"':
-		return typeString
-	case 't', 'f':
-		return typeBool
-	case 'n':
+	t := firstByteType[s.s[s.i]]
+	if t == typeNull {
 		if rest := s.s[s.i:]; !strings.HasPrefix(rest, "null") && len(rest) >= 3 && strings.EqualFold(rest[:3], "nan") {
 			return typeNumber
 		}
-		return typeNull
 	}
-	return typeNumber
+	return t
 }
+
+// firstByteType is the type of a value by its first byte: what is not a
+// container, a string or a literal is read as a number (loosely, see
+// scanner.number), and 'n' may also start NaN.
+var firstByteType = func() (t [256]jsonType) {
+	for c := range t {
+		t[c] = typeNumber
+	}
+	t['{'], t['['], t['"'], t['t'], t['f'], t['n'] = typeObject, typeArray, typeString, typeBool, typeBool, typeNull
+	return t
+}()
 
 // enter reads the open byte of a container, '{' or '['.
 func (s *scanner) enter(open byte) bool {
 	s.ws()
 	if s.i >= len(s.s) || s.s[s.i] != open {
 		s.fail("expected "+strconv.QuoteRune(rune(open)), s.i)
+		return false
+	}
+	if s.depth >= maxDepth {
+		s.fail("nested deeper than "+strconv.Itoa(maxDepth)+" levels", s.i)
 		return false
 	}
 	s.i++
@@ -205,10 +211,6 @@ func (s *scanner) next(end byte, n *int) bool {
 		s.fail("expected ',' or "+strconv.QuoteRune(rune(end)), s.i)
 		return false
 	}
-	if s.depth >= maxDepth {
-		s.fail("nested deeper than "+strconv.Itoa(maxDepth)+" levels", s.i)
-		return false
-	}
 	*n++
 	return true
 }
@@ -234,6 +236,7 @@ func (s *scanner) key() string {
 // "name":. Its first 16 bytes are also kept as two words, which knownKey
 // compares with the document's in two loads.
 type keyText struct {
+	name    string
 	text    string
 	word    [2]uint64 // the first 16 bytes of text, zero-padded
 	mask    [2]uint64 // 0xff where word has a byte of text
@@ -242,7 +245,7 @@ type keyText struct {
 
 // newKeyText returns the keyText of the key name.
 func newKeyText(name string) keyText {
-	k := keyText{text: string(append(AppendJSONString(nil, name), ':'))}
+	k := keyText{name: name, text: string(append(AppendJSONString(nil, name), ':'))}
 	k.inWords = len(k.text) <= 16
 	var padded, mask [16]byte
 	for i := range min(len(k.text), 16) {
