@@ -192,7 +192,7 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) int {
 	// whether the events were stored to settle the dedup reservations.
 	var err error
 	if q.pending != nil {
-		err = q.pending.Wait(context.WithoutCancel(r.Context()))
+		err = q.pending.Wait(context.Background())
 	}
 	h.stamped(q)
 	h.dedup.Settle(q.keys, q.dup, err == nil)
@@ -201,7 +201,7 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) int {
 	}
 	h.metrics.accepted.Add(float64(q.accepted))
 	h.metrics.duplicates.Add(float64(q.duplicates))
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(http.StatusOK)
 	w.Write(q.resp)
 	return http.StatusOK
@@ -322,6 +322,10 @@ func (h *Handler) Barrier() time.Time {
 	defer h.stamping.Unlock()
 	return h.now()
 }
+
+// jsonContentType is the Content-Type of answers, shared so that setting
+// it allocates nothing (net/http only reads it).
+var jsonContentType = []string{"application/json"}
 
 // partitionKey keys the log by account and visitor, so a visitor's events
 // stay in one partition, in order.
