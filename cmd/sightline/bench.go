@@ -27,15 +27,16 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 	cfg := server.DefaultConfig()
 	clients := fs.Int("clients", 256, "concurrent clients (a site's visitors are many independent clients: enough of them keep the server busy while a group commit is fsynced)")
 	batch := fs.Int("batch", 25, "events per batch")
-	duration := fs.Duration("duration", 10*time.Second, "measured time of each run")
-	warmup := fs.Duration("warmup", 2*time.Second, "unmeasured time before each run")
+	duration := fs.Duration("duration", time.Second, "measured time of each full-load run")
+	warmup := fs.Duration("warmup", 300*time.Millisecond, "unmeasured time before each run")
+	halfDuration := fs.Duration("half-duration", 10*time.Second, "measured time of each run at half of the full load (its p99 is the latency figure)")
 	fs.IntVar(&cfg.Log.Partitions, "partitions", cfg.Log.Partitions, "event log partitions")
 	fs.DurationVar(&cfg.Log.CommitInterval, "commit-interval", cfg.Log.CommitInterval, "least time between two group commits under load (see serve --commit-interval)")
 	fs.IntVar(&cfg.Ingest.MaxConcurrent, "max-concurrent", cfg.Ingest.MaxConcurrent, "batch bodies processed at once (see serve --max-concurrent)")
 	fs.BoolVar(&cfg.Log.NoSync, "nosync", false, "skip fsync (not durable; for comparison only)")
 	webSessions := fs.Bool("websessions", false, "also run the sessionizer, as serve does (the load makes every batch a new visit: far more open visits than real traffic)")
 	data := fs.String("data", "", "data directory for the server (default: a new temporary directory, removed after)")
-	rounds := fs.Int("rounds", 3, "full-load runs of each target, alternating; medians are reported")
+	rounds := fs.Int("rounds", 20, "full-load runs of each target, alternating; medians are reported. Many short rounds let both targets see the same machine: a shared machine's speed drifts over seconds")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of Sightline's first full-load run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -101,7 +102,7 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	// Half of the median full load, on a fixed schedule.
 	for i, t := range targets {
-		lc := loadtest.Config{URL: t.url, Clients: *clients, BatchEvents: *batch, Duration: *duration, Warmup: *warmup,
+		lc := loadtest.Config{URL: t.url, Clients: *clients, BatchEvents: *batch, Duration: *halfDuration, Warmup: *warmup,
 			Rate: med[i].BatchesPerSecond() / 2}
 		half, err := loadtest.Run(ctx, lc)
 		if err != nil {
