@@ -26,38 +26,26 @@ import (
 // Key identifies one event of one account.
 type Key [2]uint64
 
-// The top shardBits of a key pick its shard: its own table, which doubles
-// when it fills. Keys spread evenly, so every shard grows at about the
-// same time: many small shards keep each of those pauses short (at 10
-// million keys, a batch waits at most a few milliseconds instead of 80;
-// see BenchmarkReserveSettle) for the same memory per key.
+// The top shardBits of a key pick its shard. A shard's table doubles when
+// it fills, under the shard's lock, and keys spread evenly, so every shard
+// grows at about the same time: many small shards keep each of those
+// pauses short (at 10 million keys, a batch waits at most a few
+// milliseconds instead of 80; see BenchmarkReserveSettle) for the same
+// memory per key.
 const (
 	shardBits  = 12
 	shardCount = 1 << shardBits
 )
 
 // Index is the set of stored event keys. It is safe for concurrent use.
-//
-// One mutex guards every shard: a batch's keys are spread over many
-// shards, and holding one lock for the whole batch lets the CPU wait for
-// the keys' cache misses together (prefetch) instead of one lock, and one
-// miss, after the other. Reserve and Settle of a batch of 25 new keys hold
-// it about 4 µs in all at 10 million keys (half what 25 separately locked
-// lookups took), so it would serialize ingest only beyond some 250,000
-// batches a second, far more than the rest of ingest does on one machine.
 type Index struct {
 	window       time.Duration
 	seed1, seed2 maphash.Seed
-
-	mu     sync.Mutex
-	shards [shardCount]shard
-	// settled, when not nil, is closed by the next Settle: the callers
-	// waiting for a pending key then try again.
-	settled chan struct{}
-	touched uint64 // what prefetch read, kept so that its loads stay
+	shards       [shardCount]shard
 }
 
 type shard struct {
+	mu   sync.Mutex
 	cur  keySet // keys stored or reserved in this window
 	prev keySet // those of the window before
 	// pending are the keys of cur that are reserved, not yet settled: a
@@ -65,6 +53,9 @@ type shard struct {
 	// does not have to reach into the large tables again.
 	pending []Key
 	rotated time.Time
+	// settled, when not nil, is closed by the next Settle of a key of the
+	// shard: the callers waiting for a pending key then try again.
+	settled chan struct{}
 }
 
 // New returns an empty index that remembers keys for at least window.
@@ -91,6 +82,7 @@ func (ix *Index) Key(account, id string) Key {
 func (ix *Index) shard(k Key) *shard { return &ix.shards[k[0]>>(64-shardBits)] }
 
 // rotate drops the older generation when the current one is a window old.
+// Called with s.mu held.
 func (s *shard) rotate(now time.Time, window time.Duration) {
 	if now.Sub(s.rotated) < window {
 		return
@@ -136,24 +128,23 @@ func (ix *Index) Reserve(ctx context.Context, now time.Time, keys []Key, dup []b
 }
 
 // tryReserve reserves every key or none. When a key is reserved by someone
-// else it releases what it took and returns a channel closed by the next
-// Settle, so that no caller waits while holding reservations (no
-// deadlock).
+// else it releases what it took and returns that reservation's channel,
+// so that no caller waits while holding reservations (no deadlock).
 func (ix *Index) tryReserve(now time.Time, keys []Key, dup []bool) chan struct{} {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	ix.prefetch(keys)
 	for i, k := range keys {
 		s := ix.shard(k)
+		s.mu.Lock()
 		s.rotate(now, ix.window)
 		switch {
 		case slices.Contains(s.pending, k):
 			// Another caller's: release ours and wait for a settlement.
-			ix.settle(keys[:i], dup[:i], false)
-			if ix.settled == nil {
-				ix.settled = make(chan struct{})
+			if s.settled == nil {
+				s.settled = make(chan struct{})
 			}
-			return ix.settled
+			wait := s.settled
+			s.mu.Unlock()
+			ix.Settle(keys[:i], dup[:i], false)
+			return wait
 		case s.has(k):
 			dup[i] = true
 		default:
@@ -161,71 +152,50 @@ func (ix *Index) tryReserve(now time.Time, keys []Key, dup []bool) chan struct{}
 			s.cur.add(k)
 			s.pending = append(s.pending, k)
 		}
+		s.mu.Unlock()
 	}
 	return nil
-}
-
-// prefetch reads the slot where the lookup of each key starts, in both
-// generations, before any lookup: these loads do not depend on each other,
-// so the CPU waits for their cache misses, which a large index makes the
-// rule, together. Called with ix.mu held.
-func (ix *Index) prefetch(keys []Key) {
-	var sum uint64
-	for _, k := range keys {
-		s := ix.shard(k)
-		if s.cur.n > 0 {
-			sum += s.cur.slots[s.cur.home(k)][0]
-		}
-		if s.prev.n > 0 {
-			sum += s.prev.slots[s.prev.home(k)][0]
-		}
-	}
-	ix.touched = sum
 }
 
 // Settle ends the reservations Reserve made: when stored is true the keys
 // are remembered as stored, otherwise they are free again. Waiters on
 // them are woken.
 func (ix *Index) Settle(keys []Key, dup []bool, stored bool) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	ix.settle(keys, dup, stored)
-}
-
-// settle is Settle, called with ix.mu held.
-func (ix *Index) settle(keys []Key, dup []bool, stored bool) {
 	for i, k := range keys {
 		if dup[i] {
 			continue
 		}
 		s := ix.shard(k)
+		s.mu.Lock()
 		// The shard may have rotated since the key was reserved.
 		if s.unpend(k) && !stored && !s.cur.delete(k) {
 			s.prev.delete(k)
 		}
-	}
-	if ix.settled != nil {
-		close(ix.settled)
-		ix.settled = nil
+		if s.settled != nil {
+			close(s.settled)
+			s.settled = nil
+		}
+		s.mu.Unlock()
 	}
 }
 
 // Add remembers k as stored; used when rebuilding the index from the log.
 func (ix *Index) Add(now time.Time, k Key) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
 	s := ix.shard(k)
+	s.mu.Lock()
 	s.rotate(now, ix.window)
 	s.cur.add(k)
+	s.mu.Unlock()
 }
 
 // Len returns the number of keys remembered.
 func (ix *Index) Len() int {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
 	n := 0
 	for i := range ix.shards {
-		n += ix.shards[i].cur.n + ix.shards[i].prev.n
+		s := &ix.shards[i]
+		s.mu.Lock()
+		n += s.cur.n + s.prev.n
+		s.mu.Unlock()
 	}
 	return n
 }
