@@ -29,7 +29,7 @@ func integer(s string) (int64, intStatus) {
 	// Fast path: plain digits, exactly.
 	var n int64
 	i := 0
-	for ; i < len(digits) && i <= 18; i++ { // 19 digits may be beyond int64
+	for ; i < len(digits) && i < 18; i++ { // 19 digits may be beyond int64: ParseFloat below
 		d := digits[i] - '0'
 		if d > 9 {
 			break

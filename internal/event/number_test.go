@@ -30,6 +30,9 @@ func TestInteger(t *testing.T) {
 		{"-9007199254740993", 0, intTooBig},
 		{"999999999999999999", 0, intTooBig},
 		{"1234567890123456789", 0, intTooBig},
+		{"9999999999999999999", 0, intTooBig}, // beyond int64 too
+		{"-9999999999999999999", 0, intTooBig},
+		{"100000000000000000", 0, intTooBig}, // 18 digits, read in the fast path
 		{"123456789012345678901234", 0, intTooBig},
 	} {
 		n, st := integer(c.in)

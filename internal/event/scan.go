@@ -39,8 +39,8 @@ func typeName(t jsonType) string {
 	return "nothing"
 }
 
-// maxDepth is how deeply values may nest in a document: a container
-// inside maxDepth containers is a syntax error. Validation limits event data far
+// maxDepth is how deeply values may nest in a document: a container inside
+// maxDepth containers is a syntax error. Validation limits event data far
 // more tightly (MaxDataDepth); this bounds the skipping of the rest.
 const maxDepth = 300
 

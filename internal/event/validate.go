@@ -20,9 +20,9 @@ const (
 // validator checks values against the schema types of schema.go as its
 // scanner reads them. It is the one validator of the package: every event
 // family is a schema it walks. In the same walk its scanner echoes what it
-// checked as compact JSON (scanner.startEcho). It keeps the path to the value being checked, so
-// that errors name it, and scratch buffers, so that checking allocates
-// nothing until it fails.
+// checked as compact JSON (scanner.startEcho). It keeps the path to the
+// value being checked, so that errors name it, and scratch buffers, so that
+// checking allocates nothing until it fails.
 //
 // A value that fails validation is still read to its end (the first
 // problem is kept in err, and the rest of the event is only skipped), so
