@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/sightline
 FUZZTIME ?= 15s
 
-.PHONY: all build run test vet bench pgo fuzz clean
+.PHONY: all build run test vet chromium bench pgo fuzz clean
 
 all: build
 
@@ -20,8 +20,12 @@ vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-test: vet
+test: vet chromium
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+# Debian's Chromium for the browser tests of web/tag (installed once).
+chromium:
+	./scripts/chromium.sh
 
 # The ingest benchmark of the closing notes: durable ingest against a no-op ceiling.
 bench: build

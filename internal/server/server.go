@@ -29,6 +29,7 @@ import (
 	"github.com/sightline/sightline/internal/ingest"
 	"github.com/sightline/sightline/internal/sessionizer"
 	"github.com/sightline/sightline/internal/websession"
+	"github.com/sightline/sightline/web/tag"
 )
 
 // Config is everything a server needs; `sightline serve` fills it from flags
@@ -227,8 +228,13 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 		}()
 	}
 
+	tags, err := tag.New(s.accounts)
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	collector.Register(mux)
+	tags.Register(mux)
 	if err := s.mountDataAccess(mux, logger, cfg); err != nil {
 		return nil, err
 	}

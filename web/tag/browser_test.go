@@ -1,0 +1,182 @@
+package tag
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath is Debian's Chromium, which scripts/chromium.sh installs
+// (make test runs it first).
+const chromiumPath = "/usr/bin/chromium"
+
+// newBrowser starts a headless Chromium for the test and returns a tab.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("no Chromium at %s: run scripts/chromium.sh (make test does)", chromiumPath)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(allocCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelTab(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// servePage serves the tag and one page, at /page.html: head is put in
+// the page's <head> before the snippet, body after it. The tag is served
+// 200 ms late, so that the page's scripts surely run before it loads, as
+// they do on a real page whose tag comes from farther away.
+func servePage(t *testing.T, head, body string) string {
+	t.Helper()
+	_, tags := newTestHandler(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /tag/", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(200 * time.Millisecond)
+		tags.ServeHTTP(w, r)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	page := "<!doctype html><html><head><meta charset=utf-8>" + head +
+		Snippet("75555851", srv.URL+"/tag/75555851.js") + "</head><body>" + body + "</body></html>"
+	mux.HandleFunc("GET /page.html", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(page))
+	})
+	return srv.URL + "/page.html"
+}
+
+// runPage loads the page and returns window.results, as JSON, once the
+// page has set window.done.
+func runPage(t *testing.T, ctx context.Context, url string) map[string]any {
+	t.Helper()
+	err := chromedp.Do(ctx, chromedp.Navigate(url))
+	if err == nil {
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`window.done === true`, chromedp.WithPollingTimeout(20*time.Second)))
+	}
+	var out string
+	if err == nil {
+		out, err = chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(window.results)`))
+	}
+	if err != nil {
+		t.Fatalf("page %s: %v", url, err)
+	}
+	var results map[string]any
+	if err := json.Unmarshal([]byte(out), &results); err != nil {
+		t.Fatalf("results %s: %v", out, err)
+	}
+	return results
+}
+
+// TestEventsAPI drives lpTag.events in Chromium, only through the
+// documented API: calls queued by the snippet before the tag loads, both
+// forms of bind, unbind and trigger, triggerOnce, context, async
+// listeners, wildcards, hasFired, a listener that throws, and attributes
+// pushed before the tag loads (lp_sdes VAR_ADDED).
+func TestEventsAPI(t *testing.T) {
+	ctx := newBrowser(t)
+	head := `<script>
+var results = {early: [], log: []};
+// Attributes pushed before the snippet, into an array the tag reads.
+window.lpTag = window.lpTag || {};
+lpTag.sdes = lpTag.sdes || [];
+</script>`
+	body := `<script>
+results.earlyId = lpTag.events.bind("LP_OFFERS", "OFFER_CLICK", function (data, info) {
+  results.early.push({data: data, info: info});
+});
+lpTag.events.trigger("LP_OFFERS", "OFFER_CLICK", {engagementId: 1});
+lpTag.sdes.push({type: "cart", total: 11.7, currency: "USD", numItems: 1});
+lpTag.events.bind("lp_sdes", "VAR_ADDED", function (sde) { results.log.push("sde:" + sde.type); });
+function whenLoaded(f) { if (lpTag._sightline) { f(); } else { setTimeout(function () { whenLoaded(f); }, 10); } }
+whenLoaded(function () {
+  var ev = lpTag.events;
+  results.queuedIdKept = ev.unbind(results.earlyId);
+  results.afterUnbind = ev.trigger("LP_OFFERS", "OFFER_CLICK", {engagementId: 2});
+
+  var ctxObj = {name: "ctx"};
+  ev.bind({eventName: "once", appName: "app", triggerOnce: true, context: ctxObj,
+    func: function (d) { results.log.push("once:" + d + ":" + this.name); }});
+  results.onceFirst = ev.trigger("app", "once", 1);
+  results.onceSecond = ev.trigger({appName: "app", eventName: "once", data: 2});
+
+  ev.bind("*", "wild", function (d, info) { results.log.push("anyApp:" + info.appName); });
+  ev.bind({eventName: "*", func: function (d, info) { if (info.eventName !== "VAR_ADDED") results.log.push("anyEvent:" + info.eventName); }});
+  ev.bind("x", "boom", function () { throw new Error("listener fails"); });
+  ev.bind("x", "boom", function () { results.log.push("after-throw"); });
+  ev.trigger("x", "boom");
+  ev.trigger("y", "wild");
+
+  var f = function () { results.log.push("removed-by-object"); };
+  ev.bind("z", "obj", f);
+  results.unbindObject = ev.unbind({appName: "z", eventName: "obj", func: f});
+  results.unbindNothing = ev.unbind("evId_999");
+  results.noListener = ev.trigger("nobody", "listens");
+
+  ev.bind({appName: "a", eventName: "async", async: true, func: function () { results.log.push("async"); results.done2 = true; }});
+  ev.trigger("a", "async");
+  results.log.push("after-async-trigger");
+
+  results.firedClicks = ev.hasFired("LP_OFFERS", "OFFER_CLICK");
+  results.firedAll = ev.hasFired("*", "*").length;
+  results.sdes = lpTag.sdes.get("cart");
+  setTimeout(function () { window.done = true; }, 50);
+});
+</script>`
+	r := runPage(t, ctx, servePage(t, head, body))
+
+	early, _ := r["early"].([]any)
+	if len(early) != 1 {
+		t.Fatalf("listener bound before load ran %d times, want once (queued trigger only): %v", len(early), r["early"])
+	}
+	first := early[0].(map[string]any)
+	if info := first["info"].(map[string]any); info["appName"] != "LP_OFFERS" || info["eventName"] != "OFFER_CLICK" {
+		t.Errorf("eventInfo %v", info)
+	}
+	if id, _ := r["earlyId"].(string); !strings.HasPrefix(id, "q") || r["queuedIdKept"] != true || r["afterUnbind"] != false {
+		t.Errorf("queued bind id %v: unbind %v, trigger after it %v", r["earlyId"], r["queuedIdKept"], r["afterUnbind"])
+	}
+	if r["onceFirst"] != true || r["onceSecond"] != false {
+		t.Errorf("triggerOnce: first trigger %v, second %v", r["onceFirst"], r["onceSecond"])
+	}
+	if r["unbindObject"] != true || r["unbindNothing"] != false {
+		t.Errorf("unbind by object %v, by unknown id %v", r["unbindObject"], r["unbindNothing"])
+	}
+	if r["noListener"] != true { // the "*" event listener hears it
+		t.Errorf("trigger with a wildcard listener = %v", r["noListener"])
+	}
+	want := []string{"sde:cart", "once:1:ctx", "anyEvent:boom", "after-throw", "anyApp:y", "anyEvent:wild",
+		"anyEvent:listens", "anyEvent:async", "after-async-trigger", "async"}
+	var got []string
+	for _, l := range r["log"].([]any) {
+		got = append(got, l.(string))
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("listeners ran\n %v\nwant\n %v", got, want)
+	}
+	if clicks := r["firedClicks"].([]any); len(clicks) != 2 {
+		t.Errorf("hasFired(LP_OFFERS, OFFER_CLICK) = %v, want both triggers", clicks)
+	}
+	if sdes := r["sdes"].([]any); len(sdes) != 1 || sdes[0].(map[string]any)["total"] != 11.7 {
+		t.Errorf("sdes.get(cart) = %v", sdes)
+	}
+	if n := r["firedAll"].(float64); n < 9 {
+		t.Errorf("hasFired(*, *) has %v events", n)
+	}
+}

@@ -1,0 +1,132 @@
+package tag
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/sightline/sightline/internal/account"
+)
+
+// accounts is a fixed set of account IDs.
+type accounts map[string]bool
+
+func (a accounts) Get(id string) (*account.Account, bool) {
+	if !a[id] {
+		return nil, false
+	}
+	return &account.Account{ID: id}, true
+}
+
+func newTestHandler(t *testing.T) (*Handler, *http.ServeMux) {
+	t.Helper()
+	h, err := New(accounts{"75555851": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	h.Register(mux)
+	return h, mux
+}
+
+// TestSizeBudget keeps the tag, engagement rendering included once it is
+// there, within 15 KB gzipped.
+func TestSizeBudget(t *testing.T) {
+	h, _ := newTestHandler(t)
+	minified, gzipped, br := h.Sizes()
+	t.Logf("tag.js: %d bytes source, %d minified, %d gzipped, %d brotli", len(source), minified, gzipped, br)
+	if gzipped > 15<<10 {
+		t.Errorf("tag is %d bytes gzipped, budget 15 KB", gzipped)
+	}
+	if minified >= len(source) {
+		t.Errorf("minified %d bytes, source %d", minified, len(source))
+	}
+}
+
+func TestServe(t *testing.T) {
+	h, mux := newTestHandler(t)
+	tests := []struct {
+		name, path, acceptEncoding, ifNoneMatch string
+		wantCode                                int
+		wantEncoding                            string
+	}{
+		{name: "identity", path: "/tag/75555851.js", wantCode: 200},
+		{name: "gzip", path: "/tag/75555851.js", acceptEncoding: "gzip, deflate", wantCode: 200, wantEncoding: "gzip"},
+		{name: "brotli preferred", path: "/tag/75555851.js", acceptEncoding: "gzip, deflate, br, zstd", wantCode: 200, wantEncoding: "br"},
+		{name: "brotli refused", path: "/tag/75555851.js", acceptEncoding: "br;q=0, gzip;q=0.5", wantCode: 200, wantEncoding: "gzip"},
+		{name: "any", path: "/tag/75555851.js", acceptEncoding: "*", wantCode: 200, wantEncoding: "br"},
+		{name: "not modified", path: "/tag/75555851.js", ifNoneMatch: h.etag, wantCode: 304},
+		{name: "weak etag in a list", path: "/tag/75555851.js", ifNoneMatch: `"old", W/` + h.etag, wantCode: 304},
+		{name: "other etag", path: "/tag/75555851.js", ifNoneMatch: `"old"`, wantCode: 200},
+		{name: "unknown account", path: "/tag/qa51680169.js", wantCode: 404},
+		{name: "not a script", path: "/tag/75555851", wantCode: 404},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, tc.path, nil)
+			if tc.acceptEncoding != "" {
+				req.Header.Set("Accept-Encoding", tc.acceptEncoding)
+			}
+			if tc.ifNoneMatch != "" {
+				req.Header.Set("If-None-Match", tc.ifNoneMatch)
+			}
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, req)
+			if rec.Code != tc.wantCode {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.wantCode, rec.Body)
+			}
+			if tc.wantCode != 200 {
+				return
+			}
+			res := rec.Result()
+			if got := res.Header.Get("Content-Encoding"); got != tc.wantEncoding {
+				t.Fatalf("Content-Encoding %q, want %q", got, tc.wantEncoding)
+			}
+			if res.Header.Get("ETag") != h.etag || res.Header.Get("Cache-Control") == "" || res.Header.Get("Vary") != "Accept-Encoding" {
+				t.Fatalf("cache headers %v", res.Header)
+			}
+			body := decode(t, tc.wantEncoding, rec.Body.Bytes())
+			if !bytes.Equal(body, h.script) {
+				t.Fatalf("body decodes to %d bytes, not the %d-byte script", len(body), len(h.script))
+			}
+		})
+	}
+}
+
+func decode(t *testing.T, encoding string, body []byte) []byte {
+	t.Helper()
+	var r io.Reader = bytes.NewReader(body)
+	switch encoding {
+	case "gzip":
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = zr
+	case "br":
+		r = brotli.NewReader(r)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestJSString(t *testing.T) {
+	for in, want := range map[string]string{
+		"75555851":             `"75555851"`,
+		`a"b\c`:                `"a\"b\\c"`,
+		"</script><!--":        `"\u003c/script\u003e\u003c!--"`,
+		"line\nbreak\u2028end": `"line\u000abreak\u2028end"`,
+	} {
+		if got := jsString(in); got != want {
+			t.Errorf("jsString(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
