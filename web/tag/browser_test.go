@@ -1,4 +1,4 @@
-package tag
+package tag_test
 
 import (
 	"context"
@@ -11,7 +11,11 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/web/tag"
 )
+
 
 // chromiumPath is Debian's Chromium, which scripts/chromium.sh installs
 // (make test runs it first).
@@ -45,7 +49,19 @@ func newBrowser(t *testing.T) context.Context {
 // they do on a real page whose tag comes from farther away.
 func servePage(t *testing.T, head, body string) string {
 	t.Helper()
-	_, tags := newTestHandler(t)
+	store, err := account.OpenStore(nil, t.TempDir())
+	if err == nil {
+		err = store.Add(account.Account{ID: "75555851"})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := tag.New(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := http.NewServeMux()
+	h.Register(tags)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /tag/", func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(200 * time.Millisecond)
@@ -54,7 +70,7 @@ func servePage(t *testing.T, head, body string) string {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	page := "<!doctype html><html><head><meta charset=utf-8>" + head +
-		Snippet("75555851", srv.URL+"/tag/75555851.js") + "</head><body>" + body + "</body></html>"
+		tag.Snippet("75555851", srv.URL+"/tag/75555851.js") + "</head><body>" + body + "</body></html>"
 	mux.HandleFunc("GET /page.html", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write([]byte(page))

@@ -1,18 +1,25 @@
 /*
  * Sightline web tag: the lpTag API for pages written against it.
  *
- * This first part is the page's event bus (lpTag.events), engagement
- * attributes kept by the page (lpTag.sdes) and the replay of the calls the
- * snippet queued before the tag loaded. Sending to the server and rendering
- * engagements come next (issue 4).
+ * It holds the page's event bus (lpTag.events), the engagement attributes
+ * the page pushes (lpTag.sdes), the visitor's identity, page views
+ * (lpTag.section, lpTag.newPage) and the transport that sends every event
+ * to Sightline's ingest endpoint in batches, keeping what could not be sent
+ * in localStorage to retry. It replays the calls the snippet queued before
+ * it loaded. Rendering engagements comes next (issue 4).
  */
-(function (w) {
+(function (w, d) {
   "use strict";
   var lp = w.lpTag = w.lpTag || {};
   if (lp._sightline) {
     return; // the tag loaded twice: the first one stays
   }
   lp._sightline = true;
+  var script = d.currentScript;
+  var src = script && script.src || "";
+  var base = src.replace(/\/tag\/[^\/]*$/, "");
+  var site = String(lp.site || (src.match(/\/tag\/([^\/?#]+)\.js/) || [])[1] || "");
+  var consented = true;
 
   // ---- lpTag.events ----
 
@@ -128,8 +135,247 @@
       if (s && typeof s === "object" && typeof s.type === "string") {
         sdes.push(s);
         trigger("lp_sdes", "VAR_ADDED", s);
+        emit("lp_sdes", "VAR_ADDED", s);
       }
     });
+  }
+
+  // send(sde, callback): pushed like push, then sent at once; callback
+  // gets whether the server stored it.
+  function sendNow(sde, callback) {
+    push(sde);
+    flush(false, callback);
+  }
+
+  // ---- identity ----
+
+  var DAY = 864e5;
+  var VISITOR_AGE = 730 * DAY, VISIT_IDLE = 30 * 6e4;
+
+  function load(key) {
+    try {
+      return w.localStorage.getItem(key);
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function save(key, value) {
+    if (!consented) {
+      return;
+    }
+    try {
+      w.localStorage.setItem(key, value);
+    } catch (e) {
+      // storage full or blocked: the ids still live in the cookie
+    }
+  }
+
+  function cookie(name) {
+    var m = d.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+    return m ? decodeURIComponent(m[1]) : null;
+  }
+
+  function setCookie(name, value, ageMs) {
+    if (consented) {
+      d.cookie = name + "=" + encodeURIComponent(value) + "; path=/; max-age=" + Math.floor(ageMs / 1000) +
+        "; SameSite=Lax" + (lp.cookieDomain ? "; domain=" + lp.cookieDomain : "");
+    }
+  }
+
+  function randomBytes(n) {
+    var b = new Uint8Array(n);
+    w.crypto.getRandomValues(b);
+    return b;
+  }
+
+  // newId returns 16 random bytes in base64url, as visitor and visit ids
+  // are written (22 characters).
+  function newId() {
+    return btoa(String.fromCharCode.apply(null, randomBytes(16))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  // uuid returns a random (version 4) UUID, an event's id, which it keeps
+  // across retries so that the server stores it once.
+  function uuid() {
+    var b = randomBytes(16);
+    b[6] = b[6] & 15 | 64;
+    b[8] = b[8] & 63 | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  var visitorId = cookie("lpsl_vid") || load("lpsl_vid") || newId();
+  var visit = (load("lpsl_visit") || cookie("lpsl_visit") || "").split("|"); // id|last activity (ms)
+
+  // touch returns the visit id, renewed after VISIT_IDLE without activity,
+  // and records the activity.
+  function touch() {
+    var now = Date.now();
+    if (!visit[0] || now - Number(visit[1]) > VISIT_IDLE) {
+      visit = [newId(), now];
+    }
+    visit[1] = now;
+    setCookie("lpsl_vid", visitorId, VISITOR_AGE);
+    save("lpsl_vid", visitorId);
+    setCookie("lpsl_visit", visit.join("|"), VISIT_IDLE);
+    save("lpsl_visit", visit.join("|"));
+    return visit[0];
+  }
+
+  // ---- transport ----
+
+  var BATCH = 25, DELAY = 500, MAX_KEPT = 1000, OUTBOX = "lpsl_outbox_" + site;
+  var pending = []; // events not yet in a batch
+  var outbox = []; // batches to send, oldest first, kept in localStorage
+  var timer = null, retry = null, backoff = 0, sending = false;
+  try {
+    outbox = JSON.parse(load(OUTBOX) || "[]");
+  } catch (e) {
+    outbox = [];
+  }
+
+  function emit(app, name, data) {
+    if (!consented || !site) {
+      return;
+    }
+    var visitId = touch();
+    if (pending.length && pending.visitId !== visitId) {
+      flush();
+    }
+    pending.visitId = visitId;
+    pending.push({id: uuid(), time: Date.now(), appName: app, eventName: name, data: data});
+    if (pending.length >= BATCH) {
+      flush();
+    } else if (!timer) {
+      timer = setTimeout(flush, DELAY);
+    }
+  }
+
+  function keep() {
+    var n = 0;
+    for (var i = outbox.length - 1; i >= 0; i--) {
+      n += outbox[i].events.length;
+      if (n > MAX_KEPT) {
+        outbox = outbox.slice(i + 1); // the oldest go first
+        break;
+      }
+    }
+    save(OUTBOX, JSON.stringify(outbox));
+  }
+
+  // flush moves the pending events into a batch and sends what waits;
+  // beacon sends with navigator.sendBeacon, for a page going away.
+  function flush(beacon, callback) {
+    clearTimeout(timer);
+    timer = null;
+    if (pending.length) {
+      outbox.push({visitorId: visitorId, visitId: pending.visitId, events: pending});
+      pending = [];
+      keep();
+    }
+    drain(beacon === true, callback);
+  }
+
+  function endpoint() {
+    return base + "/api/account/" + encodeURIComponent(site) + "/events";
+  }
+
+  function drain(beacon, callback) {
+    if (beacon) {
+      outbox = outbox.filter(function (b) {
+        return !(w.navigator.sendBeacon && w.navigator.sendBeacon(endpoint(), JSON.stringify(b)));
+      });
+      keep();
+      return;
+    }
+    if (sending || !outbox.length) {
+      if (callback) {
+        callback(!outbox.length);
+      }
+      return;
+    }
+    sending = true;
+    var batch = outbox[0];
+    w.fetch(endpoint(), {method: "POST", body: JSON.stringify(batch), keepalive: true, credentials: "omit",
+      headers: {"Content-Type": "text/plain;charset=UTF-8"}}).then(function (r) {
+      // 4xx other than 408 and 429 will not get better: drop the batch.
+      return r.ok || r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429;
+    }, function () {
+      return false;
+    }).then(function (done) {
+      sending = false;
+      if (done) {
+        if (outbox[0] === batch) {
+          outbox.shift();
+        }
+        keep();
+        backoff = 0;
+      } else {
+        backoff = Math.min(backoff ? backoff * 2 : 1000, 30000);
+        clearTimeout(retry);
+        retry = setTimeout(drain, backoff);
+      }
+      if (callback) {
+        callback(done);
+      }
+      if (done && outbox.length) {
+        drain();
+      }
+    });
+  }
+
+  // ---- page views ----
+
+  function contextId() {
+    return String(Math.floor(Math.random() * 9e9) + 1e9);
+  }
+
+  function pageView(url) {
+    lp.pageContextId = contextId();
+    emit("LP_MONITORING", "PAGE_VIEW", {
+      url: url,
+      referrer: d.referrer,
+      title: d.title,
+      sections: (Array.isArray(lp.section) ? lp.section : [lp.section]).filter(Boolean).map(String),
+      contextId: lp.pageContextId
+    });
+  }
+
+  // newPage(url, {section, sdes}): a single-page app's new page.
+  function newPage(url, opts) {
+    opts = opts || {};
+    if (opts.section !== undefined) {
+      lp.section = opts.section;
+    }
+    var abs;
+    try {
+      abs = new URL(url || w.location.href, w.location.href).href;
+    } catch (e) {
+      abs = w.location.href;
+    }
+    pageView(abs);
+    if (opts.sdes) {
+      push(opts.sdes);
+    }
+  }
+
+  // consent(false) stops storing ids and sending, and forgets what waits;
+  // consent(true) starts again.
+  function consent(on) {
+    consented = on !== false;
+    if (!consented) {
+      pending = [];
+      outbox = [];
+      clearTimeout(timer);
+      try {
+        ["lpsl_vid", "lpsl_visit", OUTBOX].forEach(function (k) { w.localStorage.removeItem(k); });
+      } catch (e) {
+        // blocked storage holds nothing either
+      }
+      ["lpsl_vid", "lpsl_visit"].forEach(function (k) { d.cookie = k + "=; path=/; max-age=0"; });
+    }
+    return consented;
   }
 
   function get(type) {
@@ -141,7 +387,9 @@
   var queued = lp._q || [];
   var early = Array.isArray(lp.sdes) ? lp.sdes : []; // lpTag.sdes = lpTag.sdes || []; lpTag.sdes.push(...)
   lp.events = {bind: bind, unbind: unbind, trigger: trigger, hasFired: hasFired};
-  lp.sdes = {push: push, send: push, get: get};
+  lp.sdes = {push: push, send: sendNow, get: get};
+  lp.newPage = newPage;
+  lp.consent = consent;
   lp._q = {push: function (c) { replay(c, 0); }};
   if (!Array.isArray(lp.section)) {
     lp.section = lp.section ? [String(lp.section)] : [];
@@ -159,6 +407,15 @@
       api[c[1]].apply(api, args);
     }
   }
+  pageView(w.location.href);
   queued.forEach(function (c, i) { replay(c, i + 1); });
   push(early);
-})(window);
+  drain(); // what earlier pages could not send
+  w.addEventListener("online", function () { drain(); });
+  w.addEventListener("pagehide", function () { flush(true); });
+  d.addEventListener("visibilitychange", function () {
+    if (d.visibilityState === "hidden") {
+      flush(true);
+    }
+  });
+})(window, document);

@@ -13,19 +13,9 @@ import (
 	"github.com/sightline/sightline/internal/account"
 )
 
-// accounts is a fixed set of account IDs.
-type accounts map[string]bool
-
-func (a accounts) Get(id string) (*account.Account, bool) {
-	if !a[id] {
-		return nil, false
-	}
-	return &account.Account{ID: id}, true
-}
-
 func newTestHandler(t *testing.T) (*Handler, *http.ServeMux) {
 	t.Helper()
-	h, err := New(accounts{"75555851": true})
+	h, err := New(testAccounts(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +86,19 @@ func TestServe(t *testing.T) {
 			}
 		})
 	}
+}
+
+// testAccounts returns an account store holding the account 75555851.
+func testAccounts(t *testing.T) *account.Store {
+	t.Helper()
+	s, err := account.OpenStore(nil, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(account.Account{ID: "75555851"}); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func decode(t *testing.T, encoding string, body []byte) []byte {

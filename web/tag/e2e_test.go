@@ -1,0 +1,139 @@
+package tag_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/event"
+	"github.com/sightline/sightline/internal/eventlog"
+	"github.com/sightline/sightline/internal/eventlog/embedded"
+	"github.com/sightline/sightline/internal/server"
+	"github.com/sightline/sightline/web/tag"
+)
+
+// startServer starts Sightline on 127.0.0.1 with the account 75555851,
+// which pages of any origin may send to.
+func startServer(t *testing.T) (*server.Server, string) {
+	t.Helper()
+	cfg := server.DefaultConfig()
+	cfg.Addr, cfg.DataDir, cfg.DemoAccount, cfg.NoWebSessions = "127.0.0.1:0", t.TempDir(), false, true
+	srv, err := server.Start(context.Background(), nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Shutdown() })
+	if err := srv.Accounts().Add(account.Account{ID: "75555851", Origins: []string{account.AnyOrigin}}); err != nil {
+		t.Fatal(err)
+	}
+	return srv, cfg.DataDir
+}
+
+// storedEvents returns the events of the log in dir.
+func storedEvents(t *testing.T, dir string) []event.Stored {
+	t.Helper()
+	r, err := embedded.OpenReader(server.LogDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out []event.Stored
+	for p := range r.Partitions() {
+		_, err := r.Read(context.Background(), p, 0, 64<<20, func(m eventlog.Message) bool {
+			s, err := event.ParseRecord(m.Value)
+			if err != nil {
+				t.Fatalf("partition %d offset %d: %v", p, m.Offset, err)
+			}
+			out = append(out, s)
+			return true
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// TestTagSendsToServer loads a page of another origin in Chromium with the
+// snippet pointing at a real server, and checks what reaches the server's
+// log: the page view with its sections, an attribute pushed before the tag
+// loaded, one sent with lpTag.sdes.send (whose callback hears the server),
+// and a single-page app's second page view from lpTag.newPage, all of one
+// visitor and visit.
+func TestTagSendsToServer(t *testing.T) {
+	srv, dir := startServer(t)
+	page := `<!doctype html><html><head><meta charset=utf-8><title>TVs</title>
+<script>window.lpTag = window.lpTag || {}; lpTag.section = ["electronics", "tv"]; lpTag.sdes = lpTag.sdes || [];
+lpTag.sdes.push({type: "cart", total: 11.7, currency: "USD", numItems: 1, products: [{product: {name: "TV", category: "tv", sku: "TV-1", price: 11.7}, quantity: 1}]});</script>` +
+		tag.Snippet("75555851", "http://"+srv.Addr()+"/tag/75555851.js") + `</head><body><script>
+function whenLoaded(f) { if (lpTag._sightline) { f(); } else { setTimeout(function () { whenLoaded(f); }, 10); } }
+whenLoaded(function () {
+  lpTag.sdes.send({type: "lead", lead: {topic: "warranty", value: 199, currency: "USD", leadId: "L-1"}}, function (ok) {
+    window.sent = ok;
+    lpTag.newPage("/checkout", {section: ["checkout"]});
+    setTimeout(function () { window.done = true; }, 800);
+  });
+});
+</script></body></html>`
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(page))
+	}))
+	defer site.Close()
+
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/tv")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.done === true`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	if sent, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.sent`)); err != nil || !sent {
+		t.Fatalf("sdes.send callback: %v %v", sent, err)
+	}
+
+	var got []event.Stored
+	deadline := time.Now().Add(10 * time.Second)
+	for len(got) < 4 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		got = storedEvents(t, dir)
+	}
+	byName := map[string][]event.Stored{}
+	for _, s := range got {
+		byName[s.AppName+"/"+s.EventName] = append(byName[s.AppName+"/"+s.EventName], s)
+		if s.AccountID != "75555851" || s.VisitorID != got[0].VisitorID || s.VisitID != got[0].VisitID || len(s.VisitorID) != 22 {
+			t.Errorf("event %s: account %s visitor %s visit %s", s.EventName, s.AccountID, s.VisitorID, s.VisitID)
+		}
+	}
+	views := byName["LP_MONITORING/PAGE_VIEW"]
+	if len(views) != 2 {
+		t.Fatalf("page views stored: %d, want 2 (load and newPage); all: %d events", len(views), len(got))
+	}
+	if views[0].Time > views[1].Time {
+		views[0], views[1] = views[1], views[0]
+	}
+	var first, second struct {
+		URL       string   `json:"url"`
+		Title     string   `json:"title"`
+		Sections  []string `json:"sections"`
+		ContextID string   `json:"contextId"`
+	}
+	json.Unmarshal(views[0].Data, &first)
+	json.Unmarshal(views[1].Data, &second)
+	if first.URL != site.URL+"/tv" || first.Title != "TVs" || len(first.Sections) != 2 || first.ContextID == "" {
+		t.Errorf("first page view %+v", first)
+	}
+	if second.URL != site.URL+"/checkout" || len(second.Sections) != 1 || second.Sections[0] != "checkout" || second.ContextID == first.ContextID {
+		t.Errorf("newPage view %+v", second)
+	}
+	sdes := byName["lp_sdes/VAR_ADDED"]
+	if len(sdes) != 2 {
+		t.Fatalf("attributes stored: %d, want the cart and the lead", len(sdes))
+	}
+}
