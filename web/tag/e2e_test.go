@@ -22,17 +22,109 @@ import (
 // which pages of any origin may send to.
 func startServer(t *testing.T) (*server.Server, string) {
 	t.Helper()
+	dir := t.TempDir()
+	srv := startServerAt(t, "127.0.0.1:0", dir)
+	if err := srv.Accounts().Add(account.Account{ID: "75555851", Origins: []string{account.AnyOrigin}}); err != nil {
+		t.Fatal(err)
+	}
+	return srv, dir
+}
+
+// startServerAt starts Sightline at addr on the data directory dir.
+func startServerAt(t *testing.T, addr, dir string) *server.Server {
+	t.Helper()
 	cfg := server.DefaultConfig()
-	cfg.Addr, cfg.DataDir, cfg.DemoAccount, cfg.NoWebSessions = "127.0.0.1:0", t.TempDir(), false, true
+	cfg.Addr, cfg.DataDir, cfg.DemoAccount, cfg.NoWebSessions = addr, dir, false, true
 	srv, err := server.Start(context.Background(), nil, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Shutdown() })
-	if err := srv.Accounts().Add(account.Account{ID: "75555851", Origins: []string{account.AnyOrigin}}); err != nil {
+	return srv
+}
+
+// serveSite serves html at every path of a new origin and returns its URL.
+func serveSite(t *testing.T, html string) string {
+	t.Helper()
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(html))
+	}))
+	t.Cleanup(site.Close)
+	return site.URL
+}
+
+// waitForEvents polls the log in dir until it holds n events, or 15 s
+// have passed, and returns them.
+func waitForEvents(t *testing.T, dir string, n int) []event.Stored {
+	t.Helper()
+	var got []event.Stored
+	for deadline := time.Now().Add(15 * time.Second); len(got) < n && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		got = storedEvents(t, dir)
+	}
+	return got
+}
+
+// TestTagRetriesWhileServerDown sends attributes while the server is down:
+// the tag keeps them and retries with backoff, and once the server is back
+// every event is stored exactly once.
+func TestTagRetriesWhileServerDown(t *testing.T) {
+	srv, dir := startServer(t)
+	addr := srv.Addr()
+	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+addr+"/tag/75555851.js") + `</head><body></body></html>`
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(serveSite(t, page))); err != nil {
 		t.Fatal(err)
 	}
-	return srv, cfg.DataDir
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!(window.lpTag && lpTag._sightline)`)); err != nil {
+		t.Fatal(err)
+	}
+	waitForEvents(t, dir, 1) // the page view
+	if err := srv.Shutdown(); err != nil {
+		t.Fatal(err)
+	}
+	push := `for (var i = 0; i < 30; i++) lpTag.sdes.push({type: "searchInfo", keywords: ["kw" + i]}); true`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](push)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond) // a few failed attempts
+	startServerAt(t, addr, dir)
+	got := waitForEvents(t, dir, 31)
+	ids := map[string]int{}
+	for _, s := range got {
+		ids[s.ID]++
+	}
+	if len(got) != 31 || len(ids) != 31 {
+		t.Fatalf("stored %d events, %d distinct ids; want 31 (the page view and 30 attributes, once each)", len(got), len(ids))
+	}
+}
+
+// TestTagBeaconOnPageHide pushes an attribute and leaves the page at once,
+// before the batch's timer: the tag sends it with sendBeacon as the page
+// goes away.
+func TestTagBeaconOnPageHide(t *testing.T) {
+	srv, dir := startServer(t)
+	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+srv.Addr()+"/tag/75555851.js") + `</head><body></body></html>`
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(serveSite(t, page))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!(window.lpTag && lpTag._sightline)`)); err != nil {
+		t.Fatal(err)
+	}
+	waitForEvents(t, dir, 1) // the page view
+	leave := `lpTag.sdes.push({type: "error", error: {contextId: "c1", message: "out of stock", code: "E42", level: 1, resolved: false}}); true`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](leave)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	got := waitForEvents(t, dir, 2)
+	if len(got) != 2 || got[1].EventName != "VAR_ADDED" && got[0].EventName != "VAR_ADDED" {
+		t.Fatalf("stored %d events, want the page view and the attribute sent as the page went away", len(got))
+	}
 }
 
 // storedEvents returns the events of the log in dir.
@@ -81,14 +173,9 @@ whenLoaded(function () {
   });
 });
 </script></body></html>`
-	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write([]byte(page))
-	}))
-	defer site.Close()
-
+	siteURL := serveSite(t, page)
 	ctx := newBrowser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate(site.URL+"/tv")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(siteURL+"/tv")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`window.done === true`, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
@@ -98,12 +185,7 @@ whenLoaded(function () {
 		t.Fatalf("sdes.send callback: %v %v", sent, err)
 	}
 
-	var got []event.Stored
-	deadline := time.Now().Add(10 * time.Second)
-	for len(got) < 4 && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-		got = storedEvents(t, dir)
-	}
+	got := waitForEvents(t, dir, 4)
 	byName := map[string][]event.Stored{}
 	for _, s := range got {
 		byName[s.AppName+"/"+s.EventName] = append(byName[s.AppName+"/"+s.EventName], s)
@@ -126,10 +208,10 @@ whenLoaded(function () {
 	}
 	json.Unmarshal(views[0].Data, &first)
 	json.Unmarshal(views[1].Data, &second)
-	if first.URL != site.URL+"/tv" || first.Title != "TVs" || len(first.Sections) != 2 || first.ContextID == "" {
+	if first.URL != siteURL+"/tv" || first.Title != "TVs" || len(first.Sections) != 2 || first.ContextID == "" {
 		t.Errorf("first page view %+v", first)
 	}
-	if second.URL != site.URL+"/checkout" || len(second.Sections) != 1 || second.Sections[0] != "checkout" || second.ContextID == first.ContextID {
+	if second.URL != siteURL+"/checkout" || len(second.Sections) != 1 || second.Sections[0] != "checkout" || second.ContextID == first.ContextID {
 		t.Errorf("newPage view %+v", second)
 	}
 	sdes := byName["lp_sdes/VAR_ADDED"]
