@@ -16,7 +16,6 @@ import (
 	"github.com/sightline/sightline/web/tag"
 )
 
-
 // chromiumPath is Debian's Chromium, which scripts/chromium.sh installs
 // (make test runs it first).
 const chromiumPath = "/usr/bin/chromium"
