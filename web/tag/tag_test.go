@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 
 	"github.com/andybalholm/brotli"
@@ -131,5 +132,17 @@ func TestJSString(t *testing.T) {
 		if got := jsString(in); got != want {
 			t.Errorf("jsString(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// TestREADMESnippet keeps the snippet the README shows the one Snippet
+// writes.
+func TestREADMESnippet(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := Snippet("75555851", "https://sightline.example/tag/75555851.js"); !bytes.Contains(readme, []byte(want)) {
+		t.Errorf("README.md does not show the snippet:\n%s", want)
 	}
 }
