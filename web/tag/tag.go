@@ -8,6 +8,9 @@
 // the pure-Go port of the reference encoder), so that a request costs a
 // lookup and a write. Answers carry an ETag and a short max-age: a page
 // revalidates the tag every few minutes and gets 304 while it is unchanged.
+//
+// The tests drive the tag in Debian's Chromium through chromedp, a pure-Go
+// DevTools client: no Node.js toolchain is needed to test the tag.
 package tag
 
 import (
