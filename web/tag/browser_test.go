@@ -151,6 +151,15 @@ whenLoaded(function () {
   results.firedClicks = ev.hasFired("LP_OFFERS", "OFFER_CLICK");
   results.firedAll = ev.hasFired("*", "*").length;
   results.sdes = lpTag.sdes.get("cart");
+  lpTag.sdes.push({type: "ctmrinfo", info: {cstatus: "gold", customerId: "c1"}});
+  lpTag.sdes.push({type: "ctmrinfo", info: {ctype: "vip", customerId: "c2"}});
+  lpTag.sdes.push([{type: "cart", total: 1}, {type: "cart", total: 2}]);
+  lpTag.sdes.push({type: "searchInfo", keywords: ["a"]});
+  lpTag.sdes.push({type: "searchInfo", keywords: ["b"]});
+  results.ctmr = lpTag.sdes.get("ctmrinfo");
+  results.carts = lpTag.sdes.get("cart");
+  results.searches = lpTag.sdes.get("searchInfo").length;
+  results.types = lpTag.sdes.get().map(function (s) { return s.type; }).join(",");
   setTimeout(function () { window.done = true; }, 50);
 });
 </script>`
@@ -177,7 +186,8 @@ whenLoaded(function () {
 		t.Errorf("trigger with a wildcard listener = %v", r["noListener"])
 	}
 	want := []string{"sde:cart", "once:1:ctx", "anyEvent:boom", "after-throw", "anyApp:y", "anyEvent:wild",
-		"anyEvent:listens", "anyEvent:async", "after-async-trigger", "async"}
+		"anyEvent:listens", "anyEvent:async", "after-async-trigger",
+		"sde:ctmrinfo", "sde:ctmrinfo", "sde:cart", "sde:cart", "sde:searchInfo", "sde:searchInfo", "async"}
 	var got []string
 	for _, l := range r["log"].([]any) {
 		got = append(got, l.(string))
@@ -190,6 +200,13 @@ whenLoaded(function () {
 	}
 	if sdes := r["sdes"].([]any); len(sdes) != 1 || sdes[0].(map[string]any)["total"] != 11.7 {
 		t.Errorf("sdes.get(cart) = %v", sdes)
+	}
+	// get: ctmrinfo merged property by property, cart replaced, searchInfo appended.
+	ctmr, _ := json.Marshal(r["ctmr"])
+	carts, _ := json.Marshal(r["carts"])
+	if string(ctmr) != `[{"info":{"cstatus":"gold","ctype":"vip","customerId":"c2"},"type":"ctmrinfo"}]` ||
+		string(carts) != `[{"total":2,"type":"cart"}]` || r["searches"] != 2.0 || r["types"] != "cart,ctmrinfo,searchInfo,searchInfo" {
+		t.Errorf("sdes.get: ctmrinfo %s, cart %s, %v searchInfo, all %v", ctmr, carts, r["searches"], r["types"])
 	}
 	if n := r["firedAll"].(float64); n < 9 {
 		t.Errorf("hasFired(*, *) has %v events", n)

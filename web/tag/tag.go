@@ -78,15 +78,16 @@ func New(accounts Accounts) (*Handler, error) {
 
 // Snippet returns the inline script a page pastes into its <head> to load
 // the tag of account site from src (https://HOST/tag/SITE.js). It defines
-// window.lpTag with stubs that queue lpTag.events.bind, unbind and trigger
-// and lpTag.sdes.push and send until the tag has loaded and replays them; a
+// window.lpTag with stubs that queue lpTag.events.bind, unbind and trigger,
+// lpTag.sdes.push and send, and lpTag.newPage until the tag has loaded and
+// replays them; a
 // queued bind returns the id the listener keeps. The page may also set
 // lpTag.section, and push attributes with lpTag.sdes = lpTag.sdes || [];
 // lpTag.sdes.push(...) before or after the snippet.
 func Snippet(site, src string) string {
 	return `<script>window.lpTag=window.lpTag||{};lpTag.site=` + jsString(site) + `;lpTag._q=lpTag._q||[];` +
-		`(function(t,q){["events.bind","events.unbind","events.trigger","sdes.push","sdes.send"].forEach(function(p){` +
-		`p=p.split(".");var o=t[p[0]]=t[p[0]]||{};o[p[1]]=o[p[1]]||function(){q.push([p[0],p[1],arguments]);return"q"+q.length}});` +
+		`(function(t,q){["events.bind","events.unbind","events.trigger","sdes.push","sdes.send",".newPage"].forEach(function(p){` +
+		`p=p.split(".");var o=p[0]?t[p[0]]=t[p[0]]||{}:t;o[p[1]]=o[p[1]]||function(){q.push([p[0],p[1],arguments]);return"q"+q.length}});` +
 		`var s=document.createElement("script");s.async=true;s.src=` + jsString(src) + `;document.head.appendChild(s)})(lpTag,lpTag._q);</script>`
 }
 

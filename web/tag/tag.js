@@ -128,12 +128,33 @@
 
   // ---- lpTag.sdes ----
 
-  var sdes = []; // every attribute the page pushed, in order
+  // The page's current attributes by type, as get returns them. personal,
+  // ctmrinfo and mrktInfo merge into one (their inner object property by
+  // property), cart replaces the cart before it, the other types append.
+  var current = {}, order = [];
+  var MERGED = {personal: "personal", ctmrinfo: "info", mrktInfo: "info"};
+
+  function remember(s) {
+    var t = s.type, inner = MERGED[t];
+    if (!current[t]) {
+      order.push(t);
+    }
+    if (inner) {
+      var prev = current[t] ? current[t][0] : {};
+      var merged = Object.assign({}, prev, s);
+      merged[inner] = Object.assign({}, prev[inner], s[inner]);
+      current[t] = [merged];
+    } else if (t === "cart") {
+      current[t] = [s];
+    } else {
+      (current[t] = current[t] || []).push(s);
+    }
+  }
 
   function push(sde) {
     (Array.isArray(sde) ? sde : [sde]).forEach(function (s) {
       if (s && typeof s === "object" && typeof s.type === "string") {
-        sdes.push(s);
+        remember(s);
         trigger("lp_sdes", "VAR_ADDED", s);
         emit("lp_sdes", "VAR_ADDED", s);
       }
@@ -378,8 +399,9 @@
     return consented;
   }
 
+  // get(type): the current attributes of type, or of every type.
   function get(type) {
-    return sdes.filter(function (s) { return !type || s.type === type; });
+    return (type ? [type] : order).reduce(function (all, t) { return all.concat(current[t] || []); }, []);
   }
 
   // ---- install, then replay what the snippet queued ----
@@ -398,7 +420,7 @@
   // replay runs one queued call [object, method, arguments]; a bind queued
   // as the n-th call keeps the id "q<n>" the snippet's stub returned.
   function replay(c, n) {
-    var api = lp[c[0]];
+    var api = c[0] ? lp[c[0]] : lp;
     var args = Array.prototype.slice.call(c[2] || []);
     if (c[0] === "events" && c[1] === "bind") {
       var o = args[0] !== null && typeof args[0] === "object" ? args[0] : {appName: args[0], eventName: args[1], func: args[2]};
