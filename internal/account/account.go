@@ -28,6 +28,8 @@ type Account struct {
 	// header (from servers) are always allowed.
 	Origins []string  `json:"origins"`
 	Created time.Time `json:"created"`
+	// Engagements are shown on the account's pages (see Engagement).
+	Engagements []Engagement `json:"engagements,omitempty"`
 }
 
 // ErrExists is returned when adding an account whose ID is taken.

@@ -184,7 +184,7 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) int {
 	q := h.requests.Get().(*request)
 	defer h.putRequest(q)
 	q.reset()
-	if code := h.process(w, r, acct.ID, q); code != 0 {
+	if code := h.process(w, r, acct, q); code != 0 {
 		h.stamped(q)
 		return code
 	}
@@ -212,7 +212,8 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) int {
 // log. It returns 0 when the request must now wait for q.pending and
 // answer q.resp, or the status of the answer it wrote, with no dedup key
 // left reserved.
-func (h *Handler) process(w http.ResponseWriter, r *http.Request, accountID string, q *request) int {
+func (h *Handler) process(w http.ResponseWriter, r *http.Request, acct *account.Account, q *request) int {
+	accountID := acct.ID
 	if !h.acquire(r.Context()) {
 		w.Header().Set("Retry-After", "1")
 		return writeError(w, http.StatusTooManyRequests, "too many requests in progress, retry later")
@@ -300,7 +301,7 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, accountID stri
 		q.pending = p
 	}
 	q.accepted = len(k.values)
-	q.resp = appendResult(q.resp, q.accepted, q.duplicates, b.Rejected)
+	q.resp = appendResult(q.resp, q.accepted, q.duplicates, b.Rejected, offers(acct, b))
 	return 0
 }
 

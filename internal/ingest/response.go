@@ -39,8 +39,9 @@ func writeError(w http.ResponseWriter, code int, msg string) int {
 }
 
 // appendResult appends the answer to a stored batch:
-// {"accepted": N, "duplicates": D, "rejected": [{"index": i, "id": "...", "error": "..."}]}.
-func appendResult(dst []byte, accepted, duplicates int, rejected []event.Rejection) []byte {
+// {"accepted": N, "duplicates": D, "rejected": [{"index": i, "id": "...", "error": "..."}]},
+// with "engagements": offers when offers, a JSON array, is not empty.
+func appendResult(dst []byte, accepted, duplicates int, rejected []event.Rejection, offers []byte) []byte {
 	dst = append(dst, `{"accepted":`...)
 	dst = strconv.AppendInt(dst, int64(accepted), 10)
 	dst = append(dst, `,"duplicates":`...)
@@ -60,7 +61,11 @@ func appendResult(dst []byte, accepted, duplicates int, rejected []event.Rejecti
 		dst = appendJSONString(dst, r.Err.Error())
 		dst = append(dst, '}')
 	}
-	return append(dst, "]}\n"...)
+	dst = append(dst, ']')
+	if len(offers) > 0 {
+		dst = append(append(dst, `,"engagements":`...), offers...)
+	}
+	return append(dst, "}\n"...)
 }
 
 func appendJSONString(dst []byte, s string) []byte {
