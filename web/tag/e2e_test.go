@@ -3,8 +3,10 @@ package tag_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -226,4 +228,118 @@ whenLoaded(function () {
 	if len(sdes) != 2 {
 		t.Fatalf("attributes stored: %d, want the cart and the lead", len(sdes))
 	}
+}
+
+// TestEngagements has the server send one engagement of each display type
+// for the page; the tag renders them, and the test acts on them only as a
+// visitor would (accept, close, Escape, waiting) or as the page might
+// (removing one). Each engagement's LP_OFFERS events must fire on
+// lpTag.events in their order, with the documented payload, and reach the
+// server's log, which validates them (confKey included).
+func TestEngagements(t *testing.T) {
+	srv, dir := startServer(t)
+	engagement := func(id int64, typ int, duration int) account.Engagement {
+		e := account.Engagement{CampaignID: 210599710, EngagementID: id, Revision: 18, Name: fmt.Sprintf("type %d", typ), Type: typ,
+			ZoneID: 471288710, State: 1, Title: "Need help?", Text: "Our experts are online.", Button: "Chat now", Duration: duration}
+		if typ == 5 {
+			e.ElementID = "offer-slot"
+		}
+		return e
+	}
+	acct := account.Account{ID: "shop1", Origins: []string{account.AnyOrigin}, Engagements: []account.Engagement{
+		engagement(100, 0, 0), engagement(101, 1, 0), engagement(102, 2, 1), engagement(103, 3, 0), engagement(105, 5, 0), engagement(106, 6, 0),
+	}}
+	if err := srv.Accounts().Add(acct); err != nil {
+		t.Fatal(err)
+	}
+	page := `<!doctype html><html><head><style>div, button, p { color: red !important; font-size: 40px !important; }</style>` +
+		tag.Snippet("shop1", "http://"+srv.Addr()+"/tag/shop1.js") + `</head><body><div id="offer-slot"></div></body></html>`
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(serveSite(t, page))); err != nil {
+		t.Fatal(err)
+	}
+	host := func(id int) string {
+		return fmt.Sprintf(`document.querySelector('[data-lpsl-engagement="210599710_%d_18"]')`, id)
+	}
+	// All six shown and seen.
+	all := `lpTag.events.hasFired("LP_OFFERS", "OFFER_IMPRESSION").length === 6`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](all, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("six engagements not all seen: %v", err)
+	}
+	// Isolated from the page's CSS: the title keeps its own color.
+	color, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(`+host(103)+`.shadowRoot.querySelector(".title")).color`))
+	if err != nil || color != "rgb(17, 17, 17)" {
+		t.Errorf("title color %q (%v): the page's CSS reaches the engagement", color, err)
+	}
+	act := host(103) + `.shadowRoot.querySelector(".accept").click();` + // accept the slide-out
+		host(106) + `.shadowRoot.querySelector(".close").click();` + // close the sticky one
+		// Escape in the overlay, where the focus is.
+		host(101) + `.shadowRoot.activeElement.dispatchEvent(new KeyboardEvent("keydown", {key: "Escape", bubbles: true, composed: true}));` +
+		host(105) + `.remove(); true` // the page removes the embedded one
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](act)); err != nil {
+		t.Fatal(err)
+	}
+	// The toaster times out after 1 s.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`lpTag.events.hasFired("LP_OFFERS", "OFFER_REMOVE").length === 5`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("removals: %v", err)
+	}
+	order, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(lpTag.events.hasFired("LP_OFFERS", "*").map(function (e) { return e.data.engagementId + ":" + e.eventName; }))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fired []string
+	json.Unmarshal([]byte(order), &fired)
+	want := map[int64]string{
+		100: "START OFFER_DISPLAY OFFER_IMPRESSION",
+		101: "START OFFER_DISPLAY OFFER_IMPRESSION OFFER_DECLINED OFFER_REMOVE",
+		102: "START OFFER_DISPLAY OFFER_IMPRESSION OFFER_TIMEOUT OFFER_REMOVE",
+		103: "START OFFER_DISPLAY OFFER_IMPRESSION OFFER_CLICK OFFER_REMOVE",
+		105: "START OFFER_DISPLAY OFFER_IMPRESSION OFFER_REMOVE",
+		106: "START OFFER_DISPLAY OFFER_IMPRESSION OFFER_DECLINED OFFER_REMOVE",
+	}
+	checkOrder := func(where string, events map[int64][]string) {
+		for id, w := range want {
+			if got := strings.Join(events[id], " "); got != w {
+				t.Errorf("%s: engagement %d: %s, want %s", where, id, got, w)
+			}
+		}
+	}
+	inPage := map[int64][]string{}
+	for _, f := range fired {
+		var id int64
+		var name string
+		fmt.Sscanf(strings.Replace(f, ":", " ", 1), "%d %s", &id, &name)
+		inPage[id] = append(inPage[id], name)
+	}
+	checkOrder("lpTag.events", inPage)
+
+	// The server stored the same events, each with the START payload.
+	got := waitForEvents(t, dir, 1+6*3+9) // the page view, START, DISPLAY and IMPRESSION of each, the 9 endings
+	stored := map[int64][]string{}
+	for _, s := range got {
+		if s.AppName != "LP_OFFERS" {
+			continue
+		}
+		var p struct {
+			Contexts           []map[string]map[string]string `json:"contexts"`
+			EngagementID       int64                          `json:"engagementId"`
+			EngagementType     int                            `json:"engagementType"`
+			ContextID          string                         `json:"contextId"`
+			State              int                            `json:"state"`
+			ConfKey            string                         `json:"confKey"`
+			TglName            string                         `json:"tglName"`
+			Done               bool                           `json:"done"`
+			EngagementName     string                         `json:"engagementName"`
+			EngagementRevision int                            `json:"engagementRevision"`
+		}
+		if err := json.Unmarshal(s.Data, &p); err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Contexts) != 2 || p.Contexts[0]["EngagementContext"]["id"] != p.ContextID || p.Contexts[1]["pageContext"]["id"] == "" ||
+			p.ConfKey != fmt.Sprintf("210599710_%d_18", p.EngagementID) || p.State != 1 || !p.Done || p.TglName == "" || p.EngagementName == "" {
+			t.Errorf("%s payload %s", s.EventName, s.Data)
+		}
+		stored[p.EngagementID] = append(stored[p.EngagementID], s.EventName)
+	}
+	checkOrder("server log", stored)
 }

@@ -320,6 +320,13 @@
     var batch = outbox[0];
     w.fetch(endpoint(), {method: "POST", body: JSON.stringify(batch), keepalive: true, credentials: "omit",
       headers: {"Content-Type": "text/plain;charset=UTF-8"}}).then(function (r) {
+      if (r.ok) {
+        r.json().then(function (res) {
+          if (res && Array.isArray(res.engagements)) {
+            res.engagements.forEach(show);
+          }
+        }, function () {});
+      }
       // 4xx other than 408 and 429 will not get better: drop the batch.
       return r.ok || r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429;
     }, function () {
@@ -346,6 +353,139 @@
     });
   }
 
+  // ---- engagements ----
+
+  // Where each display type sits, inside its shadow root: the page's CSS
+  // does not reach it, and it inherits nothing (all: initial).
+  var PLACE = {
+    0: "position:fixed;top:0;right:0;width:220px",
+    1: "position:fixed;inset:0;background:rgba(0,0,0,.45);display:flex;align-items:center;justify-content:center",
+    2: "position:fixed;right:16px;bottom:16px;width:300px",
+    3: "position:fixed;right:0;top:40%;width:260px",
+    5: "position:relative",
+    6: "position:fixed;left:0;right:0;bottom:0"
+  };
+  var CSS = ":host{all:initial}.box{font:14px/1.4 system-ui,sans-serif;color:#111;background:#fff;border:1px solid #999;" +
+    "border-radius:6px;padding:12px 36px 12px 12px;box-shadow:0 2px 10px rgba(0,0,0,.25);position:relative;max-width:420px}" +
+    ".title{font-weight:600;margin:0 0 6px}.text{margin:0 0 10px}.accept{font:inherit;padding:6px 12px;cursor:pointer}" +
+    ".close{position:absolute;top:4px;right:4px;font:18px/1 sans-serif;background:none;border:0;cursor:pointer;padding:4px}" +
+    "button:focus{outline:2px solid #15c}";
+  var shown = []; // the engagements on the page: {o, host, payload, removed}
+  var engagementSeq = 0;
+
+  function offerEvent(e, name) {
+    trigger("LP_OFFERS", name, e.payload);
+    emit("LP_OFFERS", name, e.payload);
+  }
+
+  // show renders an engagement the server sent for the current page.
+  function show(o) {
+    if (o.pageContextId !== lp.pageContextId || shown.some(function (e) { return !e.removed && e.o.confKey === o.confKey; })) {
+      return;
+    }
+    var parent = o.engagementType === 5 ? d.getElementById(o.elementId) : d.body;
+    if (!parent || !PLACE[o.engagementType]) {
+      return;
+    }
+    var ctx = String(++engagementSeq);
+    var e = {o: o, removed: false, payload: {
+      contexts: [{EngagementContext: {id: ctx}}, {pageContext: {id: o.pageContextId}}],
+      campaignId: o.campaignId, engagementId: o.engagementId, engagementRevision: o.engagementRevision,
+      engagementType: o.engagementType, contextId: ctx, zoneId: o.zoneId, state: o.state, confKey: o.confKey,
+      tglName: o.tglName, done: true, engagementName: o.engagementName
+    }};
+    offerEvent(e, "START");
+    var host = e.host = d.createElement("div");
+    host.setAttribute("data-lpsl-engagement", o.confKey);
+    host.style.cssText = PLACE[o.engagementType] + ";z-index:2147483000";
+    var root = host.attachShadow({mode: "open"});
+    var style = d.createElement("style");
+    style.textContent = CSS;
+    var box = d.createElement("div");
+    box.className = "box";
+    box.setAttribute("role", o.engagementType === 1 ? "dialog" : "region");
+    if (o.engagementType === 1) {
+      box.setAttribute("aria-modal", "true");
+    }
+    box.setAttribute("aria-label", o.title);
+    [["p", "title", o.title], ["p", "text", o.text || ""], ["button", "accept", o.button], ["button", "close", "\u00d7"]].forEach(function (c) {
+      var el = d.createElement(c[0]);
+      el.className = c[1];
+      el.textContent = c[2];
+      box.appendChild(el);
+    });
+    var accept = box.querySelector(".accept"), close = box.querySelector(".close");
+    close.setAttribute("aria-label", "Close");
+    root.appendChild(style);
+    root.appendChild(box);
+    accept.addEventListener("click", function () {
+      if (!e.removed) {
+        offerEvent(e, "OFFER_CLICK");
+        remove(e);
+      }
+    });
+    close.addEventListener("click", function () { decline(e); });
+    host.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape") {
+        decline(e);
+      }
+    });
+    parent.appendChild(host);
+    shown.push(e);
+    offerEvent(e, "OFFER_DISPLAY");
+    if (o.engagementType === 1) {
+      accept.focus();
+    }
+    if (w.IntersectionObserver) {
+      var seen = new IntersectionObserver(function (entries) {
+        if (entries.some(function (x) { return x.isIntersecting; })) {
+          seen.disconnect();
+          if (!e.removed) {
+            offerEvent(e, "OFFER_IMPRESSION");
+          }
+        }
+      });
+      seen.observe(box);
+    }
+    if (o.duration > 0) {
+      setTimeout(function () {
+        if (!e.removed) {
+          offerEvent(e, "OFFER_TIMEOUT");
+          remove(e);
+        }
+      }, o.duration * 1000);
+    }
+  }
+
+  function decline(e) {
+    if (!e.removed) {
+      offerEvent(e, "OFFER_DECLINED");
+      remove(e);
+    }
+  }
+
+  // remove takes e off the page, or notes that the page did: OFFER_REMOVE.
+  function remove(e) {
+    if (e.removed) {
+      return;
+    }
+    e.removed = true;
+    if (e.host.parentNode) {
+      e.host.parentNode.removeChild(e.host);
+    }
+    offerEvent(e, "OFFER_REMOVE");
+  }
+
+  if (w.MutationObserver) {
+    new MutationObserver(function () {
+      shown.forEach(function (e) {
+        if (!e.removed && !e.host.isConnected) {
+          remove(e);
+        }
+      });
+    }).observe(d.documentElement, {childList: true, subtree: true});
+  }
+
   // ---- page views ----
 
   function contextId() {
@@ -353,6 +493,7 @@
   }
 
   function pageView(url) {
+    shown.forEach(remove); // a new page: the last page's engagements go
     lp.pageContextId = contextId();
     emit("LP_MONITORING", "PAGE_VIEW", {
       url: url,
