@@ -343,3 +343,48 @@ func TestEngagements(t *testing.T) {
 	}
 	checkOrder("server log", stored)
 }
+
+// TestEveryAttributeType pushes one attribute of each of the ten types, in
+// the shapes pages push them (numbers as strings where pages write them
+// so), and checks that the server stored each one as it was pushed.
+func TestEveryAttributeType(t *testing.T) {
+	srv, dir := startServer(t)
+	sdes := `[
+  {"type": "cart", "total": "11.7", "currency": "USD", "numItems": "6", "products": [{"product": {"name": "prod1", "category": "category", "sku": "sku", "price": 7.8}, "quantity": 1}]},
+  {"type": "purchase", "total": 11.7, "currency": "USD", "orderId": "DRV1534XC", "cart": {"products": [{"product": {"name": "prod1", "category": "category", "sku": "sku", "price": 7.8}, "quantity": 3}], "numItems": 3}},
+  {"type": "prodView", "currency": "USD", "products": [{"product": {"name": "red high heel shoe", "category": "women shoes", "sku": "xyz567", "price": 77.8, "statusInStock": "true", "quantityInStock": "23"}}]},
+  {"type": "ctmrinfo", "info": {"cstatus": "cancelled", "ctype": "vip", "customerId": "138766AC", "balance": -400.99, "currency": "USD", "socialId": "11256324780", "imei": "3543546543545688", "userName": "user000", "companySize": 500, "companyBranch": "Acme", "accountName": "bank corp", "role": "broker", "lastPaymentDate": {"day": 15, "month": 10, "year": 2014}, "registrationDate": {"day": 23, "month": 5, "year": 2013}, "loginStatus": 4, "storeNumber": "123865", "storeZipCode": "20505"}},
+  {"type": "personal", "personal": {"firstname": "John", "lastname": "Doe", "age": {"age": 34, "year": 1980, "month": 4, "day": 15}, "contacts": [{"email": "myname@example.com", "phone": "+1 212-788-8877"}], "gender": "MALE", "language": "en-US", "company": "company"}},
+  {"type": "mrktInfo", "info": {"channel": "1", "affiliate": "Yahoo", "campaignId": "US coupon campaign"}},
+  {"type": "lead", "lead": {"topic": "luxury car test drive 2015", "value": 22.22, "currency": "USD", "leadId": "xyz123"}},
+  {"type": "service", "service": {"topic": "order checkbook", "status": 0, "category": "finance", "serviceId": "service12"}},
+  {"type": "error", "error": {"contextId": "2", "message": "Expiration date missing", "code": "er100004", "level": 10, "resolved": false}},
+  {"type": "searchInfo", "keywords": ["summer", "long sleeve"]}
+]`
+	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+srv.Addr()+"/tag/75555851.js") +
+		`<script>lpTag.sdes.push(` + sdes + `);</script></head><body></body></html>`
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(serveSite(t, page))); err != nil {
+		t.Fatal(err)
+	}
+	got := waitForEvents(t, dir, 11)
+	var want []json.RawMessage
+	json.Unmarshal([]byte(sdes), &want)
+	var stored []string
+	for _, s := range got {
+		if s.EventName == "VAR_ADDED" {
+			stored = append(stored, string(s.Data))
+		}
+	}
+	if len(stored) != len(want) {
+		t.Fatalf("stored %d attributes, want %d: %v", len(stored), len(want), stored)
+	}
+	for i, w := range want {
+		var a, b any
+		json.Unmarshal(w, &a)
+		json.Unmarshal([]byte(stored[i]), &b)
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Errorf("attribute %d stored as %s, pushed %s", i, stored[i], w)
+		}
+	}
+}
