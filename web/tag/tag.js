@@ -286,23 +286,29 @@
   }
 
   // flush moves the pending events into a batch and sends what waits;
-  // beacon sends with navigator.sendBeacon, for a page going away.
+  // beacon sends with navigator.sendBeacon, for a page going away. callback,
+  // if any, learns whether the server stored the new batch (a batch's cb is
+  // not kept in localStorage: JSON leaves functions out).
   function flush(beacon, callback) {
     clearTimeout(timer);
     timer = null;
     if (pending.length) {
-      outbox.push({visitorId: visitorId, visitId: pending.visitId, events: pending});
+      outbox.push({visitorId: visitorId, visitId: pending.visitId, events: pending, cb: callback});
       pending = [];
       keep();
+    } else if (callback) {
+      callback(true);
     }
-    drain(beacon === true, callback);
+    drain(beacon === true);
   }
 
   function endpoint() {
     return base + "/api/account/" + encodeURIComponent(site) + "/events";
   }
 
-  function drain(beacon, callback) {
+  // drain sends the oldest batch, one at a time so that a visitor's events
+  // arrive in order, and goes on with the next once it is answered.
+  function drain(beacon) {
     if (beacon) {
       outbox = outbox.filter(function (b) {
         return !(w.navigator.sendBeacon && w.navigator.sendBeacon(endpoint(), JSON.stringify(b)));
@@ -311,9 +317,6 @@
       return;
     }
     if (sending || !outbox.length) {
-      if (callback) {
-        callback(!outbox.length);
-      }
       return;
     }
     sending = true;
@@ -326,30 +329,29 @@
             res.engagements.forEach(show);
           }
         }, function () {});
+        return "stored";
       }
       // 4xx other than 408 and 429 will not get better: drop the batch.
-      return r.ok || r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429;
+      return r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429 ? "dropped" : "";
     }, function () {
-      return false;
-    }).then(function (done) {
+      return "";
+    }).then(function (outcome) {
       sending = false;
-      if (done) {
-        if (outbox[0] === batch) {
-          outbox.shift();
-        }
-        keep();
-        backoff = 0;
-      } else {
+      if (!outcome) {
         backoff = Math.min(backoff ? backoff * 2 : 1000, 30000);
         clearTimeout(retry);
         retry = setTimeout(drain, backoff);
+        return;
       }
-      if (callback) {
-        callback(done);
+      if (outbox[0] === batch) {
+        outbox.shift();
       }
-      if (done && outbox.length) {
-        drain();
+      keep();
+      backoff = 0;
+      if (batch.cb) {
+        batch.cb(outcome === "stored");
       }
+      drain();
     });
   }
 
@@ -502,6 +504,7 @@
       sections: (Array.isArray(lp.section) ? lp.section : [lp.section]).filter(Boolean).map(String),
       contextId: lp.pageContextId
     });
+    flush(); // at once: the answer lists the engagements to show
   }
 
   // newPage(url, {section, sdes}): a single-page app's new page.
