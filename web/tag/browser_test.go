@@ -21,7 +21,7 @@ import (
 const chromiumPath = "/usr/bin/chromium"
 
 // newBrowser starts a headless Chromium for the test and returns a tab.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t testing.TB) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("no Chromium at %s: run scripts/chromium.sh (make test does)", chromiumPath)

@@ -22,7 +22,7 @@ import (
 
 // startServer starts Sightline on 127.0.0.1 with the account 75555851,
 // which pages of any origin may send to.
-func startServer(t *testing.T) (*server.Server, string) {
+func startServer(t testing.TB) (*server.Server, string) {
 	t.Helper()
 	dir := t.TempDir()
 	srv := startServerAt(t, "127.0.0.1:0", dir)
@@ -33,7 +33,7 @@ func startServer(t *testing.T) (*server.Server, string) {
 }
 
 // startServerAt starts Sightline at addr on the data directory dir.
-func startServerAt(t *testing.T, addr, dir string) *server.Server {
+func startServerAt(t testing.TB, addr, dir string) *server.Server {
 	t.Helper()
 	cfg := server.DefaultConfig()
 	cfg.Addr, cfg.DataDir, cfg.DemoAccount, cfg.NoWebSessions = addr, dir, false, true
@@ -46,7 +46,7 @@ func startServerAt(t *testing.T, addr, dir string) *server.Server {
 }
 
 // serveSite serves html at every path of a new origin and returns its URL.
-func serveSite(t *testing.T, html string) string {
+func serveSite(t testing.TB, html string) string {
 	t.Helper()
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -58,10 +58,10 @@ func serveSite(t *testing.T, html string) string {
 
 // waitForEvents polls the log in dir until it holds n events, or 15 s
 // have passed, and returns them.
-func waitForEvents(t *testing.T, dir string, n int) []event.Stored {
+func waitForEvents(t testing.TB, dir string, n int) []event.Stored {
 	t.Helper()
 	var got []event.Stored
-	for deadline := time.Now().Add(15 * time.Second); len(got) < n && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(60 * time.Second); len(got) < n && time.Now().Before(deadline); {
 		time.Sleep(100 * time.Millisecond)
 		got = storedEvents(t, dir)
 	}
@@ -130,7 +130,7 @@ func TestTagBeaconOnPageHide(t *testing.T) {
 }
 
 // storedEvents returns the events of the log in dir.
-func storedEvents(t *testing.T, dir string) []event.Stored {
+func storedEvents(t testing.TB, dir string) []event.Stored {
 	t.Helper()
 	r, err := embedded.OpenReader(server.LogDir(dir))
 	if err != nil {
@@ -386,5 +386,34 @@ func TestEveryAttributeType(t *testing.T) {
 		if fmt.Sprint(a) != fmt.Sprint(b) {
 			t.Errorf("attribute %d stored as %s, pushed %s", i, stored[i], w)
 		}
+	}
+}
+
+// TestBurst pushes 1,000 attributes at once, what the tag keeps waiting at
+// most: they go in merged requests, none of which the browser refuses
+// (keepalive requests have a 64 KB quota), and all are stored.
+func TestBurst(t *testing.T) {
+	srv, dir := startServer(t)
+	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+srv.Addr()+"/tag/75555851.js") + `</head><body></body></html>`
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(serveSite(t, page))); err != nil {
+		t.Fatal(err)
+	}
+	waitForEvents(t, dir, 1)
+	burst := `var send = window.fetch; window.failed = [];
+window.fetch = function (url, opts) {
+  return send(url, opts).catch(function (e) { window.failed.push(e + " (" + opts.body.length + " bytes)"); throw e; });
+};
+for (var i = 0; i < 1000; i++) lpTag.sdes.push({type: "searchInfo", keywords: ["k" + i]});
+true`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](burst)); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(waitForEvents(t, dir, 1001)); got != 1001 {
+		t.Fatalf("%d events stored, want 1001", got)
+	}
+	failed, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(window.failed)`))
+	if err != nil || failed != "[]" {
+		t.Errorf("requests the browser refused: %s %v", failed, err)
 	}
 }

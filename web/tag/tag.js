@@ -229,14 +229,22 @@
   var visitorId = cookie("lpsl_vid") || load("lpsl_vid") || newId();
   var visit = (load("lpsl_visit") || cookie("lpsl_visit") || "").split("|"); // id|last activity (ms)
 
+  var stored = 0; // when the ids were last written
+
   // touch returns the visit id, renewed after VISIT_IDLE without activity,
-  // and records the activity.
+  // and records the activity: in the cookies and localStorage at most once
+  // a second, since writing a cookie is slow.
   function touch() {
     var now = Date.now();
     if (!visit[0] || now - Number(visit[1]) > VISIT_IDLE) {
       visit = [newId(), now];
+      stored = 0;
     }
     visit[1] = now;
+    if (now - stored < 1000) {
+      return visit[0];
+    }
+    stored = now;
     setCookie("lpsl_vid", visitorId, VISITOR_AGE);
     save("lpsl_vid", visitorId);
     setCookie("lpsl_visit", visit.join("|"), VISIT_IDLE);
@@ -246,7 +254,7 @@
 
   // ---- transport ----
 
-  var BATCH = 25, DELAY = 500, MAX_KEPT = 1000, OUTBOX = "lpsl_outbox_" + site;
+  var BATCH = 25, MERGE = 250, DELAY = 500, MAX_KEPT = 1000, OUTBOX = "lpsl_outbox_" + site;
   var pending = []; // events not yet in a batch
   var outbox = []; // batches to send, oldest first, kept in localStorage
   var timer = null, retry = null, backoff = 0, sending = false;
@@ -320,8 +328,18 @@
       return;
     }
     sending = true;
-    var batch = outbox[0];
-    w.fetch(endpoint(), {method: "POST", body: JSON.stringify(batch), keepalive: true, credentials: "omit",
+    // The batches waiting of the same visit go in one request, up to
+    // MERGE events: a busy page is not held to one batch a round trip.
+    var sent = [outbox[0]], events = outbox[0].events;
+    for (var i = 1; i < outbox.length && outbox[i].visitId === outbox[0].visitId && outbox[i].visitorId === outbox[0].visitorId &&
+      events.length + outbox[i].events.length <= MERGE; i++) {
+      sent.push(outbox[i]);
+      events = events.concat(outbox[i].events);
+    }
+    var body = JSON.stringify({visitorId: outbox[0].visitorId, visitId: outbox[0].visitId, events: events});
+    // keepalive (the request outlives the page) only for small bodies:
+    // Chromium refuses keepalive requests beyond a shared 64 KB quota.
+    w.fetch(endpoint(), {method: "POST", body: body, keepalive: body.length < 16384, credentials: "omit",
       headers: {"Content-Type": "text/plain;charset=UTF-8"}}).then(function (r) {
       if (r.ok) {
         r.json().then(function (res) {
@@ -343,14 +361,14 @@
         retry = setTimeout(drain, backoff);
         return;
       }
-      if (outbox[0] === batch) {
-        outbox.shift();
-      }
+      outbox = outbox.filter(function (b) { return sent.indexOf(b) < 0; });
       keep();
       backoff = 0;
-      if (batch.cb) {
-        batch.cb(outcome === "stored");
-      }
+      sent.forEach(function (b) {
+        if (b.cb) {
+          b.cb(outcome === "stored");
+        }
+      });
       drain();
     });
   }
