@@ -23,8 +23,8 @@ func BenchmarkTag(b *testing.B) {
 	srv, dir := startServer(b)
 	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+srv.Addr()+"/tag/75555851.js") + `</head><body></body></html>`
 	url := serveSite(b, page)
-	ctx := newBrowser(b)
-	const pushed = 1000 // what the tag keeps waiting at most
+	ctx := newBrowser(b) // pages are loaded again in the loop, to time each load
+	const pushed = 1000  // what the tag keeps waiting at most
 	var firstSend []float64
 	var rates []float64
 	stored := len(storedEvents(b, dir))

@@ -68,21 +68,29 @@ func waitForEvents(t testing.TB, dir string, n int) []event.Stored {
 	return got
 }
 
+// openEmptyPage opens, in a new browser, an empty page of another origin
+// with the snippet of account 75555851 pointing at the server at addr,
+// and waits until its page view is in the log in dir.
+func openEmptyPage(t testing.TB, addr, dir string) context.Context {
+	t.Helper()
+	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+addr+"/tag/75555851.js") + `</head><body></body></html>`
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(serveSite(t, page))); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(waitForEvents(t, dir, 1)); got != 1 {
+		t.Fatalf("%d events stored after the page loaded, want its page view", got)
+	}
+	return ctx
+}
+
 // TestTagRetriesWhileServerDown sends attributes while the server is down:
 // the tag keeps them and retries with backoff, and once the server is back
 // every event is stored exactly once.
 func TestTagRetriesWhileServerDown(t *testing.T) {
 	srv, dir := startServer(t)
 	addr := srv.Addr()
-	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+addr+"/tag/75555851.js") + `</head><body></body></html>`
-	ctx := newBrowser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate(serveSite(t, page))); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!(window.lpTag && lpTag._sightline)`)); err != nil {
-		t.Fatal(err)
-	}
-	waitForEvents(t, dir, 1) // the page view
+	ctx := openEmptyPage(t, addr, dir)
 	if err := srv.Shutdown(); err != nil {
 		t.Fatal(err)
 	}
@@ -107,15 +115,7 @@ func TestTagRetriesWhileServerDown(t *testing.T) {
 // goes away.
 func TestTagBeaconOnPageHide(t *testing.T) {
 	srv, dir := startServer(t)
-	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+srv.Addr()+"/tag/75555851.js") + `</head><body></body></html>`
-	ctx := newBrowser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate(serveSite(t, page))); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`!!(window.lpTag && lpTag._sightline)`)); err != nil {
-		t.Fatal(err)
-	}
-	waitForEvents(t, dir, 1) // the page view
+	ctx := openEmptyPage(t, srv.Addr(), dir)
 	leave := `lpTag.sdes.push({type: "error", error: {contextId: "c1", message: "out of stock", code: "E42", level: 1, resolved: false}}); true`
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](leave)); err != nil {
 		t.Fatal(err)
@@ -394,12 +394,7 @@ func TestEveryAttributeType(t *testing.T) {
 // (keepalive requests have a 64 KB quota), and all are stored.
 func TestBurst(t *testing.T) {
 	srv, dir := startServer(t)
-	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+srv.Addr()+"/tag/75555851.js") + `</head><body></body></html>`
-	ctx := newBrowser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate(serveSite(t, page))); err != nil {
-		t.Fatal(err)
-	}
-	waitForEvents(t, dir, 1)
+	ctx := openEmptyPage(t, srv.Addr(), dir)
 	burst := `var send = window.fetch; window.failed = [];
 window.fetch = function (url, opts) {
   return send(url, opts).catch(function (e) { window.failed.push(e + " (" + opts.body.length + " bytes)"); throw e; });
