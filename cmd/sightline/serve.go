@@ -65,7 +65,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if srv.Created {
-		fmt.Fprintf(stdout, `Created account %q in %s. Send it an event:
+		fmt.Fprintf(stdout, `Created account %q in %s. Browse its demo shop, whose pages carry the tag
+and show its engagements, at http://`+srv.Addr()+`/demo/ or send it an event:
 
   curl -s -H 'Content-Type: application/json' http://%s/api/account/%s/events -d '{"visitorId":"v1","visitId":"s1","events":[{"time":'$(date +%%s000)',"appName":"LP_MONITORING","eventName":"PAGE_VIEW","data":{"url":"https://shop.example/tv","title":"TVs","sections":["tv"]}}]}'
 

@@ -29,6 +29,7 @@ import (
 	"github.com/sightline/sightline/internal/ingest"
 	"github.com/sightline/sightline/internal/sessionizer"
 	"github.com/sightline/sightline/internal/websession"
+	"github.com/sightline/sightline/web/demo"
 	"github.com/sightline/sightline/web/tag"
 )
 
@@ -103,8 +104,9 @@ func LogRetentionFor(c Config) time.Duration {
 	return d
 }
 
-// DemoAccountID is the account created on first start.
-const DemoAccountID = "demo"
+// DemoAccountID is the account created on first start, whose pages the
+// demo shop (/demo/) holds.
+const DemoAccountID = demo.Account
 
 // Paths inside the data directory.
 const (
@@ -235,6 +237,7 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	mux := http.NewServeMux()
 	collector.Register(mux)
 	tags.Register(mux)
+	demo.Register(mux)
 	if err := s.mountDataAccess(mux, logger, cfg); err != nil {
 		return nil, err
 	}
@@ -249,7 +252,7 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 		return nil, fmt.Errorf("cannot listen: %w", err)
 	}
 	if fresh && cfg.DemoAccount {
-		if err := s.accounts.Add(account.Account{ID: DemoAccountID, Origins: []string{account.AnyOrigin}}); err != nil {
+		if err := s.accounts.Add(account.Account{ID: DemoAccountID, Origins: []string{account.AnyOrigin}, Engagements: demo.Engagements()}); err != nil {
 			s.listener.Close()
 			return nil, fmt.Errorf("cannot create demo account: %w", err)
 		}

@@ -412,3 +412,38 @@ true`
 		t.Errorf("requests the browser refused: %s %v", failed, err)
 	}
 }
+
+// TestDemoShop runs the server as `make run` does on a new data
+// directory: the demo account's TV page shows the slide-out chat button and
+// the offer embedded in the page, and its product view reaches the log.
+func TestDemoShop(t *testing.T) {
+	dir := t.TempDir()
+	cfg := server.DefaultConfig()
+	cfg.Addr, cfg.DataDir, cfg.NoWebSessions = "127.0.0.1:0", dir, true
+	srv, err := server.Start(context.Background(), nil, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+srv.Addr()+"/demo/tv/oled")); err != nil {
+		t.Fatal(err)
+	}
+	shown := `lpTag.events.hasFired("LP_OFFERS", "OFFER_DISPLAY").map(function (e) { return e.data.engagementName; }).sort().join(",")`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](shown+` === "OLED offer,Slide-out chat button"`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](shown))
+		t.Fatalf("engagements shown on the TV page: %q (%v)", got, err)
+	}
+	prodViews := 0
+	for _, s := range waitForEvents(t, dir, 6) { // page view, prodView, two STARTs, two OFFER_DISPLAYs at least
+		if s.AccountID != "demo" {
+			t.Errorf("event of account %s", s.AccountID)
+		}
+		if s.EventName == "VAR_ADDED" && strings.Contains(string(s.Data), `"type":"prodView"`) {
+			prodViews++
+		}
+	}
+	if prodViews != 1 {
+		t.Errorf("%d product views stored, want 1", prodViews)
+	}
+}
