@@ -447,3 +447,50 @@ func TestDemoShop(t *testing.T) {
 		t.Errorf("%d product views stored, want 1", prodViews)
 	}
 }
+
+// TestIdentity checks the ids the tag keeps: the same visitor and visit on
+// the next page; a new visit, same visitor, after 30 minutes without
+// activity; and nothing sent nor stored after lpTag.consent(false).
+func TestIdentity(t *testing.T) {
+	srv, dir := startServer(t)
+	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+srv.Addr()+"/tag/75555851.js") + `</head><body></body></html>`
+	url := serveSite(t, page)
+	ctx := newBrowser(t)
+	load := func(n int) event.Stored {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+			t.Fatal(err)
+		}
+		got := waitForEvents(t, dir, n)
+		if len(got) != n {
+			t.Fatalf("%d events stored, want %d", len(got), n)
+		}
+		return got[n-1]
+	}
+	first := load(1)
+	second := load(2)
+	if second.VisitorID != first.VisitorID || second.VisitID != first.VisitID {
+		t.Errorf("next page: visitor %s visit %s, want %s %s", second.VisitorID, second.VisitID, first.VisitorID, first.VisitID)
+	}
+	// The last activity 31 minutes ago.
+	idle := `var ago = Date.now() - 31 * 60 * 1000;
+localStorage.setItem("lpsl_visit", localStorage.getItem("lpsl_visit").split("|")[0] + "|" + ago);
+document.cookie = "lpsl_visit=; path=/; max-age=0"; true`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](idle)); err != nil {
+		t.Fatal(err)
+	}
+	third := load(3)
+	if third.VisitorID != first.VisitorID || third.VisitID == first.VisitID {
+		t.Errorf("after 31 idle minutes: visitor %s visit %s; want the same visitor in a new visit", third.VisitorID, third.VisitID)
+	}
+	optOut := `lpTag.consent(false); lpTag.sdes.push({type: "searchInfo", keywords: ["private"]});
+!localStorage.getItem("lpsl_vid") && document.cookie.indexOf("lpsl_vid=") < 0`
+	cleared, err := chromedp.Run(ctx, chromedp.Evaluate[bool](optOut))
+	if err != nil || !cleared {
+		t.Errorf("ids still stored after consent(false): %v %v", cleared, err)
+	}
+	time.Sleep(time.Second) // past the batch timer
+	if got := storedEvents(t, dir); len(got) != 3 {
+		t.Errorf("%d events stored after consent(false), want 3", len(got))
+	}
+}
