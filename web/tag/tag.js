@@ -3,10 +3,11 @@
  *
  * It holds the page's event bus (lpTag.events), the engagement attributes
  * the page pushes (lpTag.sdes), the visitor's identity, page views
- * (lpTag.section, lpTag.newPage) and the transport that sends every event
- * to Sightline's ingest endpoint in batches, keeping what could not be sent
- * in localStorage to retry. It replays the calls the snippet queued before
- * it loaded. Rendering engagements comes next (issue 4).
+ * (lpTag.section, lpTag.newPage), the engagements the server sends back for
+ * a page view, which it renders and reports (LP_OFFERS events), and the
+ * transport that sends every event to Sightline's ingest endpoint in
+ * batches, keeping what could not be sent in localStorage to retry. It
+ * replays the calls the snippet queued before it loaded.
  */
 (function (w, d) {
   "use strict";
