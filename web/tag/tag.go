@@ -20,6 +20,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/andybalholm/brotli"
@@ -150,7 +151,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		body = h.gzipped
 		hd.Set("Content-Encoding", enc)
 	}
-	hd.Set("Content-Length", fmt.Sprint(len(body)))
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
 	if r.Method != http.MethodHead {
 		w.Write(body)
 	}

@@ -146,3 +146,20 @@ func TestREADMESnippet(t *testing.T) {
 		t.Errorf("README.md does not show the snippet:\n%s", want)
 	}
 }
+
+// FuzzHeaders feeds the request headers the handler parses: it must answer
+// with one of the encodings it has, and recognise its own ETag in any list.
+func FuzzHeaders(f *testing.F) {
+	for _, s := range []string{"gzip, deflate, br", "br;q=0, gzip;q=0.5", "*", `"a", W/"b"`, ";q=", ",,,"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		if enc := acceptedEncoding(header); enc != "" && enc != "gzip" && enc != "br" {
+			t.Fatalf("acceptedEncoding(%q) = %q", header, enc)
+		}
+		const etag = `"0123456789abcdef"`
+		if !etagMatches(header+", "+etag, etag) {
+			t.Fatalf("etag not found in %q", header+", "+etag)
+		}
+	})
+}
