@@ -239,25 +239,31 @@ func BenchmarkReadLog(b *testing.B) {
 	b.ReportMetric(float64(benchLog.bytes)*float64(b.N)/1e6/b.Elapsed().Seconds(), "MB/s")
 }
 
+// benchReplay replays the benchmark account's three hours of log, which
+// holds events in all, as cfg says, and checks what it read.
+func benchReplay(b *testing.B, log eventlog.Reader, events int64, cfg Config) ReplayResult {
+	b.Helper()
+	res, err := Replay(context.Background(), slog.New(slog.DiscardHandler), log, cfg, benchAccount(0), benchReplayFrom, benchReplayTo, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The replay stops where the watermarks pass the range's end: the
+	// events after it (the ends of the last visits) are not read.
+	if res.Events < events*9/10 || res.Events > events || res.Visits == 0 || len(res.Hours) != 3 {
+		b.Fatalf("replay read %d events of %d, spooled %d visits in hours %v", res.Events, events, res.Visits, res.Hours)
+	}
+	return res
+}
+
 // BenchmarkReplay replays one account's three hours into a new spool.
 func BenchmarkReplay(b *testing.B) {
 	log, events := replayBenchLog(b)
-	ctx := context.Background()
-	logger := slog.New(slog.DiscardHandler)
 	base := b.TempDir()
 	var read, visits int64
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		dir := filepath.Join(base, strconv.Itoa(i))
-		res, err := Replay(ctx, logger, log, benchReplayConfig(dir), benchAccount(0), benchReplayFrom, benchReplayTo, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		// The replay stops where the watermarks pass the range's end: the
-		// events after it (the ends of the last visits) are not read.
-		if res.Events < events*9/10 || res.Events > events || res.Visits == 0 || len(res.Hours) != 3 {
-			b.Fatalf("replay read %d events of %d, spooled %d visits in hours %v", res.Events, events, res.Visits, res.Hours)
-		}
+		res := benchReplay(b, log, events, benchReplayConfig(dir))
 		read, visits = read+res.Events, visits+res.Visits
 		b.StopTimer()
 		if err := os.RemoveAll(dir); err != nil {
@@ -289,15 +295,7 @@ func BenchmarkRebuild(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		dir := filepath.Join(base, strconv.Itoa(i))
 		cfg := benchReplayConfig(filepath.Join(dir, "state"))
-		res, err := Replay(ctx, logger, log, cfg, benchAccount(0), benchReplayFrom, benchReplayTo, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		// The replay stops where the watermarks pass the range's end: the
-		// events after it (the ends of the last visits) are not read.
-		if res.Events < events*9/10 || res.Events > events || res.Visits == 0 || len(res.Hours) != 3 {
-			b.Fatalf("replay read %d events of %d, spooled %d visits in hours %v", res.Events, events, res.Visits, res.Hours)
-		}
+		res := benchReplay(b, log, events, cfg)
 		store, err := filestore.NewDir(filepath.Join(dir, "files"))
 		if err != nil {
 			b.Fatal(err)
