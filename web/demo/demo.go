@@ -6,6 +6,7 @@
 package demo
 
 import (
+	"encoding/json"
 	"fmt"
 	"html"
 	"net/http"
@@ -78,7 +79,8 @@ func serve(w http.ResponseWriter, r *http.Request) {
 func render(p page) string {
 	var b strings.Builder
 	b.WriteString("<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content=\"width=device-width\">")
-	fmt.Fprintf(&b, "<title>%s</title><script>window.lpTag=window.lpTag||{};lpTag.section=%s;</script>", html.EscapeString(p.title), jsArray(p.sections))
+	sections, _ := json.Marshal(p.sections) // escapes <, > and &: safe in a <script>
+	fmt.Fprintf(&b, "<title>%s</title><script>window.lpTag=window.lpTag||{};lpTag.section=%s;</script>", html.EscapeString(p.title), sections)
 	b.WriteString(tag.Snippet(Account, "/tag/"+Account+".js"))
 	if p.sdes != "" {
 		fmt.Fprintf(&b, "<script>lpTag.sdes.push(%s);</script>", p.sdes)
@@ -87,13 +89,4 @@ func render(p page) string {
 	b.WriteString(`<nav><a href="/demo/">Home</a><a href="/demo/tv">TVs</a><a href="/demo/cart">Cart</a></nav>`)
 	fmt.Fprintf(&b, "<h1>%s</h1>%s</body></html>", html.EscapeString(p.title), p.body)
 	return b.String()
-}
-
-// jsArray writes strings as a JavaScript array literal.
-func jsArray(ss []string) string {
-	quoted := make([]string, len(ss))
-	for i, s := range ss {
-		quoted[i] = fmt.Sprintf("%q", s)
-	}
-	return "[" + strings.Join(quoted, ",") + "]"
 }

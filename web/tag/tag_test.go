@@ -2,10 +2,12 @@ package tag
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/andybalholm/brotli"
@@ -123,14 +125,14 @@ func decode(t *testing.T, encoding string, body []byte) []byte {
 }
 
 func TestJSString(t *testing.T) {
-	for in, want := range map[string]string{
-		"75555851":             `"75555851"`,
-		`a"b\c`:                `"a\"b\\c"`,
-		"</script><!--":        `"\u003c/script\u003e\u003c!--"`,
-		"line\nbreak\u2028end": `"line\u000abreak\u2028end"`,
-	} {
-		if got := jsString(in); got != want {
-			t.Errorf("jsString(%q) = %s, want %s", in, got, want)
+	for _, in := range []string{"75555851", `a"b\c`, "</script><!--", "line\nbreak\u2028end", "a&b>c"} {
+		got := jsString(in)
+		var back string
+		if err := json.Unmarshal([]byte(got), &back); err != nil || back != in {
+			t.Errorf("jsString(%q) = %s: reads back as %q (%v)", in, got, back, err)
+		}
+		if strings.ContainsAny(got, "<>&\n\u2028") {
+			t.Errorf("jsString(%q) = %s: not safe inside <script>", in, got)
 		}
 	}
 }
