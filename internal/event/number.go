@@ -26,16 +26,9 @@ func integer(s string) (int64, intStatus) {
 	if len(digits) > 0 && digits[0] == '-' {
 		digits, neg = digits[1:], true
 	}
-	// Fast path: plain digits, exactly.
-	var n int64
-	i := 0
-	for ; i < len(digits) && i < 18; i++ { // 19 digits may be beyond int64: ParseFloat below
-		d := digits[i] - '0'
-		if d > 9 {
-			break
-		}
-		n = n*10 + int64(d)
-	}
+	// Fast path: plain digits, exactly. 19 digits may be beyond int64: those
+	// go to ParseFloat below.
+	n, i := leadingDigits(digits, 0, 18)
 	if i > 0 && i == len(digits) {
 		if n > maxExactInt {
 			return 0, intTooBig
@@ -56,6 +49,20 @@ func integer(s string) (int64, intStatus) {
 		return 0, intTooBig
 	}
 	return int64(f), intOK
+}
+
+// leadingDigits reads the decimal digits of s from i on, at most max of
+// them (at most 18, so that their value fits an int64), and returns their
+// value and where they end.
+func leadingDigits(s string, i, max int) (n int64, end int) {
+	for end = i; end < len(s) && end-i < max; end++ {
+		d := s[end] - '0'
+		if d > 9 {
+			break
+		}
+		n = n*10 + int64(d)
+	}
+	return n, end
 }
 
 // isNumericText reports whether the string s holds a decimal number as pages

@@ -414,13 +414,7 @@ func (s *scanner) number() (text string, n int64, plain bool) {
 		i++
 	}
 	digits := i
-	for ; i < len(s.s); i++ {
-		d := s.s[i] - '0'
-		if d > 9 {
-			break
-		}
-		n = n*10 + int64(d)
-	}
+	n, i = leadingDigits(s.s, digits, 16) // 16 tell that there are more than 15
 	if k := i - digits; k > 0 && k <= 15 && (k == 1 || s.s[digits] != '0') && (i == len(s.s) || !isNumberByte(s.s[i])) {
 		s.i = i
 		if digits > start {
