@@ -124,14 +124,8 @@ func (s *scanner) space() {
 	if s.echo {
 		s.flush(s.i)
 	}
-	for s.i < len(s.s) && s.s[s.i] <= ' ' {
-		switch s.s[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			s.mark = s.i
-			return
-		}
+	for s.i < len(s.s) && (s.s[s.i] == ' ' || s.s[s.i] == '\t' || s.s[s.i] == '\n' || s.s[s.i] == '\r') {
+		s.i++
 	}
 	s.mark = s.i
 }
