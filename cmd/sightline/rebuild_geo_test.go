@@ -81,9 +81,9 @@ func TestRebuildAfterGeoIPChange(t *testing.T) {
 	p.stop(t)
 
 	files := filepath.Join(server.WebSessionFilesDir(data), "shop")
-	gen0 := hourDocuments(t, files, 0)
-	if len(gen0) != len(visits) {
-		t.Fatalf("generation 0 holds %d documents, want %d", len(gen0), len(visits))
+	first := hourDocuments(t, files, 1)
+	if len(first) != len(visits) {
+		t.Fatalf("generation 1 holds %d documents, want %d", len(first), len(visits))
 	}
 	wantA := map[string]geoFields{
 		"gb": {IPv4: london, Country: "United Kingdom", CountryCode: "GB", City: "London", State: "England",
@@ -93,10 +93,10 @@ func TestRebuildAfterGeoIPChange(t *testing.T) {
 			Org: "Bredband2 AB ASO", ISP: "Bredband2 AB"},
 		"xx": {IPv4: unknown},
 	}
-	for _, doc := range gen0 {
+	for _, doc := range first {
 		visit, _ := documentVisit(t, doc)
 		if got := documentGeo(t, doc); got != wantA[visit] {
-			t.Errorf("generation 0, visit %s: Geo record %+v, want %+v", visit, got, wantA[visit])
+			t.Errorf("generation 1, visit %s: Geo record %+v, want %+v", visit, got, wantA[visit])
 		}
 	}
 
@@ -120,9 +120,9 @@ func TestRebuildAfterGeoIPChange(t *testing.T) {
 		t.Fatalf("rebuild with the new database:\n%s", out)
 	}
 	t.Logf("rebuild with database B in %s:\n%s", time.Since(start).Round(time.Millisecond), out)
-	gen1 := hourDocuments(t, files, 1)
-	if len(gen1) != len(gen0) {
-		t.Fatalf("generation 1 holds %d documents, generation 0 %d", len(gen1), len(gen0))
+	rebuilt := hourDocuments(t, files, 2)
+	if len(rebuilt) != len(first) {
+		t.Fatalf("generation 2 holds %d documents, generation 1 %d", len(rebuilt), len(first))
 	}
 	wantB := map[string]geoFields{}
 	for visit, g := range wantA {
@@ -130,15 +130,15 @@ func TestRebuildAfterGeoIPChange(t *testing.T) {
 	}
 	wantB["se"] = geoFields{IPv4: linkoping, Country: "Norway", CountryCode: "NO", City: "Oslo", State: "Oslo County",
 		Org: "Bredband2 AB ASO", ISP: "Bredband2 AB"}
-	for i := range gen0 {
-		visit0, _ := documentVisit(t, gen0[i])
-		visit1, _ := documentVisit(t, gen1[i])
+	for i := range first {
+		visit0, _ := documentVisit(t, first[i])
+		visit1, _ := documentVisit(t, rebuilt[i])
 		if visit1 != visit0 {
-			t.Fatalf("document %d: visit %s in generation 1, %s in generation 0", i, visit1, visit0)
+			t.Fatalf("document %d: visit %s in generation 2, %s in generation 1", i, visit1, visit0)
 		}
-		compareDocuments(t, visit0, gen0[i], gen1[i], visit0 == "se")
-		if got := documentGeo(t, gen1[i]); got != wantB[visit0] {
-			t.Errorf("generation 1, visit %s: Geo record %+v, want %+v", visit0, got, wantB[visit0])
+		compareDocuments(t, visit0, first[i], rebuilt[i], visit0 == "se")
+		if got := documentGeo(t, rebuilt[i]); got != wantB[visit0] {
+			t.Errorf("generation 2, visit %s: Geo record %+v, want %+v", visit0, got, wantB[visit0])
 		}
 	}
 
@@ -146,7 +146,7 @@ func TestRebuildAfterGeoIPChange(t *testing.T) {
 	if out := build(cityB); !strings.Contains(out, "nothing changed") {
 		t.Fatalf("second rebuild with the new database changed files:\n%s", out)
 	}
-	if gen := hourDocuments(t, files, 1); !slices.EqualFunc(gen, gen1, bytes.Equal) {
+	if gen := hourDocuments(t, files, 2); !slices.EqualFunc(gen, rebuilt, bytes.Equal) {
 		t.Errorf("the visible files changed after a rebuild that changed nothing")
 	}
 }
@@ -184,10 +184,10 @@ func compareDocuments(t *testing.T, visit string, before, after []byte, geoChang
 	t.Helper()
 	var o, n map[string]json.RawMessage
 	if err := json.Unmarshal(before, &o); err != nil {
-		t.Fatalf("visit %s, generation 0: %v", visit, err)
+		t.Fatalf("visit %s, generation 1: %v", visit, err)
 	}
 	if err := json.Unmarshal(after, &n); err != nil {
-		t.Fatalf("visit %s, generation 1: %v", visit, err)
+		t.Fatalf("visit %s, generation 2: %v", visit, err)
 	}
 	if len(o) != len(n) {
 		t.Errorf("visit %s: members %d, were %d", visit, len(n), len(o))
@@ -199,10 +199,10 @@ func compareDocuments(t *testing.T, visit string, before, after []byte, geoChang
 	}
 	var oRecs, nRecs []json.RawMessage
 	if err := json.Unmarshal(o["recordCollection"], &oRecs); err != nil {
-		t.Fatalf("visit %s, generation 0: %v", visit, err)
+		t.Fatalf("visit %s, generation 1: %v", visit, err)
 	}
 	if err := json.Unmarshal(n["recordCollection"], &nRecs); err != nil {
-		t.Fatalf("visit %s, generation 1: %v", visit, err)
+		t.Fatalf("visit %s, generation 2: %v", visit, err)
 	}
 	if len(oRecs) != len(nRecs) {
 		t.Fatalf("visit %s: %d records, were %d", visit, len(nRecs), len(oRecs))

@@ -29,8 +29,13 @@ type Generation struct {
 
 // Begin starts the next generation of the hour [start, end) of account:
 // its number is one more than the highest generation of that hour in the
-// store (committed or not: parts, manifests and pending markers), or 0 when
+// store (committed or not: parts, manifests and pending markers), or 1 when
 // there is none. It writes the generation's pending marker.
+//
+// Generation 0 is left to the files written before manifests: a listing
+// may miss a file created while the store is read yet hold files created
+// after it, so a new hour's first generation, were it 0, could be listed
+// with parts but without its pending marker and taken for such files.
 func Begin(ctx context.Context, store Store, account string, start, end time.Time) (*Generation, error) {
 	h := newHourKey(start, end)
 	if h.start < 0 || h.end <= h.start {
@@ -40,7 +45,7 @@ func Begin(ctx context.Context, store Store, account string, start, end time.Tim
 	if err != nil {
 		return nil, fmt.Errorf("cannot begin hour %d of account %s: %w", h.start, account, err)
 	}
-	number := 0
+	number := 1
 	for n := range index(files)[h] {
 		if n == math.MaxInt {
 			return nil, fmt.Errorf("cannot begin hour %d of account %s: generation %d is the last", h.start, account, n)

@@ -18,15 +18,15 @@ func TestBegin(t *testing.T) {
 		files []string
 		want  int
 	}{
-		{"no files", nil, 0},
-		{"another hour's generations", []string{part(1, 0, 7), manifest(1, 7, 1)}, 0},
+		{"no files: generation 1", nil, 1},
+		{"another hour's generations", []string{part(1, 0, 7), manifest(1, 7, 1)}, 1},
 		{"generation 0 without manifest", []string{part(0, 0, 0), part(0, 1, 0)}, 1},
 		{"committed generation 1", []string{part(0, 0, 0), part(0, 0, 1), manifest(0, 1, 1)}, 2},
 		{"crashed generation 2 after committed 1", []string{part(0, 0, 1), manifest(0, 1, 1), pending(0, 2), part(0, 0, 2)}, 3},
 		{"crash before the first part", []string{part(0, 0, 1), manifest(0, 1, 1), pending(0, 2)}, 3},
 		{"crashed new hour", []string{pending(0, 0), part(0, 0, 0)}, 1},
 		{"a manifest alone", []string{manifest(0, 4, 2)}, 5},
-		{"non-web-session names", []string{"WebSession.x.gen-9.pending", "README"}, 0},
+		{"non-web-session names", []string{"WebSession.x.gen-9.pending", "README"}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,15 +64,15 @@ func TestGenerations(t *testing.T) {
 	s := newStore(t)
 	g := write(t, s, 0, false, "a0", "a1")
 	if got := visible(t, s); len(got) != 0 {
-		t.Fatalf("generation 0 visible before its commit: %v", got)
+		t.Fatalf("generation 1 visible before its commit: %v", got)
 	}
 	if err := g.Commit(ctx, 7); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := visible(t, s), []string{part(0, 0, 0), part(0, 1, 0)}; !eq(got, want) {
-		t.Fatalf("after the commit of generation 0: %v, want %v", got, want)
+	if got, want := visible(t, s), []string{part(0, 0, 1), part(0, 1, 1)}; !eq(got, want) {
+		t.Fatalf("after the commit of generation 1: %v, want %v", got, want)
 	}
-	if got, want := s.names(t), []string{manifest(0, 0, 2), part(0, 0, 0), part(0, 1, 0)}; !eq(got, want) {
+	if got, want := s.names(t), []string{manifest(0, 1, 2), part(0, 0, 1), part(0, 1, 1)}; !eq(got, want) {
 		t.Errorf("files %v, want %v (no pending marker)", got, want)
 	}
 	byHour, err := committed(ctx, s, acct)
@@ -81,8 +81,8 @@ func TestGenerations(t *testing.T) {
 	}
 	sum := sha256.Sum256([]byte("a1"))
 	m := byHour[h0]
-	if len(byHour) != 1 || m.Start != h0 || m.End != h0+hourMs || m.Generation != 0 || m.Visits != 7 || len(m.Parts) != 2 ||
-		m.Parts[1] != (Part{Name: part(0, 1, 0), Size: 2, SHA256: hex.EncodeToString(sum[:])}) {
+	if len(byHour) != 1 || m.Start != h0 || m.End != h0+hourMs || m.Generation != 1 || m.Visits != 7 || len(m.Parts) != 2 ||
+		m.Parts[1] != (Part{Name: part(0, 1, 1), Size: 2, SHA256: hex.EncodeToString(sum[:])}) {
 		t.Errorf("committed = %+v", byHour)
 	}
 	if got := g.parts; len(got) != 2 || got[1] != m.Parts[1] {
@@ -90,32 +90,32 @@ func TestGenerations(t *testing.T) {
 	}
 
 	g = write(t, s, 0, false, "b0", "b1", "b2")
-	if g.Number() != 1 {
+	if g.Number() != 2 {
 		t.Fatalf("second generation numbered %d", g.Number())
 	}
-	if got, want := visible(t, s), []string{part(0, 0, 0), part(0, 1, 0)}; !eq(got, want) {
-		t.Fatalf("generation 1 written, not committed: %v, want %v", got, want)
+	if got, want := visible(t, s), []string{part(0, 0, 1), part(0, 1, 1)}; !eq(got, want) {
+		t.Fatalf("generation 2 written, not committed: %v, want %v", got, want)
 	}
 	if err := g.Commit(ctx, 8); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := visible(t, s), []string{part(0, 0, 1), part(0, 1, 1), part(0, 2, 1)}; !eq(got, want) {
-		t.Fatalf("after the commit of generation 1: %v, want %v", got, want)
+	if got, want := visible(t, s), []string{part(0, 0, 2), part(0, 1, 2), part(0, 2, 2)}; !eq(got, want) {
+		t.Fatalf("after the commit of generation 2: %v, want %v", got, want)
 	}
 
-	// A crash while writing generation 2 leaves generation 1; writing
-	// again makes generation 3.
+	// A crash while writing generation 3 leaves generation 2; writing
+	// again makes generation 4.
 	write(t, s, 0, false, "c0")
-	if got, want := visible(t, s), []string{part(0, 0, 1), part(0, 1, 1), part(0, 2, 1)}; !eq(got, want) {
+	if got, want := visible(t, s), []string{part(0, 0, 2), part(0, 1, 2), part(0, 2, 2)}; !eq(got, want) {
 		t.Fatalf("after a crash: %v, want %v", got, want)
 	}
-	if g = write(t, s, 0, true, "d0"); g.Number() != 3 {
+	if g = write(t, s, 0, true, "d0"); g.Number() != 4 {
 		t.Fatalf("generation after the crash numbered %d", g.Number())
 	}
-	if got, want := visible(t, s), []string{part(0, 0, 3)}; !eq(got, want) {
+	if got, want := visible(t, s), []string{part(0, 0, 4)}; !eq(got, want) {
 		t.Fatalf("after writing again: %v, want %v", got, want)
 	}
-	if byHour, err := committed(ctx, s, acct); err != nil || byHour[h0].Generation != 3 || byHour[h0].Visits != 1 {
+	if byHour, err := committed(ctx, s, acct); err != nil || byHour[h0].Generation != 4 || byHour[h0].Visits != 1 {
 		t.Errorf("committed = %+v, %v", byHour, err)
 	}
 }
@@ -152,7 +152,7 @@ func TestGenerationMisuse(t *testing.T) {
 	if err := g.Abort(ctx); err == nil {
 		t.Error("Abort after Commit: no error")
 	}
-	if got, want := visible(t, s), []string{part(0, 0, 0)}; !eq(got, want) {
+	if got, want := visible(t, s), []string{part(0, 0, 1)}; !eq(got, want) {
 		t.Errorf("visible %v, want %v", got, want)
 	}
 }

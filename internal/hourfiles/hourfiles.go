@@ -21,8 +21,11 @@
 //
 // Files written before generations had manifests are the generation-0 parts
 // of hours without manifest: they count as committed as long as generation 0
-// has neither a manifest nor a pending marker (the marker is what keeps a
-// new hour's generation 0 hidden until it is committed).
+// has neither a manifest nor a pending marker. Begin numbers a new hour's
+// first generation 1, never 0, so that a generation being written is never
+// taken for such files, even by a listing that misses its pending marker
+// (a listing holds every file that existed while the store was read, but
+// may miss some created meanwhile and hold others created after them).
 //
 // # Manifest
 //

@@ -13,11 +13,12 @@ func TestFlushClosesAsOfAt(t *testing.T) {
 	r := newRig(t)
 	r.send("acme", "u1", "v1", t0.Add(50*time.Minute), t0.Add(50*time.Minute)) // closes at 80 min
 	r.send("acme", "u2", "v2", t0.Add(10*time.Minute), t0.Add(10*time.Minute)) // closes at 40 min
-	// A lag of 10 minutes keeps the watermark at 55 min: without a flush,
-	// the first hour is not complete.
+	// A lag of 30 minutes keeps Run's own watermark at 35 min, before
+	// either visit closes, whether or not Run has read to the end before
+	// the first flush: only the flushes close visits.
 	r.s.Close()
 	cfg := r.config()
-	cfg.Lag = 10 * time.Minute
+	cfg.Lag = 30 * time.Minute
 	r.now = t0.Add(65 * time.Minute)
 	s, err := New(slog.New(slog.DiscardHandler), r.log, cfg, nil, func(int64) {})
 	if err != nil {

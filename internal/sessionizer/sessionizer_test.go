@@ -179,7 +179,7 @@ func (r *rig) allDocs(account string) []string {
 }
 
 func hourFile(start time.Time, part int) string {
-	return websession.FileName{ScopeStart: start, ScopeEnd: start.Add(time.Hour), Part: part}.String()
+	return websession.FileName{ScopeStart: start, ScopeEnd: start.Add(time.Hour), Part: part, Generation: 1}.String()
 }
 
 func TestVisitsCloseAndLandInTheirHour(t *testing.T) {
