@@ -76,11 +76,6 @@ func (s *Store) Add(a Account) error {
 		}
 	}
 	a.Origins = origins
-	for i := range a.Engagements {
-		if err := a.Engagements[i].Validate(i); err != nil {
-			return err
-		}
-	}
 	if a.Created.IsZero() {
 		a.Created = time.Now().UTC()
 	}
@@ -104,11 +99,6 @@ func decodeAccount(id string, b []byte) (*Account, error) {
 	}
 	if a.ID != id {
 		return nil, fmt.Errorf("id %q does not match file name %q", a.ID, id+".json")
-	}
-	for i := range a.Engagements {
-		if err := a.Engagements[i].Validate(i); err != nil {
-			return nil, err
-		}
 	}
 	return &a, nil
 }

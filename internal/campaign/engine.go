@@ -1,12 +1,505 @@
 package campaign
 
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sightline/sightline/internal/enrich"
+	"github.com/sightline/sightline/internal/event"
+	"github.com/sightline/sightline/internal/websession"
+)
+
 // Engine decides, from a visit's facts, which engagements the visitor
-// sees: compiled from an account's definitions.
+// sees: compiled from an account's definitions, immutable, safe for
+// concurrent use.
 type Engine struct {
-	defs *Definitions
+	version      int64
+	siteControl  int
+	availability Availability
+	campaigns    []compiledCampaign // active ones, highest priority first
+	profiles     []compiledRules    // by index; campaigns refer to them so
+	behaviors    []compiledRules
+	goals        map[int64]*compiledGoal // by campaign ID
+	memo         sync.Pool               // *memo
 }
 
-// Compile compiles the decisions of d, which must be valid.
+type compiledCampaign struct {
+	c           *Campaign
+	start, end  int64
+	profiles    []int // indexes into Engine.profiles; none: every visitor
+	engagements []compiledEngagement
+	record      websession.CampaignEligible // without engagements
+}
+
+type compiledEngagement struct {
+	e         *Engagement
+	behaviors []int // indexes into Engine.behaviors
+	confKey   string
+	record    websession.EngagementRef
+}
+
+type compiledRules struct {
+	id, revision int64
+	rules        []compiledRule
+}
+
+type compiledRule struct {
+	Rule
+	lower []string         // Values in lower case, for matching
+	re    []*regexp.Regexp // for Match regex
+}
+
+type compiledGoal struct {
+	g       *Goal
+	typ     int32
+	url     *compiledRule
+	ref     websession.GoalRef
+	profile []websession.IDRevs
+}
+
+// Empty reports whether the engine has no active campaign: nothing to
+// decide or record.
+func (e *Engine) Empty() bool { return e == nil || len(e.campaigns) == 0 }
+
+// Version is the version of the definitions e was compiled from.
+func (e *Engine) Version() int64 { return e.version }
+
+// Compile compiles the decisions of d, which must be valid (see
+// Definitions.Validate).
 func Compile(d *Definitions) (*Engine, error) {
-	return &Engine{defs: d}, nil
+	e := &Engine{version: d.Version, siteControl: d.Settings.SiteControlGroup, availability: d.Availability, goals: map[int64]*compiledGoal{}}
+	profileIx, behaviorIx := map[int64]int{}, map[int64]int{}
+	compileAll := func(id, rev int64, rules []Rule) (compiledRules, error) {
+		cr := compiledRules{id: id, revision: rev}
+		for _, r := range rules {
+			c, err := compileRule(r)
+			if err != nil {
+				return cr, fmt.Errorf("rules of %d: %w", id, err)
+			}
+			cr.rules = append(cr.rules, c)
+		}
+		return cr, nil
+	}
+	for i := range d.Profiles {
+		p := &d.Profiles[i]
+		cr, err := compileAll(p.ID, p.Revision, p.Rules)
+		if err != nil {
+			return nil, err
+		}
+		profileIx[p.ID] = len(e.profiles)
+		e.profiles = append(e.profiles, cr)
+	}
+	for i := range d.Behaviors {
+		b := &d.Behaviors[i]
+		cr, err := compileAll(b.ID, b.Revision, b.Rules)
+		if err != nil {
+			return nil, err
+		}
+		behaviorIx[b.ID] = len(e.behaviors)
+		e.behaviors = append(e.behaviors, cr)
+	}
+	goals := map[int64]*Goal{}
+	for i := range d.Goals {
+		goals[d.Goals[i].ID] = &d.Goals[i]
+	}
+	for i := range d.Campaigns {
+		c := &d.Campaigns[i]
+		if c.Status != "active" {
+			continue
+		}
+		g := goals[c.GoalID]
+		if g == nil {
+			return nil, fmt.Errorf("campaign %d: goal %d missing", c.ID, c.GoalID)
+		}
+		gt := goalTypes[g.Type]
+		cc := compiledCampaign{c: c, start: c.StartTime, end: c.EndTime}
+		cc.record = websession.CampaignEligible{
+			Campaign: websession.CampaignRef{ID: c.ID},
+			Goal:     websession.GoalRef{ID: g.ID, Type: gt.code, IndicatorType: gt.indicator},
+		}
+		for _, id := range c.ProfileIDs {
+			ix, ok := profileIx[id]
+			if !ok {
+				return nil, fmt.Errorf("campaign %d: visitor profile %d missing", c.ID, id)
+			}
+			cc.profiles = append(cc.profiles, ix)
+			cc.record.Campaign.Profiles = append(cc.record.Campaign.Profiles, websession.IDRevs{ID: id, Revision: e.profiles[ix].revision})
+		}
+		for j := range c.Engagements {
+			en := &c.Engagements[j]
+			ce := compiledEngagement{e: en, confKey: ConfKey(c.ID, en), record: engagementRecord(en)}
+			for _, id := range en.BehaviorIDs {
+				ix, ok := behaviorIx[id]
+				if !ok {
+					return nil, fmt.Errorf("engagement %d: visitor behavior %d missing", en.ID, id)
+				}
+				ce.behaviors = append(ce.behaviors, ix)
+				ce.record.Behaviors = append(ce.record.Behaviors, websession.IDRevs{ID: id, Revision: e.behaviors[ix].revision})
+			}
+			cc.engagements = append(cc.engagements, ce)
+		}
+		cg := &compiledGoal{g: g, typ: gt.code, ref: cc.record.Goal, profile: cc.record.Campaign.Profiles}
+		if g.URL != nil {
+			r := *g.URL
+			r.Kind = "url"
+			u, err := compileRule(r)
+			if err != nil {
+				return nil, fmt.Errorf("goal %d: %w", g.ID, err)
+			}
+			cg.url = &u
+		}
+		e.goals[c.ID] = cg
+		e.campaigns = append(e.campaigns, cc)
+	}
+	slices.SortStableFunc(e.campaigns, func(a, b compiledCampaign) int {
+		return cmp.Or(cmp.Compare(b.c.Priority, a.c.Priority), cmp.Compare(a.c.ID, b.c.ID))
+	})
+	e.memo.New = func() any {
+		return &memo{profiles: make([]int8, len(e.profiles)), behaviors: make([]int8, len(e.behaviors)), delays: make([]int64, len(e.behaviors))}
+	}
+	return e, nil
+}
+
+// Record codes of an engagement's interaction type and availability
+// policy (the Data Access API leaves their values out).
+var (
+	interactionCodes  = map[string]int32{"content": 0, "chat": 1, "messaging": 5}
+	availabilityCodes = map[string]string{"online": "0", "always": "1", "offline": "2"}
+)
+
+func engagementRecord(en *Engagement) websession.EngagementRef {
+	r := websession.EngagementRef{ID: en.ID, Channel: cmp.Or(en.Channel, "1"), Type: strconv.Itoa(en.Type),
+		SkillName: en.SkillName, AvailabilityPolicy: availabilityCodes[en.Availability]}
+	code := interactionCodes[en.Interaction]
+	r.InteractionType = &code
+	if en.SkillID != 0 {
+		id := en.SkillID
+		r.SkillID = &id
+	}
+	return r
+}
+
+func compileRule(r Rule) (compiledRule, error) {
+	c := compiledRule{Rule: r}
+	for _, v := range r.Values {
+		c.lower = append(c.lower, strings.ToLower(v))
+		if r.Match == "regex" {
+			re, err := regexp.Compile(v)
+			if err != nil {
+				return c, fmt.Errorf("%s: %w", r.Kind, err)
+			}
+			c.re = append(c.re, re)
+		}
+	}
+	return c, nil
+}
+
+// Request is what a decision reads: a batch of a visit, with the state the
+// tag sent back and what the server knows of the request.
+type Request struct {
+	VisitorID, VisitID string
+	State              State // as the tag sent it back (ReadState)
+	Events             []event.Event
+	IP, UserAgent      string
+	Now                time.Time
+}
+
+// Enricher looks up what a request's IP address, User-Agent and referrer
+// imply (package enrich).
+type Enricher interface {
+	Geo(ip string) enrich.Geo
+	Device(userAgent string) enrich.Device
+	Search(referrer string) enrich.Search
+}
+
+// Offer is an engagement to show, as the tag renders it.
+type Offer struct {
+	CampaignID    int64  `json:"campaignId"`
+	EngagementID  int64  `json:"engagementId"`
+	Revision      int64  `json:"engagementRevision"`
+	Name          string `json:"engagementName"`
+	Type          int    `json:"engagementType"`
+	ConfKey       string `json:"confKey"`
+	TglName       string `json:"tglName"`
+	Zone          int64  `json:"zoneId"`
+	State         int    `json:"state,omitempty"` // agents: 1 online, 2 offline, 4 busy; none for content
+	PageContextID string `json:"pageContextId"`
+	Duration      int    `json:"duration,omitempty"`
+	Delay         int64  `json:"delay,omitempty"` // ms the tag waits before showing it (time rules)
+	Title         string `json:"title"`
+	Text          string `json:"text,omitempty"`
+	Button        string `json:"button"`
+	ElementID     string `json:"elementId,omitempty"`
+	Background    string `json:"background,omitempty"`
+	Color         string `json:"color,omitempty"`
+	ButtonColor   string `json:"buttonColor,omitempty"`
+}
+
+// Record is an event the decision records in the visit (appName
+// websession.AppCampaigns).
+type Record struct {
+	EventName string
+	Time      int64 // epoch ms
+	Data      []byte
+}
+
+// Decision is the outcome of a batch.
+type Decision struct {
+	State   State
+	Offers  []Offer  // by zone; none when nothing shows
+	Records []Record // eligibility assessments and achieved goals
+}
+
+// memo caches, for one decision, the outcome of each profile and behavior:
+// 0 not evaluated, 1 true, -1 false; and the delay of each behavior.
+type memo struct {
+	profiles, behaviors []int8
+	delays              []int64
+}
+
+// Decide folds the request's events into its state, decides what the
+// visitor sees on the current page when the batch has a page view or an
+// attribute, records the assessment when campaigns are eligible, and
+// records the goals the batch reaches.
+func (e *Engine) Decide(r *Request, en Enricher) Decision {
+	d := Decision{State: r.State}
+	st := &d.State
+	facts := st.fold(r.VisitID, r.Events)
+	now := r.Now.UnixMilli()
+	if facts.decide && st.Pages > 0 {
+		v := visitFacts{st: st, now: now, clientNow: st.PageAt, geo: en.Geo(r.IP), device: en.Device(r.UserAgent)}
+		for i := range r.Events {
+			v.clientNow = max(v.clientNow, r.Events[i].Time)
+		}
+		if st.Referrer != "" {
+			v.search = en.Search(st.Referrer)
+		}
+		v.url, v.referrer, v.keywords = strings.ToLower(st.URL), strings.ToLower(st.Referrer), strings.ToLower(v.search.Keywords)
+		e.decide(r.VisitorID, &v, &d)
+	}
+	e.reachGoals(&facts, st, &d)
+	return d
+}
+
+// controlGroup returns CONTROL for pct percent of visitors, by a hash of
+// the visitor and salt, else TEST; NA when pct is 0.
+func controlGroup(visitorID, salt string, pct int) string {
+	if pct <= 0 {
+		return "NA"
+	}
+	h := fnv.New64a()
+	h.Write([]byte(visitorID))
+	h.Write([]byte{0})
+	h.Write([]byte(salt))
+	if h.Sum64()%100 < uint64(pct) {
+		return "CONTROL"
+	}
+	return "TEST"
+}
+
+// agentState returns the agents' state of the engagement's skill, 1
+// online, 2 offline, 4 busy, and whether its availability policy lets it
+// show; 0 for content engagements.
+func (e *Engine) agentState(en *Engagement) (int, bool) {
+	if en.Interaction == "content" {
+		return 0, true
+	}
+	state := map[string]int{"online": 1, "busy": 4}[e.availability[en.SkillName]]
+	if state == 0 {
+		state = 2
+	}
+	switch en.Availability {
+	case "online":
+		return state, state == 1
+	case "offline":
+		return state, state != 1
+	}
+	return state, true
+}
+
+func (e *Engine) decide(visitorID string, v *visitFacts, d *Decision) {
+	m := e.memo.Get().(*memo)
+	defer func() {
+		clear(m.profiles)
+		clear(m.behaviors)
+		e.memo.Put(m)
+	}()
+	site := controlGroup(visitorID, "site", e.siteControl)
+	var eligible []websession.CampaignEligible
+	zones := map[int64]bool{}
+	for i := range e.campaigns {
+		cc := &e.campaigns[i]
+		if cc.start != 0 && v.now < cc.start || cc.end != 0 && v.now >= cc.end || !e.targeted(cc, v, m) {
+			continue
+		}
+		group := controlGroup(visitorID, strconv.FormatInt(cc.c.ID, 10), cc.c.ControlGroup)
+		var engs []websession.EngagementRef
+		for j := range cc.engagements {
+			ce := &cc.engagements[j]
+			en := ce.e
+			state, available := e.agentState(en)
+			if !available || en.FrequencyCap > 0 && v.st.Shown[strconv.FormatInt(en.ID, 10)] >= en.FrequencyCap {
+				continue
+			}
+			delay, ok := e.behaves(ce, v, m)
+			if !ok {
+				continue
+			}
+			engs = append(engs, ce.record)
+			if site == "CONTROL" || group == "CONTROL" || zones[en.Zone] {
+				continue
+			}
+			zones[en.Zone] = true
+			d.Offers = append(d.Offers, Offer{
+				CampaignID: cc.c.ID, EngagementID: en.ID, Revision: en.Revision, Name: en.Name, Type: en.Type,
+				ConfKey: ce.confKey, TglName: displayTypes[en.Type], Zone: en.Zone, State: state,
+				PageContextID: v.st.PageContext, Duration: en.Duration, Delay: delay,
+				Title: en.Content.Title, Text: en.Content.Text, Button: en.Content.Button, ElementID: en.Content.ElementID,
+				Background: en.Content.Background, Color: en.Content.Color, ButtonColor: en.Content.ButtonColor,
+			})
+		}
+		if len(engs) == 0 {
+			continue
+		}
+		rec := cc.record
+		rec.Engagements, rec.ControlGroup = engs, group
+		eligible = append(eligible, rec)
+		if !slices.Contains(v.st.Campaigns, cc.c.ID) && len(v.st.Campaigns) < maxStateIDs {
+			v.st.Campaigns = append(v.st.Campaigns, cc.c.ID)
+		}
+	}
+	if len(eligible) == 0 {
+		return
+	}
+	data, _ := json.Marshal(websession.EligibilityEvent{SiteControlGroup: site, Campaigns: eligible})
+	d.Records = append(d.Records, Record{EventName: websession.EventEligibility, Time: v.now, Data: data})
+}
+
+// targeted reports whether the visitor is in one of the campaign's
+// profiles (or it has none).
+func (e *Engine) targeted(cc *compiledCampaign, v *visitFacts, m *memo) bool {
+	if len(cc.profiles) == 0 {
+		return true
+	}
+	for _, ix := range cc.profiles {
+		if m.profiles[ix] == 0 {
+			m.profiles[ix] = -1
+			if _, ok := v.all(e.profiles[ix].rules); ok {
+				m.profiles[ix] = 1
+			}
+		}
+		if m.profiles[ix] == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// behaves reports whether the visit meets all the engagement's behaviors,
+// and in how many ms at the latest (time rules).
+func (e *Engine) behaves(ce *compiledEngagement, v *visitFacts, m *memo) (int64, bool) {
+	var delay int64
+	for _, ix := range ce.behaviors {
+		if m.behaviors[ix] == 0 {
+			m.behaviors[ix] = -1
+			if wait, ok := v.all(e.behaviors[ix].rules); ok {
+				m.behaviors[ix], m.delays[ix] = 1, wait
+			}
+		}
+		if m.behaviors[ix] != 1 {
+			return 0, false
+		}
+		delay = max(delay, m.delays[ix])
+	}
+	return delay, true
+}
+
+// reachGoals records the goals of the visit's campaigns that the batch
+// reaches, once per goal and visit.
+func (e *Engine) reachGoals(f *batchFacts, st *State, d *Decision) {
+	for _, cid := range st.Campaigns {
+		cg := e.goals[cid]
+		if cg == nil || slices.Contains(st.Goals, cg.g.ID) {
+			continue
+		}
+		at, meta, ok := e.reached(cg, cid, f, st)
+		if !ok {
+			continue
+		}
+		st.Goals = append(st.Goals, cg.g.ID)
+		data, _ := json.Marshal(websession.GoalEvent{ID: uuid.NewString(), Goal: cg.g.ID, Revision: cg.g.Revision, Type: cg.typ, Metadata: meta})
+		d.Records = append(d.Records, Record{EventName: websession.EventGoalAchieved, Time: at, Data: data})
+	}
+}
+
+// reached reports whether the batch (with the state) reaches the goal of
+// campaign cid, when, and with which metadata.
+func (e *Engine) reached(cg *compiledGoal, cid int64, f *batchFacts, st *State) (int64, *websession.GoalMetaData, bool) {
+	switch cg.g.Type {
+	case "url":
+		for _, u := range f.urls {
+			if cg.url.text(strings.ToLower(u.v), u.v) {
+				return u.at, &websession.GoalMetaData{Kind: "UrlGoalMetadata", URL: u.v}, true
+			}
+		}
+	case "purchase":
+		for _, p := range f.purchases {
+			m := &websession.GoalMetaData{Kind: "PurchaseMetadata", OrderID: string(p.v.OrderID), Cart: p.v.Cart}
+			if p.v.Total.Valid {
+				m.Total = &p.v.Total.V
+			}
+			return p.at, m, true
+		}
+	case "reduceAbandonment":
+		if st.Pages >= cg.g.Pages {
+			n := int32(min(st.Pages, 1<<30))
+			return st.PageAt, &websession.GoalMetaData{Kind: "ReduceAbandonmentGoalMetadata", Pages: &n}, true
+		}
+	case "lead":
+		for _, l := range f.leads {
+			m := &websession.GoalMetaData{Kind: "LeadMetaData", Topic: string(l.v.Topic), LeadID: string(l.v.LeadID)}
+			if l.v.Value.Valid {
+				m.Total = &l.v.Value.V
+			}
+			return l.at, m, true
+		}
+	case "serviceActivity":
+		for _, s := range f.services {
+			m := &websession.GoalMetaData{Kind: "ServiceActivityMetaData", Topic: string(s.v.Topic), Category: string(s.v.Category), ServiceID: string(s.v.ServiceID)}
+			if s.v.Status.Valid {
+				n := int32(s.v.Status.V)
+				m.Status = &n
+			}
+			return s.at, m, true
+		}
+	case "increaseInteraction":
+		for _, c := range f.clicks {
+			if string(c.v.Campaign) != strconv.FormatInt(cid, 10) {
+				continue
+			}
+			for i := range e.campaigns {
+				cc := &e.campaigns[i]
+				if cc.c.ID != cid {
+					continue
+				}
+				for j := range cc.engagements {
+					if strconv.FormatInt(cc.engagements[j].e.ID, 10) == string(c.v.Engagement) {
+						eng, camp := cc.engagements[j].record, cc.record.Campaign
+						return c.at, &websession.GoalMetaData{Kind: "IncreaseInteractionGoalMetadata", Engagement: &eng, Campaign: &camp}, true
+					}
+				}
+			}
+		}
+	}
+	return 0, nil, false
 }

@@ -13,11 +13,15 @@ type Batch struct {
 	VisitorID, VisitID string
 	Events             []Event     // valid events in body order
 	Rejected           []Rejection // invalid events in body order
+	// State is the body's "state" object as it is (the campaign engine's
+	// state the tag sends back), nil when absent or not an object; valid
+	// until the next Decode, like Data.
+	State []byte
 }
 
 // Reset empties b, keeping the capacity of its slices.
 func (b *Batch) Reset() {
-	b.VisitorID, b.VisitID = "", ""
+	b.VisitorID, b.VisitID, b.State = "", "", nil
 	clear(b.Events)
 	b.Events = b.Events[:0]
 	clear(b.Rejected)

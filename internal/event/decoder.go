@@ -58,6 +58,16 @@ func (d *Decoder) decode(body []byte, now time.Time, b *Batch) *BatchError {
 			visitor = sc.scalar()
 		case key == "visitId" && visit.t == typeNone:
 			visit = sc.scalar()
+		case key == "state" && b.State == nil:
+			// The campaign engine's state, sent back as it was answered: kept
+			// raw, an object only (anything else is left out).
+			if sc.peek() == typeObject {
+				start := sc.i
+				sc.skip()
+				b.State = body[start:sc.i]
+			} else {
+				sc.skip()
+			}
 		case key == "events" && events == typeNone:
 			if events = sc.peek(); events == typeArray {
 				count = d.events(limit, b)
@@ -66,7 +76,7 @@ func (d *Decoder) decode(body []byte, now time.Time, b *Batch) *BatchError {
 			}
 		default:
 			if bad == nil && sc.err == nil {
-				if key == "visitorId" || key == "visitId" || key == "events" {
+				if key == "visitorId" || key == "visitId" || key == "events" || key == "state" {
 					bad = &BatchError{Msg: key + ": duplicate key"}
 				} else {
 					bad = &BatchError{Msg: "body: unknown field " + quote(key)}

@@ -28,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/campaign"
 	"github.com/sightline/sightline/internal/dedup"
 	"github.com/sightline/sightline/internal/event"
 	"github.com/sightline/sightline/internal/eventlog"
@@ -80,6 +81,9 @@ type Handler struct {
 	stamping sync.RWMutex
 	requests sync.Pool // *request
 	works    sync.Pool // *work
+	// campaigns and enricher decide what pages show (UseCampaigns).
+	campaigns Campaigns
+	enricher  campaign.Enricher
 }
 
 // New returns a collector appending to log. reg may be nil.
@@ -276,6 +280,7 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, acct *account.
 	if ip.IsValid() {
 		rec.IP = ip.String()
 	}
+	decision := h.decide(r.Context(), accountID, b, &rec)
 	k.writer.Reset(&rec)
 	for j, i := range k.fresh {
 		if q.dup[j] {
@@ -286,6 +291,10 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, acct *account.
 		rec.ID, rec.Time, rec.AppName, rec.EventName, rec.Data = e.ID, e.Time, e.AppName, e.EventName, e.Data
 		k.records = k.writer.Append(k.records, &rec)
 		k.ends = append(k.ends, len(k.records))
+	}
+	accepted := len(k.ends)
+	if decision != nil && accepted > 0 { // a batch sent again records nothing again
+		appendRecords(k, &rec, decision)
 	}
 	prev := 0
 	for _, end := range k.ends {
@@ -300,8 +309,8 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, acct *account.
 		}
 		q.pending = p
 	}
-	q.accepted = len(k.values)
-	q.resp = appendResult(q.resp, q.accepted, q.duplicates, b.Rejected, offers(acct, b))
+	q.accepted = accepted
+	q.resp = appendResult(q.resp, q.accepted, q.duplicates, b.Rejected, decision)
 	return 0
 }
 

@@ -1,53 +1,70 @@
 package ingest
 
 import (
+	"context"
 	"encoding/json"
-	"strings"
 
-	"github.com/sightline/sightline/internal/account"
+	"github.com/google/uuid"
+
+	"github.com/sightline/sightline/internal/campaign"
 	"github.com/sightline/sightline/internal/event"
+	"github.com/sightline/sightline/internal/websession"
 )
 
-// offer is an engagement as the answer to a page view gives it to the tag:
-// what to render, and the properties of its LP_OFFERS events.
-type offer struct {
-	*account.Engagement
-	ConfKey       string `json:"confKey"`
-	TglName       string `json:"tglName"`
-	PageContextID string `json:"pageContextId"`
+// Campaigns gives the campaign decision engine of an account.
+type Campaigns interface {
+	Engine(ctx context.Context, account string) (*campaign.Engine, error)
 }
 
-// offers returns, as a JSON array, the engagements of acct to show on the
-// page of the batch's page view, or nil when there is none. Until
-// campaigns decide (issue 5), those are the account's engagements whose
-// sections match the page's.
-func offers(acct *account.Account, b *event.Batch) []byte {
-	if len(acct.Engagements) == 0 {
+// UseCampaigns has the collector decide, for every batch of an account
+// with active campaigns, which engagements the page shows (package
+// campaign), answer them with the visit's state, and store the
+// assessments and goals the decision records beside the batch's events.
+// Call it before serving.
+func (h *Handler) UseCampaigns(c Campaigns, en campaign.Enricher) {
+	h.campaigns, h.enricher = c, en
+}
+
+// decide runs the campaign engine of the account on batch b, and returns
+// the decision, or nil when the account has no active campaign.
+func (h *Handler) decide(ctx context.Context, accountID string, b *event.Batch, rec *event.Stored) *campaign.Decision {
+	if h.campaigns == nil {
 		return nil
 	}
-	var page struct {
-		Sections  []string        `json:"sections"`
-		ContextID json.RawMessage `json:"contextId"` // a string or a number
-	}
-	found := false
-	for i := range b.Events {
-		if e := &b.Events[i]; e.AppName == "LP_MONITORING" && e.EventName == "PAGE_VIEW" {
-			found = json.Unmarshal(e.Data, &page) == nil // the last page view of the batch
-		}
-	}
-	if !found {
+	eng, err := h.campaigns.Engine(ctx, accountID)
+	if err != nil {
+		h.logger.Error("cannot load campaigns", "account", accountID, "err", err)
 		return nil
 	}
-	contextID := strings.Trim(string(page.ContextID), `"`) // id characters need no escapes
-	var out []offer
-	for i := range acct.Engagements {
-		if e := &acct.Engagements[i]; e.ShownOn(page.Sections) {
-			out = append(out, offer{Engagement: e, ConfKey: e.ConfKey(), TglName: e.TglName(), PageContextID: contextID})
-		}
-	}
-	if len(out) == 0 {
+	if eng.Empty() {
 		return nil
 	}
-	res, _ := json.Marshal(out)
-	return res
+	d := eng.Decide(&campaign.Request{
+		VisitorID: b.VisitorID, VisitID: b.VisitID, State: campaign.ReadState(b.State), Events: b.Events,
+		IP: rec.IP, UserAgent: rec.UserAgent, Now: h.now(),
+	}, h.enricher)
+	return &d
+}
+
+// appendRecords appends to k.records the events decision d records, as
+// stored events of rec's visit.
+func appendRecords(k *work, rec *event.Stored, d *campaign.Decision) {
+	for _, r := range d.Records {
+		rec.ID, rec.Time, rec.AppName, rec.EventName, rec.Data = uuid.NewString(), r.Time, websession.AppCampaigns, r.EventName, r.Data
+		k.records = k.writer.Append(k.records, rec)
+		k.ends = append(k.ends, len(k.records))
+	}
+}
+
+// appendDecision appends the answer's "engagements" (when the decision
+// shows any) and "state" members.
+func appendDecision(dst []byte, d *campaign.Decision) []byte {
+	if d == nil {
+		return dst
+	}
+	if len(d.Offers) > 0 {
+		offers, _ := json.Marshal(d.Offers)
+		dst = append(append(dst, `,"engagements":`...), offers...)
+	}
+	return d.State.AppendJSON(append(dst, `,"state":`...))
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/sightline/sightline/internal/campaign"
 	"github.com/sightline/sightline/internal/event"
 )
 
@@ -40,8 +41,8 @@ func writeError(w http.ResponseWriter, code int, msg string) int {
 
 // appendResult appends the answer to a stored batch:
 // {"accepted": N, "duplicates": D, "rejected": [{"index": i, "id": "...", "error": "..."}]},
-// with "engagements": offers when offers, a JSON array, is not empty.
-func appendResult(dst []byte, accepted, duplicates int, rejected []event.Rejection, offers []byte) []byte {
+// with the "engagements" and "state" of the campaign decision d, if any.
+func appendResult(dst []byte, accepted, duplicates int, rejected []event.Rejection, d *campaign.Decision) []byte {
 	dst = append(dst, `{"accepted":`...)
 	dst = strconv.AppendInt(dst, int64(accepted), 10)
 	dst = append(dst, `,"duplicates":`...)
@@ -62,10 +63,7 @@ func appendResult(dst []byte, accepted, duplicates int, rejected []event.Rejecti
 		dst = append(dst, '}')
 	}
 	dst = append(dst, ']')
-	if len(offers) > 0 {
-		dst = append(append(dst, `,"engagements":`...), offers...)
-	}
-	return append(dst, "}\n"...)
+	return append(appendDecision(dst, d), "}\n"...)
 }
 
 func appendJSONString(dst []byte, s string) []byte {

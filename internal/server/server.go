@@ -252,7 +252,7 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 		return nil, fmt.Errorf("cannot listen: %w", err)
 	}
 	if fresh && cfg.DemoAccount {
-		if err := s.accounts.Add(account.Account{ID: DemoAccountID, Origins: []string{account.AnyOrigin}, Engagements: demo.Engagements()}); err != nil {
+		if err := s.accounts.Add(account.Account{ID: DemoAccountID, Origins: []string{account.AnyOrigin}}); err != nil {
 			s.listener.Close()
 			return nil, fmt.Errorf("cannot create demo account: %w", err)
 		}

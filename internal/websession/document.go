@@ -32,6 +32,7 @@ func AppendDocument(dst []byte, v *Visit, en Enricher) []byte {
 	dst = appendStartTime(dst, v)
 	dst = append(dst, `,"endTime":null},"recordCollection":[`...)
 	d := document{dst: dst, v: v}
+	d.eligible, d.goals, d.control = v.campaignRecords()
 	if v.Continuation == 0 {
 		d.geo(en.Geo(v.IP))
 		d.sessionInfo(en)
@@ -58,8 +59,14 @@ type document struct {
 	dst     []byte
 	v       *Visit
 	records int // records written
-	start   int // where the record being written starts in dst
-	entries int // entries written to the list of the record being written
+	// eligible, goals and control are the visit's eligibility
+	// assessments, achieved goals and site control group, with those of
+	// its campaign events (Visit.campaignRecords).
+	eligible []Eligibility
+	goals    []GoalAchieved
+	control  string
+	start    int // where the record being written starts in dst
+	entries  int // entries written to the list of the record being written
 }
 
 // begin starts a record with a body of type body (a full name) and its
@@ -134,7 +141,7 @@ func (d *document) sessionInfo(en Enricher) {
 	dst = append(dst, `,"deviceFamily":`...)
 	dst = appendOptString(dst, device.Family)
 	dst = append(dst, `,"siteControlGroup":`...)
-	dst = appendStringValue(dst, controlGroup(v.ControlGroup))
+	dst = appendStringValue(dst, controlGroup(d.control))
 	dst = append(dst, `,"searchEngine":`...)
 	dst = appendOptString(dst, search.Engine)
 	dst = append(dst, `,"searchEngineKey":`...)
@@ -191,7 +198,7 @@ func (d *document) impressions() {
 		e := &d.v.Events[i]
 		if typ := impressionType(e.Name); e.App == appOffers && typ != "" {
 			d.entry()
-			d.dst = d.v.appendImpression(d.dst, e, typ)
+			d.dst = appendImpression(d.dst, e, typ, d.eligible)
 		}
 	}
 	d.endList()
@@ -199,21 +206,21 @@ func (d *document) impressions() {
 
 // goalsAchieved writes the GoalAchieved record, if the visit has goals.
 func (d *document) goalsAchieved() {
-	if len(d.v.Goals) == 0 {
+	if len(d.goals) == 0 {
 		return
 	}
 	d.begin(ns + "WebSessionGoalAchievedData")
-	d.dst = appendList(append(d.dst, `,"achievedGoals":`...), d.v.Goals, appendGoalAchieved)
+	d.dst = appendList(append(d.dst, `,"achievedGoals":`...), d.goals, appendGoalAchieved)
 	d.end()
 }
 
 // eligibility writes the Eligibility record, if the visit has
 // assessments.
 func (d *document) eligibility() {
-	if len(d.v.Eligibility) == 0 {
+	if len(d.eligible) == 0 {
 		return
 	}
 	d.begin(ns + "WebSessionEligibilityData")
-	d.dst = appendList(append(d.dst, `,"eligibilityData":`...), d.v.Eligibility, appendEligibility)
+	d.dst = appendList(append(d.dst, `,"eligibilityData":`...), d.eligible, appendEligibility)
 	d.end()
 }

@@ -41,10 +41,10 @@ var offerKeys = []string{
 
 // appendImpression appends the Impression entry of the LP_OFFERS event e,
 // of type typ. Its engagement, campaign and goal blocks are those of the
-// visit's eligibility for the engagement (see eligibleFor); when the visit
-// has none, they hold what the event says: the campaign and engagement IDs
+// visit's eligibility assessments el for the engagement (see eligibleFor);
+// when the visit has none, they hold what the event says: the campaign and engagement IDs
 // and the engagement's type.
-func (v *Visit) appendImpression(dst []byte, e *Event, typ string) []byte {
+func appendImpression(dst []byte, e *Event, typ string, el []Eligibility) []byte {
 	var props [offerProperties]string
 	members(bytesString(e.Data), offerKeys, props[:])
 	campaign := Campaign{ID: optInteger(props[offerCampaign])}
@@ -52,7 +52,7 @@ func (v *Visit) appendImpression(dst []byte, e *Event, typ string) []byte {
 	engagement.Type, _ = text(props[offerEngagementType])
 	var goal *Goal
 	c, eng := &campaign, &engagement
-	if ec := v.eligibleFor(e.Time, campaign.ID); ec != nil {
+	if ec := eligibleFor(el, e.Time, campaign.ID); ec != nil {
 		c, goal = ec.Campaign, ec.Goal
 		if found := ec.engagement(engagement.ID); found != nil {
 			eng = found
@@ -115,22 +115,23 @@ func engagementInstance(contextID, contexts string) string {
 	return ""
 }
 
-// eligibleFor returns the eligible campaign of the visit's assessment
-// that was the latest at time t to list the campaign campaignID, or the
-// first to list it if none did before t; nil when none lists it.
-func (v *Visit) eligibleFor(t int64, campaignID Opt[int64]) *EligibleCampaign {
+// eligibleFor returns the eligible campaign of the assessment of el (in
+// time order) that was the latest at time t to list the campaign
+// campaignID, or the first to list it if none did before t; nil when none
+// lists it.
+func eligibleFor(el []Eligibility, t int64, campaignID Opt[int64]) *EligibleCampaign {
 	if !campaignID.Valid {
 		return nil
 	}
 	var found *EligibleCampaign
-	for i := range v.Eligibility {
-		el := &v.Eligibility[i]
-		if found != nil && el.Time > t {
+	for i := range el {
+		a := &el[i]
+		if found != nil && a.Time > t {
 			break
 		}
-		for j := range el.Campaigns {
-			if c := el.Campaigns[j].Campaign; c != nil && c.ID == campaignID {
-				found = &el.Campaigns[j]
+		for j := range a.Campaigns {
+			if c := a.Campaigns[j].Campaign; c != nil && c.ID == campaignID {
+				found = &a.Campaigns[j]
 			}
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/campaign"
 	"github.com/sightline/sightline/web/tag"
 )
 
@@ -46,17 +46,38 @@ view, attribute and engagement event goes to Sightline (<code>bin/sightline even
 		sdes: `[{"type": "purchase", "total": 1299.99, "currency": "USD", "orderId": "DEMO-1", "cart": {"products": [{"product": {"name": "LG OLED55C3", "category": "tv", "sku": "LG-OLED55C3", "price": 1299.99}, "quantity": 1}], "numItems": 1}}]`},
 }
 
-// Engagements are the demo account's engagements: a slide-out chat button
-// on every page, an offer embedded in the TV pages, and a toaster on the
-// cart page that goes after 15 seconds.
-func Engagements() []account.Engagement {
-	return []account.Engagement{
-		{CampaignID: 1001, EngagementID: 2001, Revision: 1, Name: "Slide-out chat button", Type: 3, ZoneID: 1, State: 1,
-			Title: "Questions?", Text: "Our TV experts are online.", Button: "Chat now"},
-		{CampaignID: 1002, EngagementID: 2002, Revision: 1, Name: "OLED offer", Type: 5, ZoneID: 2, State: 1, ElementID: "demo-offer",
-			Title: "10% off OLED TVs this week", Text: "Ask an expert for the code.", Button: "Get the code", Sections: []string{"tv"}},
-		{CampaignID: 1003, EngagementID: 2003, Revision: 1, Name: "Cart help toaster", Type: 2, ZoneID: 3, State: 1, Duration: 15,
-			Title: "Need help with your order?", Button: "Chat now", Sections: []string{"cart"}},
+// Definitions are the demo account's campaigns: a cart-abandonment
+// slide-out chat button (visitors with a cart who browse on without buying,
+// goal: a purchase), under a site control group of 10% that sees nothing,
+// and an offer embedded in the TV pages (goal: reaching the cart).
+func Definitions() *campaign.Definitions {
+	one := 1.0
+	return &campaign.Definitions{
+		Settings:     campaign.Settings{SiteControlGroup: 10},
+		Availability: campaign.Availability{"tv-experts": "online"},
+		Profiles: []campaign.Profile{
+			{ID: 101, Name: "Cart holders", Rules: []campaign.Rule{{Kind: "cartItems", Min: &one}}},
+		},
+		Behaviors: []campaign.Behavior{
+			{ID: 201, Name: "Abandoning the cart", Rules: []campaign.Rule{{Kind: "abandoningCart", Pages: 1}}},
+			{ID: 202, Name: "Browsing TVs", Rules: []campaign.Rule{{Kind: "section", Values: []string{"tv"}}}},
+		},
+		Goals: []campaign.Goal{
+			{ID: 301, Name: "Purchase", Type: "purchase"},
+			{ID: 302, Name: "Reach the cart", Type: "url", URL: &campaign.Rule{Match: "contains", Values: []string{"/demo/cart"}}},
+		},
+		Campaigns: []campaign.Campaign{
+			{ID: 1001, Name: "Cart abandonment", Status: "active", Priority: 10, GoalID: 301, ProfileIDs: []int64{101},
+				Engagements: []campaign.Engagement{{ID: 2001, Name: "Slide-out chat button", Type: 3, Zone: 1,
+					Interaction: "chat", SkillID: 11, SkillName: "tv-experts", Availability: "always", BehaviorIDs: []int64{201}, FrequencyCap: 3,
+					Content: campaign.Content{Title: "Still thinking it over?", Text: "Our TV experts answer in a minute.", Button: "Chat now",
+						Background: "#fffbe6", ButtonColor: "#ffd24d"}}}},
+			{ID: 1002, Name: "OLED week", Status: "active", Priority: 5, GoalID: 302,
+				Engagements: []campaign.Engagement{{ID: 2002, Name: "OLED offer", Type: 5, Zone: 2,
+					Interaction: "content", Availability: "always", BehaviorIDs: []int64{202},
+					Content: campaign.Content{Title: "10% off OLED TVs this week", Text: "The discount shows in your cart.", Button: "Get the offer",
+						ElementID: "demo-offer"}}}},
+		},
 	}
 }
 

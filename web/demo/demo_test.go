@@ -1,6 +1,8 @@
 package demo
 
 import (
+	"github.com/sightline/sightline/internal/campaign"
+
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -33,10 +35,12 @@ func TestServe(t *testing.T) {
 	}
 }
 
-func TestEngagementsValid(t *testing.T) {
-	for i, e := range Engagements() {
-		if err := e.Validate(i); err != nil {
-			t.Error(err)
-		}
+func TestDefinitionsValid(t *testing.T) {
+	d := Definitions()
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := campaign.Compile(d); err != nil {
+		t.Fatal(err)
 	}
 }
