@@ -79,8 +79,13 @@ read through the Data Access API with a key from:
 
   %s keys add --account %s --data %s
 
+Its campaigns (a cart-abandonment slide-out, an offer on the TV pages) are managed through the admin API
+with this token, shown once (%s accounts token %s makes a new one):
+
+  SIGHTLINE_ADMIN_TOKEN=%s %s campaigns export --account %s
+
 `, server.DemoAccountID, cfg.DataDir, srv.Addr(), server.DemoAccountID, os.Args[0], server.DemoAccountID, cfg.DataDir,
-			os.Args[0], server.DemoAccountID, cfg.DataDir)
+			os.Args[0], server.DemoAccountID, cfg.DataDir, os.Args[0], server.DemoAccountID, srv.DemoAdminToken, os.Args[0], server.DemoAccountID)
 	}
 	<-ctx.Done()
 	logger.Info("shutting down")

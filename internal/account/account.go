@@ -28,8 +28,9 @@ type Account struct {
 	// header (from servers) are always allowed.
 	Origins []string  `json:"origins"`
 	Created time.Time `json:"created"`
-	// Engagements are shown on the account's pages (see Engagement).
-	Engagements []Engagement `json:"engagements,omitempty"`
+	// AdminTokenHash is the SHA-256, in hex, of the account's admin API
+	// token (see NewAdminToken); empty when it has none.
+	AdminTokenHash string `json:"adminTokenHash,omitempty"`
 }
 
 // ErrExists is returned when adding an account whose ID is taken.

@@ -22,6 +22,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/campaign"
+	"github.com/sightline/sightline/internal/campaign/admin"
+	"github.com/sightline/sightline/internal/campaign/boltstore"
 	"github.com/sightline/sightline/internal/dataaccess"
 	"github.com/sightline/sightline/internal/enrich"
 	"github.com/sightline/sightline/internal/eventlog/embedded"
@@ -113,6 +116,7 @@ const (
 	accountsDir    = "accounts"
 	logDir         = "log"
 	dedupFile      = "dedup-marks.json"
+	campaignsFile  = "campaigns.db"
 	webSessionsDir = "websessions"
 )
 
@@ -140,6 +144,10 @@ func WebSessionHoursLock(dataDir string) string {
 	return filepath.Join(dataDir, webSessionsDir, "hours.lock")
 }
 
+// CampaignsFile returns the embedded database of a data directory's
+// campaign definitions.
+func CampaignsFile(dataDir string) string { return filepath.Join(dataDir, campaignsFile) }
+
 // AccountsDir returns where the accounts of a data directory live.
 func AccountsDir(dataDir string) string { return filepath.Join(dataDir, accountsDir) }
 
@@ -148,23 +156,27 @@ func LogDir(dataDir string) string { return filepath.Join(dataDir, logDir) }
 
 // Server is a running Sightline server.
 type Server struct {
-	cfg      Config
-	logger   *slog.Logger
-	accounts *account.Store
-	log      *embedded.Log
-	dedup    *ingest.DedupState
-	enricher *enrich.Enricher
-	sessions *sessionizer.Sessionizer
-	hours    *sessionizer.Hours
-	http     *http.Server
-	control  *http.Server // the control socket's; nil without one
-	listener net.Listener
-	ready    atomic.Bool
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	shutdown sync.Once
-	// Created reports whether this start created the demo account.
-	Created bool
+	cfg        Config
+	logger     *slog.Logger
+	accounts   *account.Store
+	campaignDB *boltstore.Store
+	campaigns  *campaign.Service
+	log        *embedded.Log
+	dedup      *ingest.DedupState
+	enricher   *enrich.Enricher
+	sessions   *sessionizer.Sessionizer
+	hours      *sessionizer.Hours
+	http       *http.Server
+	control    *http.Server // the control socket's; nil without one
+	listener   net.Listener
+	ready      atomic.Bool
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	shutdown   sync.Once
+	// Created reports whether this start created the demo account;
+	// DemoAdminToken is then its admin API token.
+	Created        bool
+	DemoAdminToken string
 }
 
 // Start opens the data directory, rebuilds what lives in memory, and starts
@@ -197,10 +209,17 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	if err != nil {
 		return nil, fmt.Errorf("cannot open event log: %w", err)
 	}
+	s.campaignDB, err = boltstore.Open(CampaignsFile(cfg.DataDir))
+	if err != nil {
+		s.log.Close()
+		return nil, err
+	}
+	s.campaigns = campaign.NewService(s.campaignDB)
 	ok := false
 	defer func() {
 		if !ok {
 			s.log.Close()
+			s.campaignDB.Close()
 		}
 	}()
 	// A first start: nothing but what an earlier, failed start may have
@@ -229,6 +248,11 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 			}
 		}()
 	}
+	if s.enricher != nil {
+		collector.UseCampaigns(s.campaigns, s.enricher)
+	} else {
+		collector.UseCampaigns(s.campaigns, noEnricher{})
+	}
 
 	tags, err := tag.New(s.accounts)
 	if err != nil {
@@ -237,6 +261,7 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	mux := http.NewServeMux()
 	collector.Register(mux)
 	tags.Register(mux)
+	admin.New(s.campaigns, s.accounts, logger).Register(mux)
 	demo.Register(mux)
 	if err := s.mountDataAccess(mux, logger, cfg); err != nil {
 		return nil, err
@@ -252,7 +277,7 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 		return nil, fmt.Errorf("cannot listen: %w", err)
 	}
 	if fresh && cfg.DemoAccount {
-		if err := s.accounts.Add(account.Account{ID: DemoAccountID, Origins: []string{account.AnyOrigin}}); err != nil {
+		if err := s.createDemo(ctx); err != nil {
 			s.listener.Close()
 			return nil, fmt.Errorf("cannot create demo account: %w", err)
 		}
@@ -390,6 +415,37 @@ func (s *Server) Addr() string { return s.listener.Addr().String() }
 // Accounts returns the server's account store.
 func (s *Server) Accounts() *account.Store { return s.accounts }
 
+// Campaigns returns the server's campaign definitions and decisions.
+func (s *Server) Campaigns() *campaign.Service { return s.campaigns }
+
+// createDemo creates the demo account, with an admin token, and its
+// campaigns (demo.Definitions).
+func (s *Server) createDemo(ctx context.Context) error {
+	token, hash := account.NewAdminToken()
+	if err := s.accounts.Add(account.Account{ID: DemoAccountID, Origins: []string{account.AnyOrigin}, AdminTokenHash: hash}); err != nil {
+		return err
+	}
+	if _, err := s.campaigns.Update(ctx, DemoAccountID, func(d *campaign.Definitions) error {
+		version, next := d.Version, d.NextID
+		*d = *demo.Definitions()
+		d.Version, d.NextID = version, next
+		return nil
+	}); err != nil {
+		return fmt.Errorf("demo campaigns: %w", err)
+	}
+	s.DemoAdminToken = token
+	return nil
+}
+
+// noEnricher knows nothing of IP addresses, User-Agents and referrers:
+// the campaign engine's enricher when the server runs without web
+// sessions (and their enricher).
+type noEnricher struct{}
+
+func (noEnricher) Geo(string) enrich.Geo       { return enrich.Geo{} }
+func (noEnricher) Device(string) enrich.Device { return enrich.Device{} }
+func (noEnricher) Search(string) enrich.Search { return enrich.Search{} }
+
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	if !s.ready.Load() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
@@ -421,7 +477,7 @@ func (s *Server) stop() error {
 		s.sessions.Close()
 	}
 	merr := s.dedup.Mark(time.Now())
-	lerr := s.log.Close()
+	lerr := errors.Join(s.log.Close(), s.campaignDB.Close())
 	var eerr error
 	if s.enricher != nil {
 		eerr = s.enricher.Close()
@@ -441,7 +497,7 @@ func holdsOnlyOurs(dir string) (bool, error) {
 	}
 	for _, e := range entries {
 		switch e.Name() {
-		case accountsDir, logDir, dedupFile, webSessionsDir, controlSocket, filepath.Base(dataaccess.KeysDir("")):
+		case accountsDir, logDir, dedupFile, webSessionsDir, controlSocket, campaignsFile, filepath.Base(dataaccess.KeysDir("")):
 		default:
 			return false, nil
 		}

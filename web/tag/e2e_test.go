@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/campaign"
 	"github.com/sightline/sightline/internal/event"
 	"github.com/sightline/sightline/internal/eventlog"
 	"github.com/sightline/sightline/internal/eventlog/embedded"
@@ -238,18 +239,26 @@ whenLoaded(function () {
 // server's log, which validates them (confKey included).
 func TestEngagements(t *testing.T) {
 	srv, dir := startServer(t)
-	engagement := func(id int64, typ int, duration int) account.Engagement {
-		e := account.Engagement{CampaignID: 210599710, EngagementID: id, Revision: 18, Name: fmt.Sprintf("type %d", typ), Type: typ,
-			ZoneID: 471288710, State: 1, Title: "Need help?", Text: "Our experts are online.", Button: "Chat now", Duration: duration}
+	engagement := func(id int64, typ int, duration int) campaign.Engagement {
+		e := campaign.Engagement{ID: id, Name: fmt.Sprintf("type %d", typ), Type: typ, Zone: id, Interaction: "chat",
+			SkillName: "experts", Availability: "online", Duration: duration,
+			Content: campaign.Content{Title: "Need help?", Text: "Our experts are online.", Button: "Chat now"}}
 		if typ == 5 {
-			e.ElementID = "offer-slot"
+			e.Content.ElementID = "offer-slot"
 		}
 		return e
 	}
-	acct := account.Account{ID: "shop1", Origins: []string{account.AnyOrigin}, Engagements: []account.Engagement{
-		engagement(100, 0, 0), engagement(101, 1, 0), engagement(102, 2, 1), engagement(103, 3, 0), engagement(105, 5, 0), engagement(106, 6, 0),
-	}}
-	if err := srv.Accounts().Add(acct); err != nil {
+	if err := srv.Accounts().Add(account.Account{ID: "shop1", Origins: []string{account.AnyOrigin}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Campaigns().Update(context.Background(), "shop1", func(d *campaign.Definitions) error {
+		d.Availability = campaign.Availability{"experts": "online"}
+		d.Goals = []campaign.Goal{{ID: 1, Name: "Chats", Type: "increaseInteraction"}}
+		d.Campaigns = []campaign.Campaign{{ID: 210599710, Name: "Help", Status: "active", GoalID: 1, Engagements: []campaign.Engagement{
+			engagement(100, 0, 0), engagement(101, 1, 0), engagement(102, 2, 1), engagement(103, 3, 0), engagement(105, 5, 0), engagement(106, 6, 0),
+		}}}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	page := `<!doctype html><html><head><style>div, button, p { color: red !important; font-size: 40px !important; }</style>` +
@@ -259,7 +268,7 @@ func TestEngagements(t *testing.T) {
 		t.Fatal(err)
 	}
 	host := func(id int) string {
-		return fmt.Sprintf(`document.querySelector('[data-lpsl-engagement="210599710_%d_18"]')`, id)
+		return fmt.Sprintf(`document.querySelector('[data-lpsl-engagement="210599710_%d_1"]')`, id)
 	}
 	// All six shown and seen.
 	all := `lpTag.events.hasFired("LP_OFFERS", "OFFER_IMPRESSION").length === 6`
@@ -314,7 +323,7 @@ func TestEngagements(t *testing.T) {
 	checkOrder("lpTag.events", inPage)
 
 	// The server stored the same events, each with the START payload.
-	got := waitForEvents(t, dir, 1+6*3+9) // the page view, START, DISPLAY and IMPRESSION of each, the 9 endings
+	got := waitForEvents(t, dir, 1+6*3+9+2) // the page view, START, DISPLAY and IMPRESSION of each, the 9 endings, the eligibility and the click's goal
 	stored := map[int64][]string{}
 	for _, s := range got {
 		if s.AppName != "LP_OFFERS" {
@@ -336,7 +345,7 @@ func TestEngagements(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(p.Contexts) != 2 || p.Contexts[0]["EngagementContext"]["id"] != p.ContextID || p.Contexts[1]["pageContext"]["id"] == "" ||
-			p.ConfKey != fmt.Sprintf("210599710_%d_18", p.EngagementID) || p.State != 1 || !p.Done || p.TglName == "" || p.EngagementName == "" {
+			p.ConfKey != fmt.Sprintf("210599710_%d_1", p.EngagementID) || p.State != 1 || !p.Done || p.TglName == "" || p.EngagementName == "" {
 			t.Errorf("%s payload %s", s.EventName, s.Data)
 		}
 		stored[p.EngagementID] = append(stored[p.EngagementID], s.EventName)

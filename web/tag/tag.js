@@ -259,8 +259,12 @@
   var pending = []; // events not yet in a batch
   var outbox = []; // batches to send, oldest first, kept in localStorage
   var timer = null, retry = null, backoff = 0, sending = false;
+  // state is the campaign engine's state of the visit: the server answers
+  // it, the tag sends it back with the next batch.
+  var STATE = "lpsl_state_" + site, state = null;
   try {
     outbox = JSON.parse(load(OUTBOX) || "[]");
+    state = JSON.parse(load(STATE) || "null");
   } catch (e) {
     outbox = [];
   }
@@ -320,7 +324,8 @@
   function drain(beacon) {
     if (beacon) {
       outbox = outbox.filter(function (b) {
-        return !(w.navigator.sendBeacon && w.navigator.sendBeacon(endpoint(), JSON.stringify(b)));
+        return !(w.navigator.sendBeacon && w.navigator.sendBeacon(endpoint(),
+          JSON.stringify({visitorId: b.visitorId, visitId: b.visitId, events: b.events, state: state || undefined})));
       });
       keep();
       return;
@@ -337,15 +342,25 @@
       sent.push(outbox[i]);
       events = events.concat(outbox[i].events);
     }
-    var body = JSON.stringify({visitorId: outbox[0].visitorId, visitId: outbox[0].visitId, events: events});
+    var body = JSON.stringify({visitorId: outbox[0].visitorId, visitId: outbox[0].visitId, events: events, state: state || undefined});
     // keepalive (the request outlives the page) only for small bodies:
     // Chromium refuses keepalive requests beyond a shared 64 KB quota.
     w.fetch(endpoint(), {method: "POST", body: body, keepalive: body.length < 16384, credentials: "omit",
       headers: {"Content-Type": "text/plain;charset=UTF-8"}}).then(function (r) {
       if (r.ok) {
         r.json().then(function (res) {
+          if (res && res.state) {
+            state = res.state;
+            save(STATE, JSON.stringify(state));
+          }
           if (res && Array.isArray(res.engagements)) {
-            res.engagements.forEach(show);
+            res.engagements.forEach(function (o) {
+              if (o.delay > 0) {
+                setTimeout(function () { show(o); }, o.delay); // time rules: show checks the page is the same
+              } else {
+                show(o);
+              }
+            });
           }
         }, function () {});
         return "stored";
@@ -436,6 +451,10 @@
       box.appendChild(el);
     });
     var accept = box.querySelector(".accept"), close = box.querySelector(".close");
+    // Colours go through style properties: a value is a colour or nothing.
+    box.style.background = o.background || "";
+    box.style.color = o.color || "";
+    accept.style.background = o.buttonColor || "";
     close.setAttribute("aria-label", "Close");
     root.appendChild(style);
     root.appendChild(box);
@@ -551,9 +570,10 @@
     if (!consented) {
       pending = [];
       outbox = [];
+      state = null;
       clearTimeout(timer);
       try {
-        ["lpsl_vid", "lpsl_visit", OUTBOX].forEach(function (k) { w.localStorage.removeItem(k); });
+        ["lpsl_vid", "lpsl_visit", OUTBOX, STATE].forEach(function (k) { w.localStorage.removeItem(k); });
       } catch (e) {
         // blocked storage holds nothing either
       }

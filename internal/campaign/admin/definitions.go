@@ -1,0 +1,204 @@
+package admin
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/sightline/sightline/internal/campaign"
+)
+
+// update applies change to the definitions of account, logging the new
+// version.
+func (h *Handler) update(r *http.Request, account string, change func(d *campaign.Definitions) error) (*campaign.Definitions, error) {
+	d, err := h.defs.Update(r.Context(), account, change)
+	if err != nil {
+		return nil, err
+	}
+	h.logger.Info("campaign definitions updated", "account", account, "version", d.Version, "method", r.Method, "path", r.URL.Path)
+	return d, nil
+}
+
+// versionOf names the definitions of account for If-Match errors.
+func versionOf(account string) string {
+	return fmt.Sprintf("the campaign definitions of %s", account)
+}
+
+func (h *Handler) getDefinitions(w http.ResponseWriter, r *http.Request, account string) error {
+	d, err := h.defs.Definitions(r.Context(), account)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, etag(d.Version), withLists(d))
+	return nil
+}
+
+// putDefinitions replaces every definition of the account. The body's
+// version and nextId are ignored.
+func (h *Handler) putDefinitions(w http.ResponseWriter, r *http.Request, account string) error {
+	var body campaign.Definitions
+	if err := decode(w, r, &body); err != nil {
+		return err
+	}
+	d, err := h.update(r, account, func(d *campaign.Definitions) error {
+		if err := checkIfMatch(r, d.Version, versionOf(account)); err != nil {
+			return err
+		}
+		*d = body
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, etag(d.Version), withLists(d))
+	return nil
+}
+
+// withLists returns d with empty lists rather than null ones.
+func withLists(d *campaign.Definitions) *campaign.Definitions {
+	c := *d
+	c.Campaigns = nonNil(c.Campaigns)
+	c.Profiles = nonNil(c.Profiles)
+	c.Behaviors = nonNil(c.Behaviors)
+	c.Goals = nonNil(c.Goals)
+	return &c
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func (h *Handler) getSettings(w http.ResponseWriter, r *http.Request, account string) error {
+	d, err := h.defs.Definitions(r.Context(), account)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, etag(d.Version), d.Settings)
+	return nil
+}
+
+func (h *Handler) putSettings(w http.ResponseWriter, r *http.Request, account string) error {
+	var s campaign.Settings
+	if err := decode(w, r, &s); err != nil {
+		return err
+	}
+	d, err := h.update(r, account, func(d *campaign.Definitions) error {
+		if err := checkIfMatch(r, d.Version, versionOf(account)); err != nil {
+			return err
+		}
+		d.Settings = s
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, etag(d.Version), d.Settings)
+	return nil
+}
+
+func (h *Handler) getAvailability(w http.ResponseWriter, r *http.Request, account string) error {
+	d, err := h.defs.Definitions(r.Context(), account)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, etag(d.Version), availability(d))
+	return nil
+}
+
+// availability returns the availability of d, empty rather than null.
+func availability(d *campaign.Definitions) campaign.Availability {
+	if d.Availability == nil {
+		return campaign.Availability{}
+	}
+	return d.Availability
+}
+
+// putAvailability replaces the state of every skill.
+func (h *Handler) putAvailability(w http.ResponseWriter, r *http.Request, account string) error {
+	var a campaign.Availability
+	if err := decode(w, r, &a); err != nil {
+		return err
+	}
+	for skill := range a {
+		if err := checkSkill(skill); err != nil {
+			return err
+		}
+	}
+	d, err := h.update(r, account, func(d *campaign.Definitions) error {
+		if err := checkIfMatch(r, d.Version, versionOf(account)); err != nil {
+			return err
+		}
+		d.Availability = a
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, etag(d.Version), availability(d))
+	return nil
+}
+
+// skillState is the body of PUT availability/{skill}.
+type skillState struct {
+	State string `json:"state"`
+}
+
+// putSkill sets the state of one skill.
+func (h *Handler) putSkill(w http.ResponseWriter, r *http.Request, account string) error {
+	skill := r.PathValue("skill")
+	if err := checkSkill(skill); err != nil {
+		return err
+	}
+	var s skillState
+	if err := decode(w, r, &s); err != nil {
+		return err
+	}
+	if s.State == "" {
+		return &campaign.FieldError{Field: "state", Msg: "required: online, offline or busy"}
+	}
+	d, err := h.update(r, account, func(d *campaign.Definitions) error {
+		if err := checkIfMatch(r, d.Version, versionOf(account)); err != nil {
+			return err
+		}
+		if d.Availability == nil {
+			d.Availability = campaign.Availability{}
+		}
+		d.Availability[skill] = s.State
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, etag(d.Version), skillState{State: d.Availability[skill]})
+	return nil
+}
+
+// deleteSkill removes a skill's state: it is offline.
+func (h *Handler) deleteSkill(w http.ResponseWriter, r *http.Request, account string) error {
+	skill := r.PathValue("skill")
+	_, err := h.update(r, account, func(d *campaign.Definitions) error {
+		if err := checkIfMatch(r, d.Version, versionOf(account)); err != nil {
+			return err
+		}
+		if _, ok := d.Availability[skill]; !ok {
+			return notFound("no state of skill %q", skill)
+		}
+		delete(d.Availability, skill)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// checkSkill checks a skill name of the availability.
+func checkSkill(skill string) error {
+	if skill == "" || len(skill) > campaign.MaxNameLen {
+		return &campaign.FieldError{Field: "availability", Msg: fmt.Sprintf("skill name %.40q: 1 to %d bytes", skill, campaign.MaxNameLen)}
+	}
+	return nil
+}
