@@ -36,16 +36,25 @@ type Engine struct {
 type compiledCampaign struct {
 	c           *Campaign
 	start, end  int64
-	profiles    []int // indexes into Engine.profiles; none: every visitor
+	salt        string // its control group's hash salt: its ID
+	profiles    []int  // indexes into Engine.profiles; none: every visitor
 	engagements []compiledEngagement
 	record      websession.CampaignEligible // without engagements
+	// recordHead and recordGoal are the JSON of its record (a
+	// websession.CampaignEligible) before its engagements and from its goal
+	// to its control group's value.
+	recordHead, recordGoal []byte
 }
 
 type compiledEngagement struct {
-	e         *Engagement
-	behaviors []int // indexes into Engine.behaviors
-	confKey   string
-	record    websession.EngagementRef
+	e          *Engagement
+	id         string // e.ID in decimal: State.Shown's key
+	behaviors  []int  // indexes into Engine.behaviors
+	confKey    string
+	record     websession.EngagementRef
+	recordJSON []byte
+	state      int  // the agents' state the events carry
+	available  bool // whether the availability policy lets it show
 }
 
 type compiledRules struct {
@@ -122,7 +131,7 @@ func Compile(d *Definitions) (*Engine, error) {
 			return nil, fmt.Errorf("campaign %d: goal %d missing", c.ID, c.GoalID)
 		}
 		gt := goalTypes[g.Type]
-		cc := compiledCampaign{c: c, start: c.StartTime, end: c.EndTime}
+		cc := compiledCampaign{c: c, start: c.StartTime, end: c.EndTime, salt: strconv.FormatInt(c.ID, 10)}
 		cc.record = websession.CampaignEligible{
 			Campaign: websession.CampaignRef{ID: c.ID},
 			Goal:     websession.GoalRef{ID: g.ID, Type: gt.code, IndicatorType: gt.indicator},
@@ -137,7 +146,8 @@ func Compile(d *Definitions) (*Engine, error) {
 		}
 		for j := range c.Engagements {
 			en := &c.Engagements[j]
-			ce := compiledEngagement{e: en, confKey: ConfKey(c.ID, en), record: engagementRecord(en)}
+			ce := compiledEngagement{e: en, id: strconv.FormatInt(en.ID, 10), confKey: ConfKey(c.ID, en), record: engagementRecord(en)}
+			ce.state, ce.available = agentState(d.Availability, en)
 			for _, id := range en.BehaviorIDs {
 				ix, ok := behaviorIx[id]
 				if !ok {
@@ -146,8 +156,13 @@ func Compile(d *Definitions) (*Engine, error) {
 				ce.behaviors = append(ce.behaviors, ix)
 				ce.record.Behaviors = append(ce.record.Behaviors, websession.IDRevs{ID: id, Revision: e.behaviors[ix].revision})
 			}
+			ce.recordJSON, _ = json.Marshal(ce.record)
 			cc.engagements = append(cc.engagements, ce)
 		}
+		campaignJSON, _ := json.Marshal(cc.record.Campaign)
+		goalJSON, _ := json.Marshal(cc.record.Goal)
+		cc.recordHead = append(append([]byte(`{"campaign":`), campaignJSON...), `,"engagements":[`...)
+		cc.recordGoal = append(append([]byte(`],"goal":`), goalJSON...), `,"controlGroupType":"`...)
 		cg := &compiledGoal{g: g, typ: gt.code, ref: cc.record.Goal, profile: cc.record.Campaign.Profiles}
 		if g.URL != nil {
 			r := *g.URL
@@ -265,6 +280,7 @@ type Decision struct {
 type memo struct {
 	profiles, behaviors []int8
 	delays              []int64
+	record              []byte // the eligibility record being written
 }
 
 // Decide folds the request's events into its state, decides what the
@@ -310,13 +326,16 @@ func controlGroup(visitorID, salt string, pct int) string {
 // agentState returns the agents' state of the engagement's skill, 1
 // online, 2 offline, 4 busy, and whether its availability policy lets it
 // show; 0 for content engagements.
-func (e *Engine) agentState(en *Engagement) (int, bool) {
+func agentState(availability Availability, en *Engagement) (int, bool) {
 	if en.Interaction == "content" {
 		return 0, true
 	}
-	state := map[string]int{"online": 1, "busy": 4}[e.availability[en.SkillName]]
-	if state == 0 {
-		state = 2
+	state := 2
+	switch availability[en.SkillName] {
+	case "online":
+		state = 1
+	case "busy":
+		state = 4
 	}
 	switch en.Availability {
 	case "online":
@@ -335,53 +354,72 @@ func (e *Engine) decide(visitorID string, v *visitFacts, d *Decision) {
 		e.memo.Put(m)
 	}()
 	site := controlGroup(visitorID, "site", e.siteControl)
-	var eligible []websession.CampaignEligible
-	zones := map[int64]bool{}
+	record := append(m.record[:0], `{"siteControlGroup":"`+site+`","campaigns":[`...)
+	eligible := 0
+	var zones [8]int64 // zones taken; more go to taken
+	nzones := 0
+	var taken map[int64]bool
 	for i := range e.campaigns {
 		cc := &e.campaigns[i]
 		if cc.start != 0 && v.now < cc.start || cc.end != 0 && v.now >= cc.end || !e.targeted(cc, v, m) {
 			continue
 		}
-		group := controlGroup(visitorID, strconv.FormatInt(cc.c.ID, 10), cc.c.ControlGroup)
-		var engs []websession.EngagementRef
+		group := controlGroup(visitorID, cc.salt, cc.c.ControlGroup)
+		engs := 0
 		for j := range cc.engagements {
 			ce := &cc.engagements[j]
 			en := ce.e
-			state, available := e.agentState(en)
-			if !available || en.FrequencyCap > 0 && v.st.Shown[strconv.FormatInt(en.ID, 10)] >= en.FrequencyCap {
+			if !ce.available || en.FrequencyCap > 0 && v.st.Shown[ce.id] >= en.FrequencyCap {
 				continue
 			}
 			delay, ok := e.behaves(ce, v, m)
 			if !ok {
 				continue
 			}
-			engs = append(engs, ce.record)
-			if site == "CONTROL" || group == "CONTROL" || zones[en.Zone] {
+			if engs == 0 {
+				if eligible > 0 {
+					record = append(record, ',')
+				}
+				record = append(record, cc.recordHead...)
+			} else {
+				record = append(record, ',')
+			}
+			record = append(record, ce.recordJSON...)
+			engs++
+			if site == "CONTROL" || group == "CONTROL" || slices.Contains(zones[:nzones], en.Zone) || taken[en.Zone] {
 				continue
 			}
-			zones[en.Zone] = true
+			if nzones < len(zones) {
+				zones[nzones] = en.Zone
+				nzones++
+			} else {
+				if taken == nil {
+					taken = map[int64]bool{}
+				}
+				taken[en.Zone] = true
+			}
 			d.Offers = append(d.Offers, Offer{
 				CampaignID: cc.c.ID, EngagementID: en.ID, Revision: en.Revision, Name: en.Name, Type: en.Type,
-				ConfKey: ce.confKey, TglName: displayTypes[en.Type], Zone: en.Zone, State: state,
+				ConfKey: ce.confKey, TglName: displayTypes[en.Type], Zone: en.Zone, State: ce.state,
 				PageContextID: v.st.PageContext, Duration: en.Duration, Delay: delay,
 				Title: en.Content.Title, Text: en.Content.Text, Button: en.Content.Button, ElementID: en.Content.ElementID,
 				Background: en.Content.Background, Color: en.Content.Color, ButtonColor: en.Content.ButtonColor,
 			})
 		}
-		if len(engs) == 0 {
+		if engs == 0 {
 			continue
 		}
-		rec := cc.record
-		rec.Engagements, rec.ControlGroup = engs, group
-		eligible = append(eligible, rec)
+		record = append(append(append(record, cc.recordGoal...), group...), `"}`...)
+		eligible++
 		if !slices.Contains(v.st.Campaigns, cc.c.ID) && len(v.st.Campaigns) < maxStateIDs {
 			v.st.Campaigns = append(v.st.Campaigns, cc.c.ID)
 		}
 	}
-	if len(eligible) == 0 {
+	m.record = record
+	if eligible == 0 {
 		return
 	}
-	data, _ := json.Marshal(websession.EligibilityEvent{SiteControlGroup: site, Campaigns: eligible})
+	data := append(slices.Clip(record), "]}"...) // a copy: the memo's buffer is reused
 	d.Records = append(d.Records, Record{EventName: websession.EventEligibility, Time: v.now, Data: data})
 }
 

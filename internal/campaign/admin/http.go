@@ -77,19 +77,17 @@ type errorBody struct {
 
 // writeError answers err: the one place that maps errors to statuses.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, account string, err error) {
-	var (
-		ae   *apiError
-		fe   *campaign.FieldError
-		body = errorBody{Error: err.Error()}
-	)
+	ae, isAPI := errors.AsType[*apiError](err)
+	fe, isField := errors.AsType[*campaign.FieldError](err)
+	body := errorBody{Error: err.Error()}
 	status := http.StatusInternalServerError
 	switch {
-	case errors.As(err, &ae):
+	case isAPI:
 		status = ae.status
 		if ae.wwwAuth != "" {
 			w.Header().Set("WWW-Authenticate", ae.wwwAuth)
 		}
-	case errors.As(err, &fe):
+	case isField:
 		status, body.Field = http.StatusUnprocessableEntity, fe.Field
 	case errors.Is(err, campaign.ErrConflict):
 		status = http.StatusConflict
@@ -150,7 +148,7 @@ func checkIfMatch(r *http.Request, current int64, what string) error {
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
-		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return &apiError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("request body larger than %d bytes", MaxBody)}
 		}
 		return badRequest("cannot read request body: %v", err)
@@ -172,14 +170,12 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 
 // jsonError describes a decoding error with where it is.
 func jsonError(err error) string {
-	var (
-		se *json.SyntaxError
-		te *json.UnmarshalTypeError
-	)
+	se, isSyntax := errors.AsType[*json.SyntaxError](err)
+	te, isType := errors.AsType[*json.UnmarshalTypeError](err)
 	switch {
-	case errors.As(err, &se):
+	case isSyntax:
 		return fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se)
-	case errors.As(err, &te) && te.Field != "":
+	case isType && te.Field != "":
 		return fmt.Sprintf("field %s: %s is not a %s", te.Field, te.Value, te.Type)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "truncated JSON"
