@@ -4,6 +4,9 @@
 //	sightline serve                 run the server (embedded storage in --data)
 //	sightline accounts add ID       add an account (--origin URL ...)
 //	sightline accounts list         list accounts
+//	sightline accounts token ID     create or replace an account's admin API token
+//	sightline campaigns export      write an account's campaign definitions as YAML
+//	sightline campaigns apply       replace an account's campaign definitions with a YAML file's
 //	sightline events tail           print an account's stored events as JSON lines
 //	sightline bench ingest          measure durable ingest against a no-op ceiling
 //	sightline keys add|list|remove  manage Data Access API keys
@@ -33,7 +36,11 @@ func main() {
 			return // the flag package printed the usage asked for
 		}
 		fmt.Fprintln(os.Stderr, "sightline:", err)
-		os.Exit(2)
+		code := 2
+		if ee, ok := errors.AsType[*exitError](err); ok {
+			code = ee.code
+		}
+		os.Exit(code)
 	}
 }
 
@@ -43,6 +50,12 @@ commands:
   serve                      run the server
   accounts add ID [--origin URL ...]
   accounts list
+  accounts token ID          create or replace the account's admin API token (prints it)
+  campaigns export --account ID [-o FILE]
+                             write the account's campaign definitions as YAML
+  campaigns apply -f FILE --account ID
+                             replace the account's campaign definitions with FILE's
+                             (campaigns flags: --server URL, --token T)
   events tail --account ID [--follow]
   bench ingest               measure durable ingest throughput and latency
   keys add --account ID      create a Data Access API key (prints its credentials)
@@ -68,7 +81,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, rest, stdout, stderr)
 	case "pull":
 		return runPull(ctx, rest, stdout, stderr)
-	case "accounts", "events", "bench", "keys", "websessions":
+	case "accounts", "campaigns", "events", "bench", "keys", "websessions":
 		if len(rest) == 0 {
 			return fmt.Errorf("%s: missing subcommand\n%s", cmd, usage)
 		}
@@ -78,6 +91,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runAccountsAdd(rest[1:], stdout, stderr)
 		case "accounts list":
 			return runAccountsList(rest[1:], stdout, stderr)
+		case "accounts token":
+			return runAccountsToken(rest[1:], stdout, stderr)
+		case "campaigns export":
+			return runCampaignsExport(ctx, rest[1:], stdout, stderr)
+		case "campaigns apply":
+			return runCampaignsApply(ctx, rest[1:], stdout, stderr)
 		case "events tail":
 			return runEventsTail(ctx, rest[1:], stdout, stderr)
 		case "websessions build":
