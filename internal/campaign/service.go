@@ -50,6 +50,9 @@ func (s *Service) Update(ctx context.Context, account string, change func(d *Def
 		return nil, err
 	}
 	bumpRevisions(old, d)
+	if same(old, d) { // an identical PUT or apply: no new version
+		return old, nil
+	}
 	if err := s.store.Save(ctx, account, d); err != nil {
 		return nil, err
 	}
@@ -81,6 +84,15 @@ func (s *Service) Engine(ctx context.Context, account string) (*Engine, error) {
 	}
 	s.engines.Store(account, e)
 	return e, nil
+}
+
+// same reports whether a and b define the same, whatever their versions.
+func same(a, b *Definitions) bool {
+	x, y := *a, *b
+	x.Version, y.Version, x.NextID, y.NextID = 0, 0, 0, 0
+	ja, _ := json.Marshal(&x)
+	jb, _ := json.Marshal(&y)
+	return string(ja) == string(jb)
 }
 
 func clone(d *Definitions) (*Definitions, error) {

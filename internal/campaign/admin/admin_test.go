@@ -294,12 +294,13 @@ func TestPutDefinitions(t *testing.T) {
 	})
 }
 
-// TestPutBack puts what GET returns back: no revision changes.
+// TestPutBack puts what GET returns back: no revision changes, and no new
+// version.
 func TestPutBack(t *testing.T) {
 	srv := newServer(t, nil)
 	step{name: "first", method: "PUT", path: "demo/definitions", body: fullDefinitions, status: 200}.do(t, srv)
 	body := step{method: "GET", path: "demo/definitions", status: 200}.do(t, srv)
-	step{method: "PUT", path: "demo/definitions", ifMatch: "1", body: string(body), status: 200, etag: `"2"`,
+	step{method: "PUT", path: "demo/definitions", ifMatch: "1", body: string(body), status: 200, etag: `"1"`,
 		want: []string{`"revision":1`}}.do(t, srv)
 	after := step{method: "GET", path: "demo/definitions", status: 200}.do(t, srv)
 	if strings.Contains(string(after), `"revision": 2`) {
