@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -21,11 +20,8 @@ func runAccountsAdd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case len(pos) == 0:
-		return errors.New("accounts add: missing account ID")
-	case len(pos) > 1:
-		return fmt.Errorf("accounts add: unexpected argument %q", pos[1])
+	if err := oneArgument("accounts add", "account ID", pos); err != nil {
+		return err
 	}
 	id := pos[0]
 	store, err := account.OpenStore(nil, server.AccountsDir(*data))

@@ -46,11 +46,8 @@ func runAccountsToken(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case len(pos) == 0:
-		return errors.New("accounts token: missing account ID")
-	case len(pos) > 1:
-		return fmt.Errorf("accounts token: unexpected argument %q", pos[1])
+	if err := oneArgument("accounts token", "account ID", pos); err != nil {
+		return err
 	}
 	id := pos[0]
 	store, err := account.OpenStore(nil, server.AccountsDir(*data))

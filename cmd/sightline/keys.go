@@ -92,11 +92,8 @@ func runKeysRemove(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case len(pos) == 0:
-		return errors.New("keys remove: missing consumer key")
-	case len(pos) > 1:
-		return fmt.Errorf("keys remove: unexpected argument %q", pos[1])
+	if err := oneArgument("keys remove", "consumer key", pos); err != nil {
+		return err
 	}
 	keys, err := dataaccess.OpenKeys(nil, dataaccess.KeysDir(*data))
 	if err != nil {

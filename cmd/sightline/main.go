@@ -175,3 +175,15 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	}
 	return nil, fmt.Errorf("--log-format: %q is not text or json", format)
 }
+
+// oneArgument checks that the positional arguments of command cmd are one
+// argument, what it names.
+func oneArgument(cmd, what string, pos []string) error {
+	switch {
+	case len(pos) == 0:
+		return fmt.Errorf("%s: missing %s", cmd, what)
+	case len(pos) > 1:
+		return fmt.Errorf("%s: unexpected argument %q", cmd, pos[1])
+	}
+	return nil
+}

@@ -46,7 +46,7 @@ type State struct {
 
 // Caps keep a state small whatever a page sends.
 const (
-	maxStateBytes = 16 << 10
+	maxStateBytes = 64 << 10 // above what the caps below let a state grow to
 	maxStateList  = 20
 	maxStateText  = 1000
 	maxStateIDs   = 200
