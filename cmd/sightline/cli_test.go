@@ -434,8 +434,8 @@ func TestServeOnNewDataDir(t *testing.T) {
 	if out := p.stdout.String(); out != "" {
 		t.Errorf("serve on a data directory that is not new printed %q, want nothing", out)
 	}
-	if ids := tailIDs(t, data, "demo"); len(ids) != 1 {
-		t.Errorf("events tail --account demo printed %q, want the one event sent", ids)
+	if ids := tailIDs(t, data, "demo"); len(ids) != 2 {
+		t.Errorf("events tail --account demo printed %q, want the one event sent and the demo campaigns' eligibility", ids)
 	}
 }
 
