@@ -47,7 +47,13 @@ func (d *Definitions) Validate() error {
 	case len(d.Goals) > MaxDefs:
 		return &FieldError{"goals", fmt.Sprintf("%d goals, limit %d", len(d.Goals), MaxDefs)}
 	}
+	if len(d.Availability) > MaxDefs {
+		return &FieldError{"availability", fmt.Sprintf("%d skills, limit %d", len(d.Availability), MaxDefs)}
+	}
 	for skill, state := range d.Availability {
+		if skill == "" || len(skill) > MaxNameLen {
+			return &FieldError{"availability", fmt.Sprintf("skill name %.40q: 1 to %d bytes", skill, MaxNameLen)}
+		}
 		if !slices.Contains([]string{"online", "offline", "busy"}, state) {
 			return &FieldError{"availability." + skill, fmt.Sprintf("%q is not one of online, offline, busy", state)}
 		}

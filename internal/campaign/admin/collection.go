@@ -50,15 +50,45 @@ func (c collection[T]) find(d *campaign.Definitions, r *http.Request) (*[]T, int
 	if err != nil {
 		return nil, 0, err
 	}
+	i, err := c.index(*items, r)
+	return items, i, err
+}
+
+// index returns the index of the request's object in items.
+func (c collection[T]) index(items []T, r *http.Request) (int, error) {
 	id, err := pathID(r, c.idParam, c.what)
 	if err != nil {
-		return nil, 0, err
+		return 0, err
 	}
-	i := slices.IndexFunc(*items, func(t T) bool { return c.id(&t) == id })
+	i := slices.IndexFunc(items, func(t T) bool { return c.id(&t) == id })
 	if i < 0 {
-		return nil, 0, notFound("no %s %d", c.what, id)
+		return 0, notFound("no %s %d", c.what, id)
 	}
-	return items, i, nil
+	return i, nil
+}
+
+// store updates the definitions with change, which adds or replaces an
+// object of the request's list and returns its index, and returns the
+// object as stored: Update assigns IDs and revisions in place, keeping the
+// order.
+func (c collection[T]) store(r *http.Request, account string, change func(items *[]T) (int, error)) (*T, error) {
+	var index int
+	d, err := c.h.update(r, account, func(d *campaign.Definitions) error {
+		items, err := c.items(d, r)
+		if err != nil {
+			return err
+		}
+		index, err = change(items)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	items, err := c.items(d, r)
+	if err != nil {
+		return nil, err
+	}
+	return &(*items)[index], nil
 }
 
 func (c collection[T]) list(w http.ResponseWriter, r *http.Request, account string) error {
@@ -95,25 +125,13 @@ func (c collection[T]) create(w http.ResponseWriter, r *http.Request, account st
 	if err := decode(w, r, &t); err != nil {
 		return err
 	}
-	var index int
-	d, err := c.h.update(r, account, func(d *campaign.Definitions) error {
-		items, err := c.items(d, r)
-		if err != nil {
-			return err
-		}
+	stored, err := c.store(r, account, func(items *[]T) (int, error) {
 		*items = append(*items, t)
-		index = len(*items) - 1
-		return nil
+		return len(*items) - 1, nil
 	})
 	if err != nil {
 		return err
 	}
-	// Update assigns IDs and revisions in place, keeping the order.
-	items, err := c.items(d, r)
-	if err != nil {
-		return err
-	}
-	stored := &(*items)[index]
 	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+strconv.FormatInt(c.id(stored), 10))
 	writeJSON(w, http.StatusCreated, etag(c.revision(stored)), stored)
 	return nil
@@ -135,26 +153,20 @@ func (c collection[T]) replace(w http.ResponseWriter, r *http.Request, account s
 		return &campaign.FieldError{Field: "id", Msg: fmt.Sprintf("%d is not the %s's id %d in the path (leave it out)", *p, c.what, id)}
 	}
 	*p = id
-	var index int
-	d, err := c.h.update(r, account, func(d *campaign.Definitions) error {
-		items, i, err := c.find(d, r)
+	stored, err := c.store(r, account, func(items *[]T) (int, error) {
+		i, err := c.index(*items, r)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if err := checkIfMatch(r, c.revision(&(*items)[i]), fmt.Sprintf("%s %d", c.what, id)); err != nil {
-			return err
+			return 0, err
 		}
-		(*items)[i], index = t, i
-		return nil
+		(*items)[i] = t
+		return i, nil
 	})
 	if err != nil {
 		return err
 	}
-	items, err := c.items(d, r)
-	if err != nil {
-		return err
-	}
-	stored := &(*items)[index]
 	writeJSON(w, http.StatusOK, etag(c.revision(stored)), stored)
 	return nil
 }

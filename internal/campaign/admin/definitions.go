@@ -18,6 +18,18 @@ func (h *Handler) update(r *http.Request, account string, change func(d *campaig
 	return d, nil
 }
 
+// updateWhole is update for a change of what is versioned with the
+// definitions as a whole (all of them, settings, availability): an
+// If-Match names their version.
+func (h *Handler) updateWhole(r *http.Request, account string, change func(d *campaign.Definitions) error) (*campaign.Definitions, error) {
+	return h.update(r, account, func(d *campaign.Definitions) error {
+		if err := checkIfMatch(r, d.Version, versionOf(account)); err != nil {
+			return err
+		}
+		return change(d)
+	})
+}
+
 // versionOf names the definitions of account for If-Match errors.
 func versionOf(account string) string {
 	return fmt.Sprintf("the campaign definitions of %s", account)
@@ -39,10 +51,7 @@ func (h *Handler) putDefinitions(w http.ResponseWriter, r *http.Request, account
 	if err := decode(w, r, &body); err != nil {
 		return err
 	}
-	d, err := h.update(r, account, func(d *campaign.Definitions) error {
-		if err := checkIfMatch(r, d.Version, versionOf(account)); err != nil {
-			return err
-		}
+	d, err := h.updateWhole(r, account, func(d *campaign.Definitions) error {
 		*d = body
 		return nil
 	})
@@ -84,10 +93,7 @@ func (h *Handler) putSettings(w http.ResponseWriter, r *http.Request, account st
 	if err := decode(w, r, &s); err != nil {
 		return err
 	}
-	d, err := h.update(r, account, func(d *campaign.Definitions) error {
-		if err := checkIfMatch(r, d.Version, versionOf(account)); err != nil {
-			return err
-		}
+	d, err := h.updateWhole(r, account, func(d *campaign.Definitions) error {
 		d.Settings = s
 		return nil
 	})
@@ -121,15 +127,7 @@ func (h *Handler) putAvailability(w http.ResponseWriter, r *http.Request, accoun
 	if err := decode(w, r, &a); err != nil {
 		return err
 	}
-	for skill := range a {
-		if err := checkSkill(skill); err != nil {
-			return err
-		}
-	}
-	d, err := h.update(r, account, func(d *campaign.Definitions) error {
-		if err := checkIfMatch(r, d.Version, versionOf(account)); err != nil {
-			return err
-		}
+	d, err := h.updateWhole(r, account, func(d *campaign.Definitions) error {
 		d.Availability = a
 		return nil
 	})
@@ -148,20 +146,11 @@ type skillState struct {
 // putSkill sets the state of one skill.
 func (h *Handler) putSkill(w http.ResponseWriter, r *http.Request, account string) error {
 	skill := r.PathValue("skill")
-	if err := checkSkill(skill); err != nil {
-		return err
-	}
 	var s skillState
 	if err := decode(w, r, &s); err != nil {
 		return err
 	}
-	if s.State == "" {
-		return &campaign.FieldError{Field: "state", Msg: "required: online, offline or busy"}
-	}
-	d, err := h.update(r, account, func(d *campaign.Definitions) error {
-		if err := checkIfMatch(r, d.Version, versionOf(account)); err != nil {
-			return err
-		}
+	d, err := h.updateWhole(r, account, func(d *campaign.Definitions) error {
 		if d.Availability == nil {
 			d.Availability = campaign.Availability{}
 		}
@@ -178,10 +167,7 @@ func (h *Handler) putSkill(w http.ResponseWriter, r *http.Request, account strin
 // deleteSkill removes a skill's state: it is offline.
 func (h *Handler) deleteSkill(w http.ResponseWriter, r *http.Request, account string) error {
 	skill := r.PathValue("skill")
-	_, err := h.update(r, account, func(d *campaign.Definitions) error {
-		if err := checkIfMatch(r, d.Version, versionOf(account)); err != nil {
-			return err
-		}
+	_, err := h.updateWhole(r, account, func(d *campaign.Definitions) error {
 		if _, ok := d.Availability[skill]; !ok {
 			return notFound("no state of skill %q", skill)
 		}
@@ -192,13 +178,5 @@ func (h *Handler) deleteSkill(w http.ResponseWriter, r *http.Request, account st
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// checkSkill checks a skill name of the availability.
-func checkSkill(skill string) error {
-	if skill == "" || len(skill) > campaign.MaxNameLen {
-		return &campaign.FieldError{Field: "availability", Msg: fmt.Sprintf("skill name %.40q: 1 to %d bytes", skill, campaign.MaxNameLen)}
-	}
 	return nil
 }
