@@ -135,45 +135,13 @@ func (m PurchaseMetadata) appendGoalMetadata(dst []byte) []byte {
 	dst = append(dst, `,"orderId":`...)
 	dst = appendOptString(dst, m.OrderID)
 	dst = append(dst, `,"cartStatus":`...)
-	dst = appendRecordValue(dst, ns+"CartStatus", m.Cart, appendCartStatus)
+	dst = appendValue(dst, &purchaseCart, m.Cart)
 	return append(dst, "}}"...)
 }
 
-func appendCartStatus(dst []byte, c *CartStatus) []byte {
-	dst = append(dst, `{"total":`...)
-	dst = appendOpt(dst, c.Total, appendDoubleValue)
-	dst = append(dst, `,"numItems":`...)
-	dst = appendOpt(dst, c.NumItems, appendInt)
-	dst = append(dst, `,"products":`...)
-	dst = appendList(dst, c.Products, appendProductContainer)
-	dst = append(dst, `,"currency":`...)
-	dst = appendOptString(dst, c.Currency)
-	return append(dst, '}')
-}
-
-func appendProductContainer(dst []byte, pc *ProductContainer) []byte {
-	dst = append(dst, `{"quantity":`...)
-	dst = appendOpt(dst, pc.Quantity, appendInt)
-	dst = append(dst, `,"product":`...)
-	dst = appendRecordValue(dst, ns+"Product", pc.Product, appendProduct)
-	return append(dst, '}')
-}
-
-func appendProduct(dst []byte, p *Product) []byte {
-	dst = append(dst, `{"name":`...)
-	dst = appendOptString(dst, p.Name)
-	dst = append(dst, `,"category":`...)
-	dst = appendOptString(dst, p.Category)
-	dst = append(dst, `,"sku":`...)
-	dst = appendOptString(dst, p.SKU)
-	dst = append(dst, `,"price":`...)
-	dst = appendOpt(dst, p.Price, appendDoubleValue)
-	dst = append(dst, `,"statusInStock":`...)
-	dst = appendOptString(dst, p.StatusInStock)
-	dst = append(dst, `,"quantityInStock":`...)
-	dst = appendOpt(dst, p.QuantityInStock, appendInt)
-	return append(dst, '}')
-}
+// purchaseCart is PurchaseMetadata's cartStatus: the page's cart, read as
+// the cart attribute is.
+var purchaseCart = recordField("cartStatus", cartStatus)
 
 func (m ReduceAbandonmentGoalMetadata) appendGoalMetadata(dst []byte) []byte {
 	dst = append(appendBranch(dst, ns+"ReduceAbandonmentGoalMetadata"), `{"numberOfPages":`...)

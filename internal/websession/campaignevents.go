@@ -189,7 +189,7 @@ func (m *GoalMetaData) metadata() GoalMetadata {
 	case "UrlGoalMetadata":
 		return URLGoalMetadata{URL: m.URL}
 	case "PurchaseMetadata":
-		return PurchaseMetadata{Total: optPtr(m.Total), OrderID: m.OrderID, Cart: purchaseCart(m.Cart)}
+		return PurchaseMetadata{Total: optPtr(m.Total), OrderID: m.OrderID, Cart: string(m.Cart)}
 	case "ReduceAbandonmentGoalMetadata":
 		return ReduceAbandonmentGoalMetadata{NumberOfPages: optPtr(m.Pages)}
 	case "LeadMetaData":
@@ -207,43 +207,4 @@ func (m *GoalMetaData) metadata() GoalMetadata {
 		return g
 	}
 	return nil
-}
-
-// purchaseCart reads a purchase's cart as the page pushed it ({total,
-// currency, numItems, products: [{product: {...}, quantity}]}), with the
-// readers of the CartStatus attribute; nil when there is none.
-func purchaseCart(raw json.RawMessage) *CartStatus {
-	if len(raw) == 0 || raw[0] != '{' {
-		return nil
-	}
-	s := bytesString(raw)
-	c := &CartStatus{}
-	c.Total = optDouble(member(s, "total"))
-	c.Currency, _ = text(member(s, "currency"))
-	if n, ok := integer(member(s, "numItems"), 32); ok {
-		c.NumItems = Some(int32(n))
-	}
-	r := reader{s: member(s, "products")}
-	for n := 0; r.next(&n, '['); {
-		line := r.value()
-		pc := ProductContainer{}
-		if q, ok := integer(member(line, "quantity"), 32); ok {
-			pc.Quantity = Some(int32(q))
-		}
-		if p := member(line, "product"); p != "" {
-			pr := &Product{Price: optDouble(member(p, "price"))}
-			pr.Name, _ = text(member(p, "name"))
-			pr.Category, _ = text(member(p, "category"))
-			pr.SKU, _ = text(member(p, "sku"))
-			pc.Product = pr
-		}
-		c.Products = append(c.Products, pc)
-	}
-	return c
-}
-
-// optDouble returns the number raw holds (or a string of one), if any.
-func optDouble(raw string) Opt[float64] {
-	f, ok := double(raw)
-	return Opt[float64]{V: f, Valid: ok}
 }

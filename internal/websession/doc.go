@@ -89,8 +89,9 @@
 // string that shares the data's memory), which are converted as they are
 // written. The engagement attributes and the page view are tables of their
 // Avro fields (attributes.go), written by one function; the blocks of the
-// campaign engine are written by hand (campaign.go). CartStatus is both:
-// a test checks that the two writers agree. BenchmarkAppendDocument (a
+// campaign engine are written by hand (campaign.go), but for a purchase
+// goal's cart, which is the page's, written as the cart attribute is.
+// BenchmarkAppendDocument (a
 // visit of 20 events) writes documents about as fast as gzip at its
 // default level compresses them (BenchmarkGzipDocument), with no
 // allocation but for strings with escapes and the referrer handed to

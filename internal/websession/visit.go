@@ -132,29 +132,10 @@ type URLGoalMetadata struct {
 type PurchaseMetadata struct {
 	Total   Opt[float64]
 	OrderID string
-	Cart    *CartStatus // cartStatus
-}
-
-// CartStatus is a cart, as the CartStatus engagement attribute holds it.
-type CartStatus struct {
-	Total    Opt[float64]
-	NumItems Opt[int32]
-	Products []ProductContainer
-	Currency string
-}
-
-// ProductContainer is a line of a cart.
-type ProductContainer struct {
-	Quantity Opt[int32]
-	Product  *Product
-}
-
-// Product is a product of a cart line.
-type Product struct {
-	Name, Category, SKU string
-	Price               Opt[float64]
-	StatusInStock       string
-	QuantityInStock     Opt[int32]
+	// Cart is the purchase's cart as the page pushed it, a JSON object
+	// ({total, currency, numItems, products: [{product, quantity}]}),
+	// written as the CartStatus attribute is; "" for none.
+	Cart string
 }
 
 // ReduceAbandonmentGoalMetadata is the metadata of a reduce-abandonment
