@@ -81,6 +81,7 @@ func benchDecide(b *testing.B, selective bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	en := newEnricher(b)
 	st := State{Visit: "v1", Start: ms0, Pages: 4, PageAt: ms0 + 50_000, Referrer: "https://www.google.com/search?q=oled+tv",
 		CartTotal: 1299.99, CartItems: 1, CartPage: 2, CType: "vip", Returning: true, Channel: "search", Campaigns: []int64{1, 2, 3}}
 	if selective {
@@ -95,7 +96,7 @@ func benchDecide(b *testing.B, selective bool) {
 	for i := 0; b.Loop(); i++ {
 		start := time.Now()
 		d := e.Decide(&Request{VisitorID: fmt.Sprintf("visitor-%d", i%5000), VisitID: "v1", State: ReadState(raw), Events: batch,
-			IP: "81.2.69.142", UserAgent: "Mozilla/5.0", Now: t0.Add(time.Minute)}, enr)
+			IP: visitorIP, UserAgent: visitorUA, Now: t0.Add(time.Minute)}, en)
 		_ = d.State.AppendJSON(nil)
 		lat = append(lat, time.Since(start))
 		if i == 0 {

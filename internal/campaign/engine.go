@@ -23,24 +23,24 @@ import (
 // sees: compiled from an account's definitions, immutable, safe for
 // concurrent use.
 type Engine struct {
-	version      int64
-	siteControl  int
-	availability Availability
-	campaigns    []compiledCampaign // active ones, highest priority first
-	profiles     []compiledRules    // by index; campaigns refer to them so
-	behaviors    []compiledRules
-	goals        map[int64]*compiledGoal // by campaign ID
-	memo         sync.Pool               // *memo
+	siteControl int
+	campaigns   []compiledCampaign // active ones, highest priority first
+	byID        map[int64]*compiledCampaign
+	profiles    []compiledRules // campaigns and engagements refer to them by index
+	behaviors   []compiledRules
+	memo        sync.Pool // *memo
 }
 
 type compiledCampaign struct {
 	c           *Campaign
-	start, end  int64
-	salt        string // its control group's hash salt: its ID
-	profiles    []int  // indexes into Engine.profiles; none: every visitor
+	goal        *Goal
+	goalType    int32
+	goalURL     *compiledRule // a url goal's
+	salt        string        // its control group's hash salt: its ID
+	profiles    []int         // none: every visitor
 	engagements []compiledEngagement
-	record      websession.CampaignEligible // without engagements
-	// recordHead and recordGoal are the JSON of its record (a
+	ref         websession.CampaignRef
+	// recordHead and recordGoal are the JSON of its eligibility record (a
 	// websession.CampaignEligible) before its engagements and from its goal
 	// to its control group's value.
 	recordHead, recordGoal []byte
@@ -49,17 +49,17 @@ type compiledCampaign struct {
 type compiledEngagement struct {
 	e          *Engagement
 	id         string // e.ID in decimal: State.Shown's key
-	behaviors  []int  // indexes into Engine.behaviors
+	behaviors  []int
 	confKey    string
-	record     websession.EngagementRef
-	recordJSON []byte
-	state      int  // the agents' state the events carry
-	available  bool // whether the availability policy lets it show
+	ref        websession.EngagementRef
+	recordJSON []byte // ref's JSON
+	state      int    // the agents' state the events carry
+	available  bool   // whether the availability policy lets it show
 }
 
 type compiledRules struct {
-	id, revision int64
-	rules        []compiledRule
+	revision int64
+	rules    []compiledRule
 }
 
 type compiledRule struct {
@@ -68,54 +68,21 @@ type compiledRule struct {
 	re    []*regexp.Regexp // for Match regex
 }
 
-type compiledGoal struct {
-	g       *Goal
-	typ     int32
-	url     *compiledRule
-	ref     websession.GoalRef
-	profile []websession.IDRevs
-}
-
 // Empty reports whether the engine has no active campaign: nothing to
 // decide or record.
 func (e *Engine) Empty() bool { return e == nil || len(e.campaigns) == 0 }
 
-// Version is the version of the definitions e was compiled from.
-func (e *Engine) Version() int64 { return e.version }
-
 // Compile compiles the decisions of d, which must be valid (see
 // Definitions.Validate).
 func Compile(d *Definitions) (*Engine, error) {
-	e := &Engine{version: d.Version, siteControl: d.Settings.SiteControlGroup, availability: d.Availability, goals: map[int64]*compiledGoal{}}
-	profileIx, behaviorIx := map[int64]int{}, map[int64]int{}
-	compileAll := func(id, rev int64, rules []Rule) (compiledRules, error) {
-		cr := compiledRules{id: id, revision: rev}
-		for _, r := range rules {
-			c, err := compileRule(r)
-			if err != nil {
-				return cr, fmt.Errorf("rules of %d: %w", id, err)
-			}
-			cr.rules = append(cr.rules, c)
-		}
-		return cr, nil
+	e := &Engine{siteControl: d.Settings.SiteControlGroup}
+	profileIx, err := compileSets(d.Profiles, &e.profiles)
+	if err != nil {
+		return nil, err
 	}
-	for i := range d.Profiles {
-		p := &d.Profiles[i]
-		cr, err := compileAll(p.ID, p.Revision, p.Rules)
-		if err != nil {
-			return nil, err
-		}
-		profileIx[p.ID] = len(e.profiles)
-		e.profiles = append(e.profiles, cr)
-	}
-	for i := range d.Behaviors {
-		b := &d.Behaviors[i]
-		cr, err := compileAll(b.ID, b.Revision, b.Rules)
-		if err != nil {
-			return nil, err
-		}
-		behaviorIx[b.ID] = len(e.behaviors)
-		e.behaviors = append(e.behaviors, cr)
+	behaviorIx, err := compileSets(d.Behaviors, &e.behaviors)
+	if err != nil {
+		return nil, err
 	}
 	goals := map[int64]*Goal{}
 	for i := range d.Goals {
@@ -126,15 +93,9 @@ func Compile(d *Definitions) (*Engine, error) {
 		if c.Status != "active" {
 			continue
 		}
-		g := goals[c.GoalID]
-		if g == nil {
+		cc := compiledCampaign{c: c, goal: goals[c.GoalID], salt: strconv.FormatInt(c.ID, 10), ref: websession.CampaignRef{ID: c.ID}}
+		if cc.goal == nil {
 			return nil, fmt.Errorf("campaign %d: goal %d missing", c.ID, c.GoalID)
-		}
-		gt := goalTypes[g.Type]
-		cc := compiledCampaign{c: c, start: c.StartTime, end: c.EndTime, salt: strconv.FormatInt(c.ID, 10)}
-		cc.record = websession.CampaignEligible{
-			Campaign: websession.CampaignRef{ID: c.ID},
-			Goal:     websession.GoalRef{ID: g.ID, Type: gt.code, IndicatorType: gt.indicator},
 		}
 		for _, id := range c.ProfileIDs {
 			ix, ok := profileIx[id]
@@ -142,11 +103,11 @@ func Compile(d *Definitions) (*Engine, error) {
 				return nil, fmt.Errorf("campaign %d: visitor profile %d missing", c.ID, id)
 			}
 			cc.profiles = append(cc.profiles, ix)
-			cc.record.Campaign.Profiles = append(cc.record.Campaign.Profiles, websession.IDRevs{ID: id, Revision: e.profiles[ix].revision})
+			cc.ref.Profiles = append(cc.ref.Profiles, websession.IDRevs{ID: id, Revision: e.profiles[ix].revision})
 		}
 		for j := range c.Engagements {
 			en := &c.Engagements[j]
-			ce := compiledEngagement{e: en, id: strconv.FormatInt(en.ID, 10), confKey: ConfKey(c.ID, en), record: engagementRecord(en)}
+			ce := compiledEngagement{e: en, id: strconv.FormatInt(en.ID, 10), confKey: ConfKey(c.ID, en), ref: engagementRef(en)}
 			ce.state, ce.available = agentState(d.Availability, en)
 			for _, id := range en.BehaviorIDs {
 				ix, ok := behaviorIx[id]
@@ -154,35 +115,57 @@ func Compile(d *Definitions) (*Engine, error) {
 					return nil, fmt.Errorf("engagement %d: visitor behavior %d missing", en.ID, id)
 				}
 				ce.behaviors = append(ce.behaviors, ix)
-				ce.record.Behaviors = append(ce.record.Behaviors, websession.IDRevs{ID: id, Revision: e.behaviors[ix].revision})
+				ce.ref.Behaviors = append(ce.ref.Behaviors, websession.IDRevs{ID: id, Revision: e.behaviors[ix].revision})
 			}
-			ce.recordJSON, _ = json.Marshal(ce.record)
+			ce.recordJSON, _ = json.Marshal(ce.ref)
 			cc.engagements = append(cc.engagements, ce)
 		}
-		campaignJSON, _ := json.Marshal(cc.record.Campaign)
-		goalJSON, _ := json.Marshal(cc.record.Goal)
+		gt := goalTypes[cc.goal.Type]
+		cc.goalType = gt.code
+		campaignJSON, _ := json.Marshal(cc.ref)
+		goalJSON, _ := json.Marshal(websession.GoalRef{ID: cc.goal.ID, Type: gt.code, IndicatorType: gt.indicator})
 		cc.recordHead = append(append([]byte(`{"campaign":`), campaignJSON...), `,"engagements":[`...)
 		cc.recordGoal = append(append([]byte(`],"goal":`), goalJSON...), `,"controlGroupType":"`...)
-		cg := &compiledGoal{g: g, typ: gt.code, ref: cc.record.Goal, profile: cc.record.Campaign.Profiles}
-		if g.URL != nil {
-			r := *g.URL
-			r.Kind = "url"
-			u, err := compileRule(r)
+		if cc.goal.URL != nil {
+			u, err := compileRule(*cc.goal.URL)
 			if err != nil {
-				return nil, fmt.Errorf("goal %d: %w", g.ID, err)
+				return nil, fmt.Errorf("goal %d: %w", cc.goal.ID, err)
 			}
-			cg.url = &u
+			cc.goalURL = &u
 		}
-		e.goals[c.ID] = cg
 		e.campaigns = append(e.campaigns, cc)
 	}
 	slices.SortStableFunc(e.campaigns, func(a, b compiledCampaign) int {
 		return cmp.Or(cmp.Compare(b.c.Priority, a.c.Priority), cmp.Compare(a.c.ID, b.c.ID))
 	})
+	e.byID = make(map[int64]*compiledCampaign, len(e.campaigns))
+	for i := range e.campaigns {
+		e.byID[e.campaigns[i].c.ID] = &e.campaigns[i]
+	}
 	e.memo.New = func() any {
 		return &memo{profiles: make([]int8, len(e.profiles)), behaviors: make([]int8, len(e.behaviors)), delays: make([]int64, len(e.behaviors))}
 	}
 	return e, nil
+}
+
+// compileSets compiles the rule sets to *out and returns the index of each
+// in it by ID.
+func compileSets(sets []RuleSet, out *[]compiledRules) (map[int64]int, error) {
+	index := make(map[int64]int, len(sets))
+	for i := range sets {
+		rs := &sets[i]
+		cr := compiledRules{revision: rs.Revision}
+		for _, r := range rs.Rules {
+			c, err := compileRule(r)
+			if err != nil {
+				return nil, fmt.Errorf("rules of %d: %w", rs.ID, err)
+			}
+			cr.rules = append(cr.rules, c)
+		}
+		index[rs.ID] = len(*out)
+		*out = append(*out, cr)
+	}
+	return index, nil
 }
 
 // Record codes of an engagement's interaction type and availability
@@ -192,7 +175,7 @@ var (
 	availabilityCodes = map[string]string{"online": "0", "always": "1", "offline": "2"}
 )
 
-func engagementRecord(en *Engagement) websession.EngagementRef {
+func engagementRef(en *Engagement) websession.EngagementRef {
 	r := websession.EngagementRef{ID: en.ID, Channel: cmp.Or(en.Channel, "1"), Type: strconv.Itoa(en.Type),
 		SkillName: en.SkillName, AvailabilityPolicy: availabilityCodes[en.Availability]}
 	code := interactionCodes[en.Interaction]
@@ -280,7 +263,8 @@ type Decision struct {
 type memo struct {
 	profiles, behaviors []int8
 	delays              []int64
-	record              []byte // the eligibility record being written
+	record              []byte  // the eligibility record being written
+	zones               []int64 // the zones taken
 }
 
 // Decide folds the request's events into its state, decides what the
@@ -356,12 +340,10 @@ func (e *Engine) decide(visitorID string, v *visitFacts, d *Decision) {
 	site := controlGroup(visitorID, "site", e.siteControl)
 	record := append(m.record[:0], `{"siteControlGroup":"`+site+`","campaigns":[`...)
 	eligible := 0
-	var zones [8]int64 // zones taken; more go to taken
-	nzones := 0
-	var taken map[int64]bool
+	zones := m.zones[:0] // taken
 	for i := range e.campaigns {
 		cc := &e.campaigns[i]
-		if cc.start != 0 && v.now < cc.start || cc.end != 0 && v.now >= cc.end || !e.targeted(cc, v, m) {
+		if c := cc.c; c.StartTime != 0 && v.now < c.StartTime || c.EndTime != 0 && v.now >= c.EndTime || !e.targeted(cc, v, m) {
 			continue
 		}
 		group := controlGroup(visitorID, cc.salt, cc.c.ControlGroup)
@@ -386,18 +368,10 @@ func (e *Engine) decide(visitorID string, v *visitFacts, d *Decision) {
 			}
 			record = append(record, ce.recordJSON...)
 			engs++
-			if site == "CONTROL" || group == "CONTROL" || slices.Contains(zones[:nzones], en.Zone) || taken[en.Zone] {
+			if site == "CONTROL" || group == "CONTROL" || slices.Contains(zones, en.Zone) {
 				continue
 			}
-			if nzones < len(zones) {
-				zones[nzones] = en.Zone
-				nzones++
-			} else {
-				if taken == nil {
-					taken = map[int64]bool{}
-				}
-				taken[en.Zone] = true
-			}
+			zones = append(zones, en.Zone)
 			d.Offers = append(d.Offers, Offer{
 				CampaignID: cc.c.ID, EngagementID: en.ID, Revision: en.Revision, Name: en.Name, Type: en.Type,
 				ConfKey: ce.confKey, TglName: displayTypes[en.Type], Zone: en.Zone, State: ce.state,
@@ -415,12 +389,14 @@ func (e *Engine) decide(visitorID string, v *visitFacts, d *Decision) {
 			v.st.Campaigns = append(v.st.Campaigns, cc.c.ID)
 		}
 	}
-	m.record = record
+	m.record, m.zones = record, zones
 	if eligible == 0 {
 		return
 	}
+	// The assessment is timed on the client's clock, as the visit's events
+	// it sits among (a document orders them by time).
 	data := append(slices.Clip(record), "]}"...) // a copy: the memo's buffer is reused
-	d.Records = append(d.Records, Record{EventName: websession.EventEligibility, Time: v.now, Data: data})
+	d.Records = append(d.Records, Record{EventName: websession.EventEligibility, Time: v.clientNow, Data: data})
 }
 
 // targeted reports whether the visitor is in one of the campaign's
@@ -466,53 +442,45 @@ func (e *Engine) behaves(ce *compiledEngagement, v *visitFacts, m *memo) (int64,
 // reaches, once per goal and visit.
 func (e *Engine) reachGoals(f *batchFacts, st *State, d *Decision) {
 	for _, cid := range st.Campaigns {
-		cg := e.goals[cid]
-		if cg == nil || slices.Contains(st.Goals, cg.g.ID) {
+		cc := e.byID[cid]
+		if cc == nil || slices.Contains(st.Goals, cc.goal.ID) {
 			continue
 		}
-		at, meta, ok := e.reached(cg, cid, f, st)
+		at, meta, ok := cc.reached(f, st)
 		if !ok {
 			continue
 		}
-		st.Goals = append(st.Goals, cg.g.ID)
-		data, _ := json.Marshal(websession.GoalEvent{ID: uuid.NewString(), Goal: cg.g.ID, Revision: cg.g.Revision, Type: cg.typ, Metadata: meta})
+		st.Goals = append(st.Goals, cc.goal.ID)
+		data, _ := json.Marshal(websession.GoalEvent{ID: uuid.NewString(), Goal: cc.goal.ID, Revision: cc.goal.Revision, Type: cc.goalType, Metadata: meta})
 		d.Records = append(d.Records, Record{EventName: websession.EventGoalAchieved, Time: at, Data: data})
 	}
 }
 
-// reached reports whether the batch (with the state) reaches the goal of
-// campaign cid, when, and with which metadata.
-func (e *Engine) reached(cg *compiledGoal, cid int64, f *batchFacts, st *State) (int64, *websession.GoalMetaData, bool) {
-	switch cg.g.Type {
+// reached reports whether the batch (with the state) reaches the
+// campaign's goal, when, and with which metadata.
+func (cc *compiledCampaign) reached(f *batchFacts, st *State) (int64, *websession.GoalMetaData, bool) {
+	switch cc.goal.Type {
 	case "url":
 		for _, u := range f.urls {
-			if cg.url.text(strings.ToLower(u.v), u.v) {
+			if cc.goalURL.text(strings.ToLower(u.v), u.v) {
 				return u.at, &websession.GoalMetaData{Kind: "UrlGoalMetadata", URL: u.v}, true
 			}
 		}
 	case "purchase":
-		for _, p := range f.purchases {
-			m := &websession.GoalMetaData{Kind: "PurchaseMetadata", OrderID: string(p.v.OrderID), Cart: p.v.Cart}
-			if p.v.Total.Valid {
-				m.Total = &p.v.Total.V
-			}
-			return p.at, m, true
+		if p := f.purchase; p != nil {
+			return p.at, &websession.GoalMetaData{Kind: "PurchaseMetadata", OrderID: string(p.v.OrderID), Cart: p.v.Cart, Total: p.v.Total.ptr()}, true
 		}
 	case "reduceAbandonment":
-		if st.Pages >= cg.g.Pages {
+		if st.Pages >= cc.goal.Pages {
 			n := int32(min(st.Pages, 1<<30))
 			return st.PageAt, &websession.GoalMetaData{Kind: "ReduceAbandonmentGoalMetadata", Pages: &n}, true
 		}
 	case "lead":
-		for _, l := range f.leads {
-			m := &websession.GoalMetaData{Kind: "LeadMetaData", Topic: string(l.v.Topic), LeadID: string(l.v.LeadID)}
-			if l.v.Value.Valid {
-				m.Total = &l.v.Value.V
-			}
-			return l.at, m, true
+		if l := f.lead; l != nil {
+			return l.at, &websession.GoalMetaData{Kind: "LeadMetaData", Topic: string(l.v.Topic), LeadID: string(l.v.LeadID), Total: l.v.Value.ptr()}, true
 		}
 	case "serviceActivity":
-		for _, s := range f.services {
+		if s := f.service; s != nil {
 			m := &websession.GoalMetaData{Kind: "ServiceActivityMetaData", Topic: string(s.v.Topic), Category: string(s.v.Category), ServiceID: string(s.v.ServiceID)}
 			if s.v.Status.Valid {
 				n := int32(s.v.Status.V)
@@ -522,19 +490,13 @@ func (e *Engine) reached(cg *compiledGoal, cid int64, f *batchFacts, st *State) 
 		}
 	case "increaseInteraction":
 		for _, c := range f.clicks {
-			if string(c.v.Campaign) != strconv.FormatInt(cid, 10) {
+			if string(c.v.Campaign) != cc.salt {
 				continue
 			}
-			for i := range e.campaigns {
-				cc := &e.campaigns[i]
-				if cc.c.ID != cid {
-					continue
-				}
-				for j := range cc.engagements {
-					if strconv.FormatInt(cc.engagements[j].e.ID, 10) == string(c.v.Engagement) {
-						eng, camp := cc.engagements[j].record, cc.record.Campaign
-						return c.at, &websession.GoalMetaData{Kind: "IncreaseInteractionGoalMetadata", Engagement: &eng, Campaign: &camp}, true
-					}
+			for j := range cc.engagements {
+				if ce := &cc.engagements[j]; ce.id == string(c.v.Engagement) {
+					eng, camp := ce.ref, cc.ref
+					return c.at, &websession.GoalMetaData{Kind: "IncreaseInteractionGoalMetadata", Engagement: &eng, Campaign: &camp}, true
 				}
 			}
 		}

@@ -4,36 +4,41 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/maxmind/mmdbwriter/mmdbtype"
+
 	"github.com/sightline/sightline/internal/enrich"
+	"github.com/sightline/sightline/internal/enrich/enrichtest"
 	"github.com/sightline/sightline/internal/event"
 	"github.com/sightline/sightline/internal/websession"
 )
 
-// fakeEnricher answers the same geo and device for every request; the
-// search engine is Google's when the referrer names it, with its q.
-type fakeEnricher struct {
-	geo    enrich.Geo
-	device enrich.Device
-}
-
-func (f fakeEnricher) Geo(string) enrich.Geo       { return f.geo }
-func (f fakeEnricher) Device(string) enrich.Device { return f.device }
-func (f fakeEnricher) Search(ref string) enrich.Search {
-	if _, q, ok := strings.Cut(ref, "google.com/search?q="); ok {
-		return enrich.Search{Engine: "Google", Keywords: q}
-	}
-	return enrich.Search{}
-}
-
 var (
 	t0  = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 	ms0 = t0.UnixMilli()
-	enr = fakeEnricher{geo: enrich.Geo{Country: "United Kingdom", CountryCode: "GB", City: "London"},
-		device: enrich.Device{Family: "MOBILE", OS: "IOS"}}
+)
+
+// newEnricher returns a real enricher whose geo database puts visitorIP in
+// London.
+func newEnricher(tb testing.TB) *enrich.Enricher {
+	tb.Helper()
+	city := enrichtest.WriteMMDB(tb, "GeoIP2-City", map[string]mmdbtype.Map{
+		"81.2.69.0/24": enrichtest.CityRecord("GB", "United Kingdom", "London", "England"),
+	})
+	en, err := enrich.New(enrich.Config{GeoCityPath: city})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { en.Close() })
+	return en
+}
+
+// The tests' visitor's address and browser.
+const (
+	visitorIP = "81.2.69.142"
+	visitorUA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
 )
 
 func f(v float64) *float64 { return &v }
@@ -83,7 +88,7 @@ func mustCompile(t testing.TB, d *Definitions) *Engine {
 
 // visit runs the batches of one visit through e, each with the state the
 // last answered, and returns the decisions.
-func visit(e *Engine, visitor string, returning bool, batches ...[]event.Event) []Decision {
+func visit(en Enricher, e *Engine, visitor string, returning bool, batches ...[]event.Event) []Decision {
 	var st State
 	if returning {
 		st = State{Visit: "earlier"}
@@ -91,7 +96,8 @@ func visit(e *Engine, visitor string, returning bool, batches ...[]event.Event) 
 	var out []Decision
 	for _, b := range batches {
 		at := b[len(b)-1].Time
-		d := e.Decide(&Request{VisitorID: visitor, VisitID: "v1", State: ReadState(st.AppendJSON(nil)), Events: b, Now: time.UnixMilli(at)}, enr)
+		d := e.Decide(&Request{VisitorID: visitor, VisitID: "v1", State: ReadState(st.AppendJSON(nil)), Events: b,
+			IP: visitorIP, UserAgent: visitorUA, Now: time.UnixMilli(at)}, en)
 		st = d.State
 		out = append(out, d)
 	}
@@ -99,6 +105,7 @@ func visit(e *Engine, visitor string, returning bool, batches ...[]event.Event) 
 }
 
 func TestRules(t *testing.T) {
+	en := newEnricher(t)
 	min := func(n float64) Rule { return Rule{Min: f(n)} }
 	with := func(r Rule, kind string) Rule { r.Kind = kind; return r }
 	home := []event.Event{pv(ms0, "https://shop.example/", "home")}
@@ -188,7 +195,7 @@ func TestRules(t *testing.T) {
 					}
 				}
 			}
-			ds := visit(e, "visitor-1", tt.returning, batches...)
+			ds := visit(en, e, "visitor-1", tt.returning, batches...)
 			last := ds[len(ds)-1]
 			if got := len(last.Offers) == 1; got != tt.show {
 				t.Fatalf("shown %v, want %v (offers %+v)", got, tt.show, last.Offers)

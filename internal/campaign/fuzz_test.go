@@ -14,6 +14,7 @@ func FuzzDecide(f *testing.F) {
 	f.Add([]byte(`{"v":"v1","sc":["tv"]}`), []byte(`{"type":"purchase","total":1,"cart":{"products":[]}}`))
 	f.Add([]byte(`[]`), []byte(`{"type":"mrktInfo","info":{"channel":99}}`))
 	f.Add([]byte(`{"v":"v1","s":-9223372036854775808,"pt":9223372036854775807}`), []byte(`{"type":"lead","lead":{"topic":{"x":1}}}`))
+	en := newEnricher(f)
 	e, err := Compile(oneRule(Rule{Kind: "abandoningCart", Pages: 1}))
 	if err != nil {
 		f.Fatal(err)
@@ -21,7 +22,7 @@ func FuzzDecide(f *testing.F) {
 	f.Fuzz(func(t *testing.T, state, data []byte) {
 		events := []event.Event{pv(ms0, "https://shop.example/tv", "tv"), sde(ms0+1, string(data)),
 			ev(ms0+2, "LP_OFFERS", "OFFER_DISPLAY", string(data)), ev(ms0+3, "LP_OFFERS", "OFFER_CLICK", string(data))}
-		d := e.Decide(&Request{VisitorID: "u", VisitID: "v1", State: ReadState(state), Events: events, Now: t0}, enr)
+		d := e.Decide(&Request{VisitorID: "u", VisitID: "v1", State: ReadState(state), Events: events, IP: visitorIP, UserAgent: visitorUA, Now: t0}, en)
 		raw := d.State.AppendJSON(nil)
 		if len(raw) > maxStateBytes {
 			t.Fatalf("state of %d bytes", len(raw))

@@ -82,23 +82,22 @@ func ConfKey(campaignID int64, e *Engagement) string {
 	return strconv.FormatInt(campaignID, 10) + "_" + strconv.FormatInt(e.ID, 10) + "_" + strconv.FormatInt(e.Revision, 10)
 }
 
-// Profile is a visitor profile (target audience): visitors whose visit
-// meets all its rules.
-type Profile struct {
+// RuleSet is a named set of rules that a visit meets when it meets them
+// all: a visitor profile or a visitor behavior.
+type RuleSet struct {
 	ID       int64  `json:"id"`
 	Revision int64  `json:"revision"`
 	Name     string `json:"name"`
 	Rules    []Rule `json:"rules"`
 }
 
-// Behavior is a visitor behavior: what a visit must have done, all its
-// rules.
-type Behavior struct {
-	ID       int64  `json:"id"`
-	Revision int64  `json:"revision"`
-	Name     string `json:"name"`
-	Rules    []Rule `json:"rules"`
-}
+// Profile is a visitor profile (target audience): rules over the visitor
+// (profileRule lists their kinds).
+type Profile = RuleSet
+
+// Behavior is a visitor behavior: rules over what the visit did
+// (behaviorRule lists their kinds).
+type Behavior = RuleSet
 
 // Goal is what a campaign wants visitors to do.
 type Goal struct {

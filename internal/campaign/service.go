@@ -56,11 +56,9 @@ func (s *Service) Update(ctx context.Context, account string, change func(d *Def
 	if err := s.store.Save(ctx, account, d); err != nil {
 		return nil, err
 	}
-	e, err := Compile(d)
-	if err != nil {
-		return nil, fmt.Errorf("campaign definitions of %s: %w", account, err)
+	if _, err := s.compile(account, d); err != nil {
+		return nil, err
 	}
-	s.engines.Store(account, e)
 	return d, nil
 }
 
@@ -78,6 +76,12 @@ func (s *Service) Engine(ctx context.Context, account string) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.compile(account, d)
+}
+
+// compile compiles d, the definitions of account, into the engine the
+// account's decisions use from now on.
+func (s *Service) compile(account string, d *Definitions) (*Engine, error) {
 	e, err := Compile(d)
 	if err != nil {
 		return nil, fmt.Errorf("campaign definitions of %s: %w", account, err)
@@ -156,8 +160,9 @@ func bumpRevisions(old, d *Definitions) {
 		}
 		c.Revision = revise(oldCampaigns[c.ID], c, func(c *Campaign) *int64 { return &c.Revision })
 	}
-	d.Profiles = reviseAll(old.Profiles, d.Profiles, func(p *Profile) (int64, *int64) { return p.ID, &p.Revision })
-	d.Behaviors = reviseAll(old.Behaviors, d.Behaviors, func(b *Behavior) (int64, *int64) { return b.ID, &b.Revision })
+	ruleSet := func(rs *RuleSet) (int64, *int64) { return rs.ID, &rs.Revision }
+	d.Profiles = reviseAll(old.Profiles, d.Profiles, ruleSet)
+	d.Behaviors = reviseAll(old.Behaviors, d.Behaviors, ruleSet)
 	d.Goals = reviseAll(old.Goals, d.Goals, func(g *Goal) (int64, *int64) { return g.ID, &g.Revision })
 }
 

@@ -72,12 +72,12 @@ func (s *State) AppendJSON(dst []byte) []byte {
 // batchFacts are what one batch tells beyond the state: the events goals
 // are reached by.
 type batchFacts struct {
-	decide    bool // a page view or an attribute: decisions are due
-	urls      []timed[string]
-	purchases []timed[purchase]
-	leads     []timed[leadInfo]
-	services  []timed[serviceInfo]
-	clicks    []timed[offerRef]
+	decide   bool // a page view or an attribute: decisions are due
+	urls     []timed[string]
+	purchase *timed[purchase] // the batch's first
+	lead     *timed[leadInfo]
+	service  *timed[serviceInfo]
+	clicks   []timed[offerRef]
 }
 
 type timed[T any] struct {
@@ -113,6 +113,14 @@ type offerRef struct {
 type flexNum struct {
 	V     float64
 	Valid bool
+}
+
+// ptr returns the number, nil when there is none.
+func (n flexNum) ptr() *float64 {
+	if !n.Valid {
+		return nil
+	}
+	return &n.V
 }
 
 func (n *flexNum) UnmarshalJSON(b []byte) error {
@@ -237,7 +245,9 @@ func (s *State) attribute(e *event.Event, f *batchFacts) {
 		s.Purchases++
 		s.Spent += p.Total.V
 		s.CartTotal, s.CartItems, s.CartPage = 0, 0, 0
-		f.purchases = append(f.purchases, timed[purchase]{e.Time, p})
+		if f.purchase == nil {
+			f.purchase = &timed[purchase]{e.Time, p}
+		}
 	case "ctmrinfo":
 		if a.Info.CType != "" {
 			s.CType = capText(string(a.Info.CType))
@@ -251,10 +261,14 @@ func (s *State) attribute(e *event.Event, f *batchFacts) {
 		}
 	case "lead":
 		s.Leads = appendCapped(s.Leads, string(a.Lead.Topic))
-		f.leads = append(f.leads, timed[leadInfo]{e.Time, a.Lead})
+		if f.lead == nil {
+			f.lead = &timed[leadInfo]{e.Time, a.Lead}
+		}
 	case "service":
 		s.Services = appendCapped(s.Services, string(a.Service.Topic))
-		f.services = append(f.services, timed[serviceInfo]{e.Time, a.Service})
+		if f.service == nil {
+			f.service = &timed[serviceInfo]{e.Time, a.Service}
+		}
 	case "error":
 		s.Errors = appendCapped(s.Errors, string(a.Error.Message))
 	}

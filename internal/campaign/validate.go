@@ -69,27 +69,29 @@ func (d *Definitions) Validate() error {
 		ids[id] = field
 		return nil
 	}
-	profiles, behaviors, goals := map[int64]bool{}, map[int64]bool{}, map[int64]bool{}
-	for i := range d.Profiles {
-		p, field := &d.Profiles[i], fmt.Sprintf("visitorProfiles[%d]", i)
-		if err := claim(field, p.ID); err != nil {
-			return err
+	ruleSets := func(list string, sets []RuleSet, kinds map[string]operands) (map[int64]bool, error) {
+		known := map[int64]bool{}
+		for i := range sets {
+			rs, field := &sets[i], fmt.Sprintf("%s[%d]", list, i)
+			if err := claim(field, rs.ID); err != nil {
+				return nil, err
+			}
+			if err := checkRules(field, rs.Name, rs.Rules, kinds); err != nil {
+				return nil, err
+			}
+			known[rs.ID] = true
 		}
-		if err := checkRules(field, p.Name, p.Rules, profileRule); err != nil {
-			return err
-		}
-		profiles[p.ID] = true
+		return known, nil
 	}
-	for i := range d.Behaviors {
-		b, field := &d.Behaviors[i], fmt.Sprintf("visitorBehaviors[%d]", i)
-		if err := claim(field, b.ID); err != nil {
-			return err
-		}
-		if err := checkRules(field, b.Name, b.Rules, behaviorRule); err != nil {
-			return err
-		}
-		behaviors[b.ID] = true
+	profiles, err := ruleSets("visitorProfiles", d.Profiles, profileRule)
+	if err != nil {
+		return err
 	}
+	behaviors, err := ruleSets("visitorBehaviors", d.Behaviors, behaviorRule)
+	if err != nil {
+		return err
+	}
+	goals := map[int64]bool{}
 	for i := range d.Goals {
 		g, field := &d.Goals[i], fmt.Sprintf("goals[%d]", i)
 		if err := claim(field, g.ID); err != nil {

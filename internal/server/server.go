@@ -236,7 +236,17 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	if cfg.Now != nil {
 		cfg.Ingest.Now = cfg.Now
 	}
+	// The enricher serves the campaign decisions and the web sessions.
+	if s.enricher, err = enrich.New(cfg.Enrich); err != nil {
+		return nil, fmt.Errorf("cannot open enrichment data: %w", err)
+	}
+	defer func() {
+		if !ok {
+			s.enricher.Close()
+		}
+	}()
 	collector := ingest.New(cfg.Ingest, logger, reg, s.accounts, s.log, ix)
+	collector.UseCampaigns(s.campaigns, s.enricher)
 	if !cfg.NoWebSessions {
 		if err := s.openWebSessions(logger, reg, cfg); err != nil {
 			return nil, err
@@ -244,14 +254,8 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 		defer func() {
 			if !ok {
 				s.sessions.Close()
-				s.enricher.Close()
 			}
 		}()
-	}
-	if s.enricher != nil {
-		collector.UseCampaigns(s.campaigns, s.enricher)
-	} else {
-		collector.UseCampaigns(s.campaigns, noEnricher{})
 	}
 
 	tags, err := tag.New(s.accounts)
@@ -342,18 +346,12 @@ func logEmpty(l *embedded.Log) bool {
 
 // openWebSessions builds the sessionizer and the hourly job.
 func (s *Server) openWebSessions(logger *slog.Logger, reg prometheus.Registerer, cfg Config) error {
-	var err error
-	if s.enricher, err = enrich.New(cfg.Enrich); err != nil {
-		return fmt.Errorf("cannot open enrichment data: %w", err)
-	}
 	store, err := filestore.NewDir(WebSessionFilesDir(cfg.DataDir))
 	if err != nil {
-		s.enricher.Close()
 		return err
 	}
 	m, err := sessionizer.NewMetrics(reg)
 	if err != nil {
-		s.enricher.Close()
 		return err
 	}
 	hc := cfg.Hours
@@ -364,7 +362,6 @@ func (s *Server) openWebSessions(logger *slog.Logger, reg prometheus.Registerer,
 	sc := cfg.Sessionizer
 	sc.Dir, sc.Now = WebSessionStateDir(cfg.DataDir), cfg.Now
 	if s.sessions, err = sessionizer.New(logger, s.log, sc, m, s.hours.Complete); err != nil {
-		s.enricher.Close()
 		return err
 	}
 	return nil
@@ -437,15 +434,6 @@ func (s *Server) createDemo(ctx context.Context) error {
 	return nil
 }
 
-// noEnricher knows nothing of IP addresses, User-Agents and referrers:
-// the campaign engine's enricher when the server runs without web
-// sessions (and their enricher).
-type noEnricher struct{}
-
-func (noEnricher) Geo(string) enrich.Geo       { return enrich.Geo{} }
-func (noEnricher) Device(string) enrich.Device { return enrich.Device{} }
-func (noEnricher) Search(string) enrich.Search { return enrich.Search{} }
-
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	if !s.ready.Load() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
@@ -478,11 +466,7 @@ func (s *Server) stop() error {
 	}
 	merr := s.dedup.Mark(time.Now())
 	lerr := errors.Join(s.log.Close(), s.campaignDB.Close())
-	var eerr error
-	if s.enricher != nil {
-		eerr = s.enricher.Close()
-	}
-	return errors.Join(herr, merr, lerr, eerr)
+	return errors.Join(herr, merr, lerr, s.enricher.Close())
 }
 
 // holdsOnlyOurs reports whether dir is missing or holds nothing but what a
