@@ -77,13 +77,21 @@ type adminClient struct {
 	client                 *http.Client
 }
 
-// adminFlags adds the flags that say which server and account to talk to.
-func adminFlags(fs *flag.FlagSet) func() (*adminClient, error) {
+// adminFlags adds the flags that say which server and account to talk to,
+// and returns the function that parses a command's arguments (flags only)
+// and makes the client they name.
+func adminFlags(fs *flag.FlagSet) func(args []string) (*adminClient, error) {
 	acct := fs.String("account", "", "account whose campaigns to manage (required)")
 	srv := fs.String("server", envOr(envServer, "http://127.0.0.1:8080"), "server URL (env "+envServer+")")
 	token := fs.String("token", os.Getenv(envAdminToken), "the account's admin token, from 'sightline accounts token' (env "+envAdminToken+")")
-	return func() (*adminClient, error) {
+	return func(args []string) (*adminClient, error) {
+		pos, err := parseInterspersed(fs, args)
+		if err != nil {
+			return nil, err
+		}
 		switch {
+		case len(pos) > 0:
+			return nil, fmt.Errorf("unexpected argument %q", pos[0])
 		case *acct == "":
 			return nil, errors.New("missing --account")
 		case *token == "":
@@ -149,16 +157,9 @@ func (c *adminClient) definitions(ctx context.Context, method string, body []byt
 // runCampaignsExport writes an account's campaign definitions as YAML.
 func runCampaignsExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("campaigns export", stderr)
-	client := adminFlags(fs)
+	parse := adminFlags(fs)
 	out := fs.String("o", "", "file to write (default: stdout)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("campaigns export: unexpected argument %q", pos[0])
-	}
-	c, err := client()
+	c, err := parse(args)
 	if err != nil {
 		return fmt.Errorf("campaigns export: %w", err)
 	}
@@ -194,21 +195,14 @@ func runCampaignsExport(ctx context.Context, args []string, stdout, stderr io.Wr
 // of a YAML (or JSON) file: declaratively, whatever their version.
 func runCampaignsApply(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("campaigns apply", stderr)
-	client := adminFlags(fs)
+	parse := adminFlags(fs)
 	file := fs.String("f", "", "YAML or JSON file of the definitions, as export writes it (required)")
-	pos, err := parseInterspersed(fs, args)
+	c, err := parse(args)
 	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("campaigns apply: unexpected argument %q", pos[0])
+		return fmt.Errorf("campaigns apply: %w", err)
 	}
 	if *file == "" {
 		return errors.New("campaigns apply: missing -f FILE")
-	}
-	c, err := client()
-	if err != nil {
-		return fmt.Errorf("campaigns apply: %w", err)
 	}
 	y, err := os.ReadFile(*file)
 	if err != nil {

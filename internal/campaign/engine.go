@@ -97,25 +97,15 @@ func Compile(d *Definitions) (*Engine, error) {
 		if cc.goal == nil {
 			return nil, fmt.Errorf("campaign %d: goal %d missing", c.ID, c.GoalID)
 		}
-		for _, id := range c.ProfileIDs {
-			ix, ok := profileIx[id]
-			if !ok {
-				return nil, fmt.Errorf("campaign %d: visitor profile %d missing", c.ID, id)
-			}
-			cc.profiles = append(cc.profiles, ix)
-			cc.ref.Profiles = append(cc.ref.Profiles, websession.IDRevs{ID: id, Revision: e.profiles[ix].revision})
+		if cc.profiles, cc.ref.Profiles, err = resolve(c.ProfileIDs, profileIx, e.profiles); err != nil {
+			return nil, fmt.Errorf("campaign %d: visitor profile %w", c.ID, err)
 		}
 		for j := range c.Engagements {
 			en := &c.Engagements[j]
 			ce := compiledEngagement{e: en, id: strconv.FormatInt(en.ID, 10), confKey: ConfKey(c.ID, en), ref: engagementRef(en)}
 			ce.state, ce.available = agentState(d.Availability, en)
-			for _, id := range en.BehaviorIDs {
-				ix, ok := behaviorIx[id]
-				if !ok {
-					return nil, fmt.Errorf("engagement %d: visitor behavior %d missing", en.ID, id)
-				}
-				ce.behaviors = append(ce.behaviors, ix)
-				ce.ref.Behaviors = append(ce.ref.Behaviors, websession.IDRevs{ID: id, Revision: e.behaviors[ix].revision})
+			if ce.behaviors, ce.ref.Behaviors, err = resolve(en.BehaviorIDs, behaviorIx, e.behaviors); err != nil {
+				return nil, fmt.Errorf("engagement %d: visitor behavior %w", en.ID, err)
 			}
 			ce.recordJSON, _ = json.Marshal(ce.ref)
 			cc.engagements = append(cc.engagements, ce)
@@ -146,6 +136,22 @@ func Compile(d *Definitions) (*Engine, error) {
 		return &memo{profiles: make([]int8, len(e.profiles)), behaviors: make([]int8, len(e.behaviors)), delays: make([]int64, len(e.behaviors))}
 	}
 	return e, nil
+}
+
+// resolve returns the indexes in sets of the rule sets ids (index maps
+// IDs to them) and their references in records.
+func resolve(ids []int64, index map[int64]int, sets []compiledRules) ([]int, []websession.IDRevs, error) {
+	var ixs []int
+	var refs []websession.IDRevs
+	for _, id := range ids {
+		ix, ok := index[id]
+		if !ok {
+			return nil, nil, fmt.Errorf("%d missing", id)
+		}
+		ixs = append(ixs, ix)
+		refs = append(refs, websession.IDRevs{ID: id, Revision: sets[ix].revision})
+	}
+	return ixs, refs, nil
 }
 
 // compileSets compiles the rule sets to *out and returns the index of each

@@ -258,12 +258,21 @@ func benchReplay(b *testing.B, log eventlog.Reader, events int64, cfg Config) Re
 // BenchmarkReplay replays one account's three hours into a new spool.
 func BenchmarkReplay(b *testing.B) {
 	log, events := replayBenchLog(b)
+	benchReplayRuns(b, func(dir string) ReplayResult {
+		return benchReplay(b, log, events, benchReplayConfig(dir))
+	})
+}
+
+// benchReplayRuns runs run, which replays into dir, once per iteration,
+// each in a new directory removed untimed after it, and reports the
+// events and visits replayed per second and the visits per run.
+func benchReplayRuns(b *testing.B, run func(dir string) ReplayResult) {
 	base := b.TempDir()
 	var read, visits int64
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		dir := filepath.Join(base, strconv.Itoa(i))
-		res := benchReplay(b, log, events, benchReplayConfig(dir))
+		res := run(dir)
 		read, visits = read+res.Events, visits+res.Visits
 		b.StopTimer()
 		if err := os.RemoveAll(dir); err != nil {
@@ -289,11 +298,7 @@ func BenchmarkRebuild(b *testing.B) {
 	}
 	defer en.Close()
 	render := func(dst []byte, v *websession.Visit) []byte { return websession.AppendDocument(dst, v, en) }
-	base := b.TempDir()
-	var read, visits int64
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		dir := filepath.Join(base, strconv.Itoa(i))
+	benchReplayRuns(b, func(dir string) ReplayResult {
 		cfg := benchReplayConfig(filepath.Join(dir, "state"))
 		res := benchReplay(b, log, events, cfg)
 		store, err := filestore.NewDir(filepath.Join(dir, "files"))
@@ -312,14 +317,6 @@ func BenchmarkRebuild(b *testing.B) {
 		if int64(written) != res.Visits {
 			b.Fatalf("wrote %d visits, want the %d replayed", written, res.Visits)
 		}
-		read, visits = read+res.Events, visits+res.Visits
-		b.StopTimer()
-		if err := os.RemoveAll(dir); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric(float64(visits)/b.Elapsed().Seconds(), "visits/s")
-	b.ReportMetric(float64(visits)/float64(b.N), "visits")
+		return res
+	})
 }
