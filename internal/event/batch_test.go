@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDecodeBadBatches checks that unusable bodies are a *BatchError whose
@@ -82,6 +83,35 @@ func TestDecodeLimits(t *testing.T) {
 		`{"time":`+strconv.FormatInt(limit+1, 10)+`,"appName":"CHAT","eventName":"open"}`))
 	if len(b.Events) != 1 || len(b.Rejected) != 1 || b.Rejected[0].Err.Reason != ReasonFutureTime {
 		t.Errorf("at and after the time limit: %+v", b)
+	}
+}
+
+// TestDecodeState checks that the state a tag sends back is kept as it
+// is when it is an object, and left out, never refusing the batch, when it
+// is not.
+func TestDecodeState(t *testing.T) {
+	for _, tc := range []struct {
+		body, state string
+		err         string
+	}{
+		{`{"visitorId":"v","visitId":"w","events":[]}`, "", ""},
+		{`{"visitorId":"v","visitId":"w","state": {"v": "w", "p": [1, {"x": "}"}]} ,"events":[]}`, `{"v": "w", "p": [1, {"x": "}"}]}`, ""},
+		{`{"state":"abc","visitorId":"v","visitId":"w","events":[]}`, "", ""},
+		{`{"state":null,"visitorId":"v","visitId":"w","events":[]}`, "", ""},
+		{`{"state":1,"state":{},"visitorId":"v","visitId":"w","events":[]}`, "", "state: duplicate key"},
+	} {
+		var d Decoder
+		var b Batch
+		err := d.Decode([]byte(tc.body), time.Now(), &b)
+		if tc.err != "" {
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("%s: error %v, want %q", tc.body, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || string(b.State) != tc.state || (tc.state == "") != (b.State == nil) {
+			t.Errorf("%s: state %q, %v; want %q", tc.body, b.State, err, tc.state)
+		}
 	}
 }
 

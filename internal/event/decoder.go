@@ -48,6 +48,7 @@ func (d *Decoder) decode(body []byte, now time.Time, b *Batch) *BatchError {
 	}
 	var visitor, visit scalar
 	events, count := typeNone, 0
+	state := false // seen
 	var bad *BatchError // the first unknown or repeated key
 	limit := now.Add(MaxFutureSkew).UnixMilli()
 	sc.enter('{')
@@ -58,9 +59,10 @@ func (d *Decoder) decode(body []byte, now time.Time, b *Batch) *BatchError {
 			visitor = sc.scalar()
 		case key == "visitId" && visit.t == typeNone:
 			visit = sc.scalar()
-		case key == "state" && b.State == nil:
+		case key == "state" && !state:
 			// The campaign engine's state, sent back as it was answered: kept
 			// raw, an object only (anything else is left out).
+			state = true
 			if sc.peek() == typeObject {
 				start := sc.i
 				sc.skip()

@@ -18,7 +18,9 @@ import (
 	"time"
 
 	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/campaign"
 	"github.com/sightline/sightline/internal/dedup"
+	"github.com/sightline/sightline/internal/enrich"
 	"github.com/sightline/sightline/internal/event"
 	"github.com/sightline/sightline/internal/eventlog"
 	"github.com/sightline/sightline/internal/eventlog/embedded"
@@ -32,11 +34,23 @@ type env struct {
 	log      *embedded.Log
 	srv      *httptest.Server
 	cfg      Config
+	// campaigns, when set, decide for the accounts it has engines of.
+	campaigns engines
 }
 
-func newEnv(t *testing.T, cfg Config) *env {
+// engines are fixed campaign engines by account.
+type engines map[string]*campaign.Engine
+
+func (e engines) Engine(_ context.Context, account string) (*campaign.Engine, error) {
+	return e[account], nil
+}
+
+func newEnv(t *testing.T, cfg Config) *env { return newEnvWith(t, cfg, nil) }
+
+// newEnvWith is newEnv whose collector decides with the campaigns' engines.
+func newEnvWith(t *testing.T, cfg Config, campaigns engines) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), cfg: cfg}
+	e := &env{t: t, dir: t.TempDir(), cfg: cfg, campaigns: campaigns}
 	var err error
 	e.accounts, err = account.OpenStore(nil, filepath.Join(e.dir, "accounts"))
 	if err != nil {
@@ -73,7 +87,15 @@ func (e *env) start() {
 		e.t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	New(e.cfg, nil, nil, e.accounts, e.log, ix).Register(mux)
+	h := New(e.cfg, nil, nil, e.accounts, e.log, ix)
+	if e.campaigns != nil {
+		en, err := enrich.New(enrich.Config{})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		h.UseCampaigns(e.campaigns, en)
+	}
+	h.Register(mux)
 	e.srv = httptest.NewServer(mux)
 }
 
