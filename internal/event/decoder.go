@@ -48,7 +48,7 @@ func (d *Decoder) decode(body []byte, now time.Time, b *Batch) *BatchError {
 	}
 	var visitor, visit scalar
 	events, count := typeNone, 0
-	state := false // seen
+	state := false      // seen
 	var bad *BatchError // the first unknown or repeated key
 	limit := now.Add(MaxFutureSkew).UnixMilli()
 	sc.enter('{')
