@@ -130,6 +130,27 @@ func TestDecisions(t *testing.T) {
 		t.Errorf("agents online: shown %q", got)
 	}
 
+	// A content engagement with an online-only policy shows whatever the
+	// agents' state, which it still reports: busy (4), or offline (2) when
+	// it has no skill. A sticky engagement's taglet is the overlay's.
+	for _, c := range []struct {
+		skill string
+		want  string
+	}{{"sales", "22@3/4"}, {"", "22@3/2"}} {
+		d = defs()
+		content := &d.Campaigns[1].Engagements[1]
+		content.Interaction, content.SkillName, content.Type = "content", c.skill, 6
+		ds = visit(en, mustCompile(t, d), "visitor-1", false, home)
+		if got := shown(ds[0]); !strings.Contains(got, c.want) {
+			t.Errorf("content engagement of skill %q: shown %q, want %s among them", c.skill, got, c.want)
+		}
+		for _, o := range ds[0].Offers {
+			if o.EngagementID == 22 && o.TglName != "overlay" {
+				t.Errorf("sticky engagement: tglName %q, want overlay", o.TglName)
+			}
+		}
+	}
+
 	// Control groups: stable per visitor; CONTROL sees nothing but is
 	// recorded eligible.
 	d = defs()

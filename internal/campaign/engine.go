@@ -236,7 +236,7 @@ type Offer struct {
 	ConfKey       string `json:"confKey"`
 	TglName       string `json:"tglName"`
 	Zone          int64  `json:"zoneId"`
-	State         int    `json:"state,omitempty"` // agents: 1 online, 2 offline, 4 busy; none for content
+	State         int    `json:"state"` // agents of its skill: 1 online, 2 offline, 4 busy
 	PageContextID string `json:"pageContextId"`
 	Duration      int    `json:"duration,omitempty"`
 	Delay         int64  `json:"delay,omitempty"` // ms the tag waits before showing it (time rules)
@@ -314,12 +314,10 @@ func controlGroup(visitorID, salt string, pct int) string {
 }
 
 // agentState returns the agents' state of the engagement's skill, 1
-// online, 2 offline, 4 busy, and whether its availability policy lets it
-// show; 0 for content engagements.
+// online, 2 offline (also when it has no skill), 4 busy, and whether its
+// availability policy lets it show. A content engagement reports the state
+// too, as the tag's events carry it, but shows whatever it is.
 func agentState(availability Availability, en *Engagement) (int, bool) {
-	if en.Interaction == "content" {
-		return 0, true
-	}
 	state := 2
 	switch availability[en.SkillName] {
 	case "online":
@@ -327,10 +325,12 @@ func agentState(availability Availability, en *Engagement) (int, bool) {
 	case "busy":
 		state = 4
 	}
-	switch en.Availability {
-	case "online":
+	switch {
+	case en.Interaction == "content":
+		return state, true
+	case en.Availability == "online":
 		return state, state == 1
-	case "offline":
+	case en.Availability == "offline":
 		return state, state != 1
 	}
 	return state, true

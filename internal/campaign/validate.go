@@ -30,8 +30,10 @@ const (
 	MaxEngs       = 50    // engagements of a campaign
 )
 
-// displayTypes are the display types and their tglName.
-var displayTypes = map[int]string{0: "peeling", 1: "overlay", 2: "toaster", 3: "slider", 5: "embedded", 6: "sticky"}
+// displayTypes are the display types and their tglName, the taglet that
+// renders them: engagement-events.md shows a slide-out (3) with "slider"
+// and a sticky (6) with "overlay".
+var displayTypes = map[int]string{0: "peeling", 1: "overlay", 2: "toaster", 3: "slider", 5: "embedded", 6: "overlay"}
 
 // Validate checks every definition and the references between them.
 func (d *Definitions) Validate() error {

@@ -81,15 +81,18 @@ func New(accounts Accounts) (*Handler, error) {
 // Snippet returns the inline script a page pastes into its <head> to load
 // the tag of account site from src (https://HOST/tag/SITE.js). It defines
 // window.lpTag with stubs that queue lpTag.events.bind, unbind and trigger,
-// lpTag.sdes.push and send, and lpTag.newPage until the tag has loaded and
-// replays them; a
-// queued bind returns the id the listener keeps. The page may also set
-// lpTag.section, and push attributes with lpTag.sdes = lpTag.sdes || [];
-// lpTag.sdes.push(...) before or after the snippet.
+// lpTag.sdes.push and send, lpTag.newPage and lpTag.consent until the tag
+// has loaded and replays them. A queued bind returns the id the listener
+// keeps; a queued unbind or trigger returns false, since no listener has
+// run yet, and hasFired an empty list. The page may also set lpTag.section
+// and lpTag.cookieDomain, and push attributes with
+// lpTag.sdes = lpTag.sdes || []; lpTag.sdes.push(...) before or after the
+// snippet.
 func Snippet(site, src string) string {
 	return `<script>window.lpTag=window.lpTag||{};lpTag.site=` + jsString(site) + `;lpTag._q=lpTag._q||[];` +
-		`(function(t,q){["events.bind","events.unbind","events.trigger","sdes.push","sdes.send",".newPage"].forEach(function(p){` +
-		`p=p.split(".");var o=p[0]?t[p[0]]=t[p[0]]||{}:t;o[p[1]]=o[p[1]]||function(){q.push([p[0],p[1],arguments]);return"q"+q.length}});` +
+		`(function(t,q){["events.bind","events.unbind","events.trigger","events.hasFired","sdes.push","sdes.send",".newPage",".consent"].forEach(function(p){` +
+		`p=p.split(".");var o=p[0]?t[p[0]]=t[p[0]]||{}:t;o[p[1]]=o[p[1]]||function(){if(p[1]=="hasFired")return[];` +
+		`q.push([p[0],p[1],arguments]);return p[1]=="bind"?"q"+q.length:!1}});` +
 		`var s=document.createElement("script");s.async=true;s.src=` + jsString(src) + `;document.head.appendChild(s)})(lpTag,lpTag._q);</script>`
 }
 

@@ -156,8 +156,8 @@
     (Array.isArray(sde) ? sde : [sde]).forEach(function (s) {
       if (s && typeof s === "object" && typeof s.type === "string") {
         remember(s);
-        trigger("lp_sdes", "VAR_ADDED", s);
         emit("lp_sdes", "VAR_ADDED", s);
+        trigger("lp_sdes", "VAR_ADDED", s);
       }
     });
   }
@@ -237,6 +237,11 @@
   // a second, since writing a cookie is slow.
   function touch() {
     var now = Date.now();
+    // Another tab of the site may have been active since: its visit is ours.
+    var saved = (load("lpsl_visit") || "").split("|");
+    if (saved[0] && Number(saved[1]) > Number(visit[1] || 0)) {
+      visit = saved;
+    }
     if (!visit[0] || now - Number(visit[1]) > VISIT_IDLE) {
       visit = [newId(), now];
       stored = 0;
@@ -278,7 +283,8 @@
       flush();
     }
     pending.visitId = visitId;
-    pending.push({id: uuid(), time: Date.now(), appName: app, eventName: name, data: data});
+    // A copy: what listeners do to the payload afterwards is not sent.
+    pending.push({id: uuid(), time: Date.now(), appName: app, eventName: name, data: JSON.parse(JSON.stringify(data))});
     if (pending.length >= BATCH) {
       flush();
     } else if (!timer) {
@@ -319,14 +325,23 @@
     return base + "/api/account/" + encodeURIComponent(site) + "/events";
   }
 
+  function body(b, events) {
+    return JSON.stringify({visitorId: b.visitorId, visitId: b.visitId, events: events, state: state || undefined});
+  }
+
   // drain sends the oldest batch, one at a time so that a visitor's events
-  // arrive in order, and goes on with the next once it is answered.
+  // arrive in order, and goes on with the next once it is answered. A page
+  // going away (beacon) hands each batch to sendBeacon once, when online,
+  // but keeps it: a beacon's fate is unknown, so the batch is sent again by
+  // the next drain, here or on the next page, and the server, which knows
+  // the events' ids, stores it once.
   function drain(beacon) {
     if (beacon) {
-      outbox = outbox.filter(function (b) {
-        return !(w.navigator.sendBeacon && w.navigator.sendBeacon(endpoint(),
-          JSON.stringify({visitorId: b.visitorId, visitId: b.visitId, events: b.events, state: state || undefined})));
-      });
+      if (w.navigator.onLine !== false && w.navigator.sendBeacon) {
+        outbox.forEach(function (b) {
+          b.beaconed = b.beaconed || w.navigator.sendBeacon(endpoint(), body(b, b.events));
+        });
+      }
       keep();
       return;
     }
@@ -342,10 +357,10 @@
       sent.push(outbox[i]);
       events = events.concat(outbox[i].events);
     }
-    var body = JSON.stringify({visitorId: outbox[0].visitorId, visitId: outbox[0].visitId, events: events, state: state || undefined});
+    var text = body(outbox[0], events);
     // keepalive (the request outlives the page) only for small bodies:
     // Chromium refuses keepalive requests beyond a shared 64 KB quota.
-    w.fetch(endpoint(), {method: "POST", body: body, keepalive: body.length < 16384, credentials: "omit",
+    w.fetch(endpoint(), {method: "POST", body: text, keepalive: text.length < 16384, credentials: "omit",
       headers: {"Content-Type": "text/plain;charset=UTF-8"}}).then(function (r) {
       if (r.ok) {
         r.json().then(function (res) {
@@ -406,12 +421,22 @@
     ".title{font-weight:600;margin:0 0 6px}.text{margin:0 0 10px}.accept{font:inherit;padding:6px 12px;cursor:pointer}" +
     ".close{position:absolute;top:4px;right:4px;font:18px/1 sans-serif;background:none;border:0;cursor:pointer;padding:4px}" +
     "button:focus{outline:2px solid #15c}";
-  var shown = []; // the engagements on the page: {o, host, payload, removed}
-  var engagementSeq = 0;
+  var shown = []; // the engagements on the page: {o, host, payload, removed, before}
+  var CONTEXTS = "lpsl_ctx", contexts = ["", 0]; // visit id|engagement contexts numbered in it
+
+  // nextContext numbers an engagement's context (its impression) in the
+  // visit: "1", "2"..., counted across the visit's pages and tabs.
+  function nextContext() {
+    var v = touch(), saved = (load(CONTEXTS) || "").split("|");
+    var n = Math.max(saved[0] === v ? Number(saved[1]) || 0 : 0, contexts[0] === v ? contexts[1] : 0) + 1;
+    contexts = [v, n];
+    save(CONTEXTS, v + "|" + n);
+    return String(n);
+  }
 
   function offerEvent(e, name) {
-    trigger("LP_OFFERS", name, e.payload);
     emit("LP_OFFERS", name, e.payload);
+    trigger("LP_OFFERS", name, e.payload);
   }
 
   // show renders an engagement the server sent for the current page.
@@ -423,7 +448,7 @@
     if (!parent || !PLACE[o.engagementType]) {
       return;
     }
-    var ctx = String(++engagementSeq);
+    var ctx = nextContext();
     var e = {o: o, removed: false, payload: {
       contexts: [{EngagementContext: {id: ctx}}, {pageContext: {id: o.pageContextId}}],
       campaignId: o.campaignId, engagementId: o.engagementId, engagementRevision: o.engagementRevision,
@@ -431,9 +456,11 @@
       tglName: o.tglName, done: true, engagementName: o.engagementName
     }};
     offerEvent(e, "START");
-    var host = e.host = d.createElement("div");
+    // A custom element the page's selectors do not expect, whose inline
+    // !important style beats theirs.
+    var host = e.host = d.createElement("lpsl-engagement");
     host.setAttribute("data-lpsl-engagement", o.confKey);
-    host.style.cssText = PLACE[o.engagementType] + ";z-index:2147483000";
+    host.style.cssText = ("all:initial;display:block;" + PLACE[o.engagementType] + ";z-index:2147483000").replace(/;/g, "!important;") + "!important";
     var root = host.attachShadow({mode: "open"});
     var style = d.createElement("style");
     style.textContent = CSS;
@@ -465,15 +492,21 @@
       }
     });
     close.addEventListener("click", function () { decline(e); });
-    host.addEventListener("keydown", function (ev) {
-      if (ev.key === "Escape") {
-        decline(e);
-      }
-    });
+    if (o.engagementType === 1) {
+      // A modal dialog: Tab and Shift+Tab stay in it.
+      box.addEventListener("keydown", function (ev) {
+        var at = root.activeElement;
+        if (ev.key === "Tab" && (ev.shiftKey ? at === accept : at === close)) {
+          ev.preventDefault();
+          (ev.shiftKey ? close : accept).focus();
+        }
+      });
+    }
     parent.appendChild(host);
     shown.push(e);
     offerEvent(e, "OFFER_DISPLAY");
     if (o.engagementType === 1) {
+      e.before = d.activeElement; // focus goes back there when it closes
       accept.focus();
     }
     if (w.IntersectionObserver) {
@@ -513,8 +546,26 @@
     if (e.host.parentNode) {
       e.host.parentNode.removeChild(e.host);
     }
+    if (e.before && e.before.isConnected && e.before.focus) {
+      e.before.focus();
+    }
     offerEvent(e, "OFFER_REMOVE");
   }
+
+  // Escape closes the engagement the focus is in or, from anywhere on the
+  // page, the modal overlay shown last.
+  d.addEventListener("keydown", function (ev) {
+    if (ev.key !== "Escape") {
+      return;
+    }
+    var path = ev.composedPath ? ev.composedPath() : [];
+    var open = shown.filter(function (e) { return !e.removed; });
+    var hit = open.filter(function (e) { return path.indexOf(e.host) >= 0; })[0] ||
+      open.filter(function (e) { return e.o.engagementType === 1; }).pop();
+    if (hit) {
+      decline(hit);
+    }
+  });
 
   if (w.MutationObserver) {
     new MutationObserver(function () {
@@ -532,9 +583,12 @@
     return String(Math.floor(Math.random() * 9e9) + 1e9);
   }
 
+  var unsentView = null; // the page's URL while its view waits for consent
+
   function pageView(url) {
     shown.forEach(remove); // a new page: the last page's engagements go
     lp.pageContextId = contextId();
+    unsentView = consented ? null : url;
     emit("LP_MONITORING", "PAGE_VIEW", {
       url: url,
       referrer: d.referrer,
@@ -564,20 +618,29 @@
   }
 
   // consent(false) stops storing ids and sending, and forgets what waits;
-  // consent(true) starts again.
+  // consent(true) starts again, with the view of the page it is on when
+  // that was not sent. A page calls it on every page, before the tag loads
+  // if it likes (the snippet queues it): the tag remembers no choice.
   function consent(on) {
     consented = on !== false;
-    if (!consented) {
+    if (consented && unsentView) {
+      pageView(unsentView);
+    } else if (!consented) {
       pending = [];
       outbox = [];
       state = null;
       clearTimeout(timer);
       try {
-        ["lpsl_vid", "lpsl_visit", OUTBOX, STATE].forEach(function (k) { w.localStorage.removeItem(k); });
+        ["lpsl_vid", "lpsl_visit", CONTEXTS, OUTBOX, STATE].forEach(function (k) { w.localStorage.removeItem(k); });
       } catch (e) {
         // blocked storage holds nothing either
       }
-      ["lpsl_vid", "lpsl_visit"].forEach(function (k) { d.cookie = k + "=; path=/; max-age=0"; });
+      ["lpsl_vid", "lpsl_visit"].forEach(function (k) {
+        d.cookie = k + "=; path=/; max-age=0";
+        if (lp.cookieDomain) {
+          d.cookie = k + "=; path=/; max-age=0; domain=" + lp.cookieDomain;
+        }
+      });
     }
     return consented;
   }
@@ -602,6 +665,11 @@
 
   // replay runs one queued call [object, method, arguments]; a bind queued
   // as the n-th call keeps the id "q<n>" the snippet's stub returned.
+  // Queued consent calls run first, before the page view.
+  function isConsent(c) {
+    return !c[0] && c[1] === "consent";
+  }
+
   function replay(c, n) {
     var api = c[0] ? lp[c[0]] : lp;
     var args = Array.prototype.slice.call(c[2] || []);
@@ -612,8 +680,13 @@
       api[c[1]].apply(api, args);
     }
   }
+  queued.filter(isConsent).forEach(function (c) { replay(c, 0); });
   pageView(w.location.href);
-  queued.forEach(function (c, i) { replay(c, i + 1); });
+  queued.forEach(function (c, i) {
+    if (!isConsent(c)) {
+      replay(c, i + 1);
+    }
+  });
   push(early);
   drain(); // what earlier pages could not send
   w.addEventListener("online", function () { drain(); });
