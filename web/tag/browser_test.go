@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -12,7 +14,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/web/tag"
 )
 
@@ -31,6 +32,9 @@ func newBrowser(t testing.TB) context.Context {
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true),
+		// Pages of any *.sightline.test origin are served on 127.0.0.1, so
+		// that tests can set cookies for a parent domain.
+		chromedp.Flag("host-resolver-rules", "MAP *.sightline.test 127.0.0.1"),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
@@ -42,39 +46,32 @@ func newBrowser(t testing.TB) context.Context {
 	return ctx
 }
 
-// servePage serves the tag and one page, at /page.html: head is put in
-// the page's <head> before the snippet, body after it. The tag is served
-// 200 ms late, so that the page's scripts surely run before it loads, as
-// they do on a real page whose tag comes from farther away.
-func servePage(t *testing.T, head, body string) string {
+// servePage starts Sightline (startServer) and serves one page, at
+// /page.html, with the snippet of account 75555851 loading the tag through
+// the page's own origin, which passes the tag and the events on to the
+// server. head is put in the page's <head> before the snippet, body after
+// it. The tag comes 200 ms late, so that the page's scripts surely run
+// before it loads, as they do on a real page whose tag comes from farther
+// away. It returns the page's URL and the server's data directory.
+func servePage(t *testing.T, head, body string) (pageURL, dir string) {
 	t.Helper()
-	store, err := account.OpenStore(nil, t.TempDir())
-	if err == nil {
-		err = store.Add(account.Account{ID: "75555851"})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := tag.New(store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tags := http.NewServeMux()
-	h.Register(tags)
+	srv, dir := startServer(t)
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: srv.Addr()})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /tag/", func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(200 * time.Millisecond)
-		tags.ServeHTTP(w, r)
+		proxy.ServeHTTP(w, r)
 	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
+	mux.Handle("/api/", proxy)
+	site := httptest.NewServer(mux)
+	t.Cleanup(site.Close)
 	page := "<!doctype html><html><head><meta charset=utf-8>" + head +
-		tag.Snippet("75555851", srv.URL+"/tag/75555851.js") + "</head><body>" + body + "</body></html>"
+		tag.Snippet("75555851", site.URL+"/tag/75555851.js") + "</head><body>" + body + "</body></html>"
 	mux.HandleFunc("GET /page.html", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write([]byte(page))
 	})
-	return srv.URL + "/page.html"
+	return site.URL + "/page.html", dir
 }
 
 // runPage loads the page and returns window.results, as JSON, once the
@@ -103,7 +100,10 @@ func runPage(t *testing.T, ctx context.Context, url string) map[string]any {
 // documented API: calls queued by the snippet before the tag loads, both
 // forms of bind, unbind and trigger, triggerOnce, context, async
 // listeners, wildcards, hasFired, a listener that throws, and attributes
-// pushed before the tag loads (lp_sdes VAR_ADDED).
+// pushed before the tag loads (lp_sdes VAR_ADDED) and after, which
+// lpTag.sdes.get merges, replaces or appends by type. The server's log must
+// hold the page view and every attribute as pushed, even when a listener
+// changed it, and nothing of what the page triggered on lpTag.events.
 func TestEventsAPI(t *testing.T) {
 	ctx := newBrowser(t)
 	head := `<script>
@@ -159,11 +159,23 @@ whenLoaded(function () {
   results.ctmr = lpTag.sdes.get("ctmrinfo");
   results.carts = lpTag.sdes.get("cart");
   results.searches = lpTag.sdes.get("searchInfo").length;
+  // A listener that changes what it hears changes nothing sent.
+  lpTag.events.bind("lp_sdes", "VAR_ADDED", function (sde) { if (sde.type === "prodView") sde.injected = true; });
+  lpTag.sdes.push({type: "personal", personal: {firstname: "John", contacts: [{email: "j@example.com"}]}});
+  lpTag.sdes.push({type: "personal", personal: {lastname: "Doe"}});
+  lpTag.sdes.push({type: "mrktInfo", info: {channel: "1"}});
+  lpTag.sdes.push({type: "mrktInfo", info: {affiliate: "Yahoo"}});
+  lpTag.sdes.push({type: "prodView", products: [{product: {name: "a", sku: "A"}}]});
+  lpTag.sdes.push({type: "prodView", products: [{product: {name: "b", sku: "B"}}]});
+  results.personal = lpTag.sdes.get("personal");
+  results.mrkt = lpTag.sdes.get("mrktInfo");
+  results.prodViews = lpTag.sdes.get("prodView").length;
   results.types = lpTag.sdes.get().map(function (s) { return s.type; }).join(",");
   setTimeout(function () { window.done = true; }, 50);
 });
 </script>`
-	r := runPage(t, ctx, servePage(t, head, body))
+	pageURL, dir := servePage(t, head, body)
+	r := runPage(t, ctx, pageURL)
 
 	early, _ := r["early"].([]any)
 	if len(early) != 1 {
@@ -187,7 +199,8 @@ whenLoaded(function () {
 	}
 	want := []string{"sde:cart", "once:1:ctx", "anyEvent:boom", "after-throw", "anyApp:y", "anyEvent:wild",
 		"anyEvent:listens", "anyEvent:async", "after-async-trigger",
-		"sde:ctmrinfo", "sde:ctmrinfo", "sde:cart", "sde:cart", "sde:searchInfo", "sde:searchInfo", "async"}
+		"sde:ctmrinfo", "sde:ctmrinfo", "sde:cart", "sde:cart", "sde:searchInfo", "sde:searchInfo",
+		"sde:personal", "sde:personal", "sde:mrktInfo", "sde:mrktInfo", "sde:prodView", "sde:prodView", "async"}
 	var got []string
 	for _, l := range r["log"].([]any) {
 		got = append(got, l.(string))
@@ -201,14 +214,46 @@ whenLoaded(function () {
 	if sdes := r["sdes"].([]any); len(sdes) != 1 || sdes[0].(map[string]any)["total"] != 11.7 {
 		t.Errorf("sdes.get(cart) = %v", sdes)
 	}
-	// get: ctmrinfo merged property by property, cart replaced, searchInfo appended.
+	// get: ctmrinfo, personal and mrktInfo merged property by property,
+	// cart replaced, searchInfo and prodView appended.
 	ctmr, _ := json.Marshal(r["ctmr"])
 	carts, _ := json.Marshal(r["carts"])
+	personal, _ := json.Marshal(r["personal"])
+	mrkt, _ := json.Marshal(r["mrkt"])
 	if string(ctmr) != `[{"info":{"cstatus":"gold","ctype":"vip","customerId":"c2"},"type":"ctmrinfo"}]` ||
-		string(carts) != `[{"total":2,"type":"cart"}]` || r["searches"] != 2.0 || r["types"] != "cart,ctmrinfo,searchInfo,searchInfo" {
-		t.Errorf("sdes.get: ctmrinfo %s, cart %s, %v searchInfo, all %v", ctmr, carts, r["searches"], r["types"])
+		string(carts) != `[{"total":2,"type":"cart"}]` || r["searches"] != 2.0 || r["prodViews"] != 2.0 ||
+		string(personal) != `[{"personal":{"contacts":[{"email":"j@example.com"}],"firstname":"John","lastname":"Doe"},"type":"personal"}]` ||
+		string(mrkt) != `[{"info":{"affiliate":"Yahoo","channel":"1"},"type":"mrktInfo"}]` ||
+		r["types"] != "cart,ctmrinfo,searchInfo,searchInfo,personal,mrktInfo,prodView,prodView" {
+		t.Errorf("sdes.get: ctmrinfo %s, cart %s, personal %s, mrktInfo %s, %v searchInfo, %v prodView, all %v",
+			ctmr, carts, personal, mrkt, r["searches"], r["prodViews"], r["types"])
 	}
 	if n := r["firedAll"].(float64); n < 9 {
 		t.Errorf("hasFired(*, *) has %v events", n)
+	}
+
+	// The server's log: the page view and the 13 attributes, in the order
+	// pushed (one visitor: one partition), as pushed.
+	stored := waitForEvents(t, dir, 14)
+	var kinds []string
+	for _, e := range stored {
+		switch {
+		case e.EventName == "PAGE_VIEW":
+			kinds = append(kinds, "view")
+		case e.EventName == "VAR_ADDED":
+			var sde struct{ Type string }
+			json.Unmarshal(e.Data, &sde)
+			kinds = append(kinds, sde.Type)
+			if strings.Contains(string(e.Data), "injected") {
+				t.Errorf("stored %s: a listener's change was sent", e.Data)
+			}
+		default:
+			t.Errorf("stored %s/%s: only page views and attributes are sent", e.AppName, e.EventName)
+		}
+	}
+	want = []string{"view", "cart", "ctmrinfo", "ctmrinfo", "cart", "cart", "searchInfo", "searchInfo",
+		"personal", "personal", "mrktInfo", "mrktInfo", "prodView", "prodView"}
+	if strings.Join(kinds, " ") != strings.Join(want, " ") {
+		t.Errorf("stored\n %v\nwant\n %v", kinds, want)
 	}
 }

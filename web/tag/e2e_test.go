@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/campaign"
@@ -159,8 +161,8 @@ func storedEvents(t testing.TB, dir string) []event.Stored {
 // snippet pointing at a real server, and checks what reaches the server's
 // log: the page view with its sections, an attribute pushed before the tag
 // loaded, one sent with lpTag.sdes.send (whose callback hears the server),
-// and a single-page app's second page view from lpTag.newPage, all of one
-// visitor and visit.
+// and a single-page app's second page view from lpTag.newPage, with the
+// attribute it pushes, all of one visitor and visit.
 func TestTagSendsToServer(t *testing.T) {
 	srv, dir := startServer(t)
 	page := `<!doctype html><html><head><meta charset=utf-8><title>TVs</title>
@@ -172,7 +174,7 @@ function whenLoaded(f) { if (lpTag._sightline) { f(); } else { setTimeout(functi
 whenLoaded(function () {
   lpTag.sdes.send({type: "lead", lead: {topic: "warranty", value: 199, currency: "USD", leadId: "L-1"}}, function (ok) {
     window.sent = ok;
-    lpTag.newPage("/checkout", {section: ["checkout"]});
+    lpTag.newPage("/checkout", {section: ["checkout"], sdes: {type: "purchase", total: 11.7, currency: "USD", orderId: "O-1"}});
     setTimeout(function () { window.done = true; }, 800);
   });
 });
@@ -189,7 +191,7 @@ whenLoaded(function () {
 		t.Fatalf("sdes.send callback: %v %v", sent, err)
 	}
 
-	got := waitForEvents(t, dir, 5)
+	got := waitForEvents(t, dir, 6)
 	byName := map[string][]event.Stored{}
 	for _, s := range got {
 		byName[s.AppName+"/"+s.EventName] = append(byName[s.AppName+"/"+s.EventName], s)
@@ -226,8 +228,8 @@ whenLoaded(function () {
 		t.Errorf("newPage view %+v", second)
 	}
 	sdes := byName["lp_sdes/VAR_ADDED"]
-	if len(sdes) != 2 {
-		t.Fatalf("attributes stored: %d, want the cart and the lead", len(sdes))
+	if len(sdes) != 3 || !strings.Contains(string(sdes[2].Data), `"orderId":"O-1"`) {
+		t.Fatalf("attributes stored: %d, want the cart, the lead and the purchase newPage pushed", len(sdes))
 	}
 }
 
@@ -261,7 +263,8 @@ func TestEngagements(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	page := `<!doctype html><html><head><style>div, button, p { color: red !important; font-size: 40px !important; }</style>` +
+	page := `<!doctype html><html><head><style>div, button, p { color: red !important; font-size: 40px !important; }
+body > * { position: static !important; opacity: .5 !important; }</style>` +
 		tag.Snippet("shop1", "http://"+srv.Addr()+"/tag/shop1.js") + `</head><body><div id="offer-slot"></div></body></html>`
 	ctx := newBrowser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(serveSite(t, page))); err != nil {
@@ -275,15 +278,43 @@ func TestEngagements(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](all, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		t.Fatalf("six engagements not all seen: %v", err)
 	}
-	// Isolated from the page's CSS: the title keeps its own color.
-	color, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(`+host(103)+`.shadowRoot.querySelector(".title")).color`))
-	if err != nil || color != "rgb(17, 17, 17)" {
-		t.Errorf("title color %q (%v): the page's CSS reaches the engagement", color, err)
+	// Isolated from the page's CSS: the title keeps its own color, the
+	// slide-out its place.
+	look := `(function (h) { var s = getComputedStyle(h), t = getComputedStyle(h.shadowRoot.querySelector(".title"));
+  return [t.color, s.position, s.opacity].join(" "); })(` + host(103) + `)`
+	if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](look)); err != nil || got != "rgb(17, 17, 17) fixed 1" {
+		t.Errorf("slide-out title color, position, opacity: %q (%v): the page's CSS reaches the engagement", got, err)
+	}
+	// Roles: the overlay is a modal dialog, the others regions; each has a
+	// label, and a close button that says what it does.
+	roles := `[100, 101, 102, 103, 105, 106].map(function (id) {
+  var b = document.querySelector('[data-lpsl-engagement="210599710_' + id + '_1"]').shadowRoot.querySelector(".box");
+  return [b.getAttribute("role"), b.getAttribute("aria-modal") || "-", b.getAttribute("aria-label"), b.querySelector(".close").getAttribute("aria-label")].join("/");
+}).join(" ")`
+	wantRoles := "region/-/Need help?/Close dialog/true/Need help?/Close region/-/Need help?/Close region/-/Need help?/Close region/-/Need help?/Close region/-/Need help?/Close"
+	if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](roles)); err != nil || got != wantRoles {
+		t.Errorf("roles: %s (%v), want %s", got, err, wantRoles)
+	}
+	// The keyboard, with real key presses: the overlay has the focus on its
+	// accept button; Tab goes to its close button, Tab again back to accept
+	// (the focus stays in the dialog), and Escape closes it.
+	focused := host(101) + `.shadowRoot.activeElement.className`
+	for i, key := range []string{"", kb.Tab, kb.Tab} {
+		if key != "" {
+			if err := chromedp.Do(ctx, chromedp.KeyEvent(key)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := []string{"accept", "close", "accept"}[i]
+		if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](focused)); err != nil || got != want {
+			t.Errorf("after %d Tab presses the focus is on %q (%v), want %s", i, got, err, want)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Escape)); err != nil {
+		t.Fatal(err)
 	}
 	act := host(103) + `.shadowRoot.querySelector(".accept").click();` + // accept the slide-out
 		host(106) + `.shadowRoot.querySelector(".close").click();` + // close the sticky one
-		// Escape in the overlay, where the focus is.
-		host(101) + `.shadowRoot.activeElement.dispatchEvent(new KeyboardEvent("keydown", {key: "Escape", bubbles: true, composed: true}));` +
 		host(105) + `.remove(); true` // the page removes the embedded one
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](act)); err != nil {
 		t.Fatal(err)
@@ -325,12 +356,15 @@ func TestEngagements(t *testing.T) {
 	// The server stored the same events, each with the START payload.
 	got := waitForEvents(t, dir, 1+6*3+9+2) // the page view, START, DISPLAY and IMPRESSION of each, the 9 endings, the eligibility and the click's goal
 	stored := map[int64][]string{}
+	contexts := map[int64]string{}
 	for _, s := range got {
 		if s.AppName != "LP_OFFERS" {
 			continue
 		}
 		var p struct {
 			Contexts           []map[string]map[string]string `json:"contexts"`
+			CampaignID         int64                          `json:"campaignId"`
+			ZoneID             int64                          `json:"zoneId"`
 			EngagementID       int64                          `json:"engagementId"`
 			EngagementType     int                            `json:"engagementType"`
 			ContextID          string                         `json:"contextId"`
@@ -345,12 +379,41 @@ func TestEngagements(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(p.Contexts) != 2 || p.Contexts[0]["EngagementContext"]["id"] != p.ContextID || p.Contexts[1]["pageContext"]["id"] == "" ||
-			p.ConfKey != fmt.Sprintf("210599710_%d_1", p.EngagementID) || p.State != 1 || !p.Done || p.TglName == "" || p.EngagementName == "" {
+			p.ConfKey != fmt.Sprintf("210599710_%d_1", p.EngagementID) || p.State != 1 || !p.Done || p.TglName == "" || p.EngagementName == "" ||
+			p.CampaignID != 210599710 || p.ZoneID != p.EngagementID || p.EngagementType != int(p.EngagementID-100) || p.EngagementRevision != 1 {
 			t.Errorf("%s payload %s", s.EventName, s.Data)
 		}
 		stored[p.EngagementID] = append(stored[p.EngagementID], s.EventName)
+		if c, ok := contexts[p.EngagementID]; ok && c != p.ContextID {
+			t.Errorf("engagement %d: context %s, then %s", p.EngagementID, c, p.ContextID)
+		}
+		contexts[p.EngagementID] = p.ContextID
 	}
 	checkOrder("server log", stored)
+	// Each impression has its own context, numbered in the visit.
+	numbers := map[string]bool{}
+	for _, c := range contexts {
+		numbers[c] = true
+	}
+	if len(numbers) != 6 || !numbers["1"] || !numbers["6"] {
+		t.Errorf("engagement contexts %v, want 1 to 6", contexts)
+	}
+
+	// A new page (single-page app): the peeling corner still shown goes
+	// (OFFER_REMOVE), and the engagements the new page shows count their
+	// contexts on from 7.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`lpTag.newPage("/next"); true`)); err != nil {
+		t.Fatal(err)
+	}
+	again := `lpTag.events.hasFired("LP_OFFERS", "OFFER_DISPLAY").length > 6 &&
+  lpTag.events.hasFired("LP_OFFERS", "OFFER_REMOVE").some(function (e) { return e.data.engagementId === 100; })`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](again, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("after newPage: %v", err)
+	}
+	later, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`lpTag.events.hasFired("LP_OFFERS", "OFFER_DISPLAY").slice(6).map(function (e) { return e.data.contextId; })`))
+	if err != nil || len(later) == 0 || later[0] != "7" {
+		t.Errorf("contexts on the next page: %v (%v), want from 7 on", later, err)
+	}
 }
 
 // TestEveryAttributeType pushes one attribute of each of the ten types, in
@@ -468,7 +531,8 @@ func TestDemoShop(t *testing.T) {
 
 // TestIdentity checks the ids the tag keeps: the same visitor and visit on
 // the next page; a new visit, same visitor, after 30 minutes without
-// activity; and nothing sent nor stored after lpTag.consent(false).
+// activity; the visit of another tab active since; and nothing sent nor
+// stored after lpTag.consent(false).
 func TestIdentity(t *testing.T) {
 	srv, dir := startServer(t)
 	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+srv.Addr()+"/tag/75555851.js") + `</head><body></body></html>`
@@ -501,6 +565,16 @@ document.cookie = "lpsl_visit=; path=/; max-age=0"; true`
 	if third.VisitorID != first.VisitorID || third.VisitID == first.VisitID {
 		t.Errorf("after 31 idle minutes: visitor %s visit %s; want the same visitor in a new visit", third.VisitorID, third.VisitID)
 	}
+	// Another tab of the site was active since, in another visit: the next
+	// event is of that visit (the tabs share it through localStorage).
+	otherTab := `localStorage.setItem("lpsl_visit", "visitOfAnotherTab00000|" + (Date.now() + 500));
+lpTag.sdes.push({type: "searchInfo", keywords: ["shared"]}); true`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](otherTab)); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitForEvents(t, dir, 4); len(got) != 4 || got[3].VisitID != "visitOfAnotherTab00000" || got[3].VisitorID != first.VisitorID {
+		t.Fatalf("after another tab's activity: %d events, the last of visit %s", len(got), got[len(got)-1].VisitID)
+	}
 	optOut := `lpTag.consent(false); lpTag.sdes.push({type: "searchInfo", keywords: ["private"]});
 !localStorage.getItem("lpsl_vid") && document.cookie.indexOf("lpsl_vid=") < 0`
 	cleared, err := chromedp.Run(ctx, chromedp.Evaluate[bool](optOut))
@@ -508,7 +582,128 @@ document.cookie = "lpsl_visit=; path=/; max-age=0"; true`
 		t.Errorf("ids still stored after consent(false): %v %v", cleared, err)
 	}
 	time.Sleep(time.Second) // past the batch timer
-	if got := storedEvents(t, dir); len(got) != 3 {
-		t.Errorf("%d events stored after consent(false), want 3", len(got))
+	if got := storedEvents(t, dir); len(got) != 4 {
+		t.Errorf("%d events stored after consent(false), want 4", len(got))
+	}
+}
+
+// TestConsent has a page refuse consent before the tag loads, through the
+// snippet's queue: nothing is sent or stored, no cookie is set. Consent
+// given later sends the page's view and sets the ids' cookies for
+// lpTag.cookieDomain; consent taken back deletes them. The snippet's stubs
+// answer as the API does while the tag loads.
+func TestConsent(t *testing.T) {
+	srv, dir := startServer(t)
+	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+srv.Addr()+"/tag/75555851.js") + `<script>
+lpTag.cookieDomain = "sightline.test";
+window.early = {consent: lpTag.consent(false), trigger: lpTag.events.trigger("a", "b"), unbind: lpTag.events.unbind("x"),
+  fired: lpTag.events.hasFired("*", "*")};
+</script></head><body></body></html>`
+	site := strings.Replace(serveSite(t, page), "127.0.0.1", "shop.sightline.test", 1)
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(site)); err != nil {
+		t.Fatal(err)
+	}
+	early, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify(window.early)`))
+	if err != nil || early != `{"consent":false,"trigger":false,"unbind":false,"fired":[]}` {
+		t.Errorf("the stubs answered %s (%v)", early, err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`lpTag._sightline === true`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	cookies := func() map[string]string {
+		t.Helper()
+		res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{site}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		domains := map[string]string{}
+		for _, c := range res.Cookies {
+			domains[c.Name] = c.Domain
+		}
+		return domains
+	}
+	time.Sleep(time.Second) // past the batch timer
+	if n := len(storedEvents(t, dir)); n != 0 || len(cookies()) != 0 {
+		t.Fatalf("before consent: %d events stored, cookies %v", n, cookies())
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`lpTag.consent(true)`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitForEvents(t, dir, 1); len(got) != 1 || got[0].EventName != "PAGE_VIEW" {
+		t.Fatalf("after consent: %d events stored, want the page view", len(got))
+	}
+	if c := cookies(); c["lpsl_vid"] != ".sightline.test" || c["lpsl_visit"] != ".sightline.test" {
+		t.Errorf("after consent: cookies %v, want the ids' for .sightline.test", c)
+	}
+	withdraw := `lpTag.consent(false); lpTag.sdes.push({type: "searchInfo", keywords: ["private"]}); true`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](withdraw)); err != nil {
+		t.Fatal(err)
+	}
+	if c := cookies(); len(c) != 0 {
+		t.Errorf("after consent(false): cookies %v", c)
+	}
+	time.Sleep(time.Second)
+	if n := len(storedEvents(t, dir)); n != 1 {
+		t.Errorf("after consent(false): %d events stored, want 1", n)
+	}
+}
+
+// TestKeptOffline pushes 1,200 attributes while the browser is offline and
+// hides the page: nothing is lost to sendBeacon, the newest 1,000 events
+// wait in localStorage, and the next page, online, sends them, each once.
+func TestKeptOffline(t *testing.T) {
+	srv, dir := startServer(t)
+	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+srv.Addr()+"/tag/75555851.js") + `</head><body></body></html>`
+	site := serveSite(t, page)
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(site)); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(waitForEvents(t, dir, 1)); got != 1 {
+		t.Fatalf("%d events stored after the page loaded, want its page view", got)
+	}
+	offline := func(off bool) {
+		t.Helper()
+		_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			MatchedNetworkConditions: []*network.Conditions{{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}}})
+		if err == nil {
+			_, err = chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{
+				Offline: off, DownloadThroughput: -1, UploadThroughput: -1})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	offline(true)
+	push := `for (var i = 0; i < 1200; i++) lpTag.sdes.push({type: "searchInfo", keywords: ["kw" + i]});
+window.dispatchEvent(new Event("pagehide")); true`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](push)); err != nil {
+		t.Fatal(err)
+	}
+	kept := `JSON.parse(localStorage.getItem("lpsl_outbox_75555851")).reduce(function (n, b) { return n + b.events.length; }, 0)`
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](kept)); err != nil || n != 1000 {
+		t.Fatalf("kept %d events (%v), want 1,000", n, err)
+	}
+	time.Sleep(time.Second)
+	if n := len(storedEvents(t, dir)); n != 1 {
+		t.Fatalf("%d events stored while offline", n)
+	}
+	offline(false)
+	if err := chromedp.Do(ctx, chromedp.Navigate(site)); err != nil {
+		t.Fatal(err)
+	}
+	got := waitForEvents(t, dir, 1002)
+	seen := map[string]int{}
+	for _, e := range got {
+		if e.EventName == "VAR_ADDED" {
+			var sde struct{ Keywords []string }
+			json.Unmarshal(e.Data, &sde)
+			seen[sde.Keywords[0]]++
+		}
+	}
+	if len(got) != 1002 || len(seen) != 1000 || seen["kw200"] != 1 || seen["kw1199"] != 1 || seen["kw199"] != 0 {
+		t.Fatalf("stored %d events, %d distinct attributes (kw199 %d, kw200 %d, kw1199 %d); want two page views and kw200 to kw1199 once each",
+			len(got), len(seen), seen["kw199"], seen["kw200"], seen["kw1199"])
 	}
 }
