@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/sightline/sightline/web/tag"
 )
 
 // BenchmarkTag measures the tag in Chromium against a real server on
@@ -21,7 +19,7 @@ import (
 //	go test -run '^$' -bench Tag -benchtime 10x ./web/tag
 func BenchmarkTag(b *testing.B) {
 	srv, dir := startServer(b)
-	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+srv.Addr()+"/tag/75555851.js") + `</head><body></body></html>`
+	page := pageWithTag(srv.Addr(), "")
 	url := serveSite(b, page)
 	ctx := newBrowser(b) // pages are loaded again in the loop, to time each load
 	const pushed = 1000  // what the tag keeps waiting at most

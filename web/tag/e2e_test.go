@@ -48,6 +48,12 @@ func startServerAt(t testing.TB, addr, dir string) *server.Server {
 	return srv
 }
 
+// pageWithTag returns a page whose <head> has the snippet of account
+// 75555851 loading the tag from the server at addr, then head.
+func pageWithTag(addr, head string) string {
+	return `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+addr+"/tag/75555851.js") + head + `</head><body></body></html>`
+}
+
 // serveSite serves html at every path of a new origin and returns its URL.
 func serveSite(t testing.TB, html string) string {
 	t.Helper()
@@ -73,18 +79,19 @@ func waitForEvents(t testing.TB, dir string, n int) []event.Stored {
 
 // openEmptyPage opens, in a new browser, an empty page of another origin
 // with the snippet of account 75555851 pointing at the server at addr,
-// and waits until its page view is in the log in dir.
-func openEmptyPage(t testing.TB, addr, dir string) context.Context {
+// and waits until its page view is in the log in dir. It returns the tab
+// and the page's URL.
+func openEmptyPage(t testing.TB, addr, dir string) (context.Context, string) {
 	t.Helper()
-	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+addr+"/tag/75555851.js") + `</head><body></body></html>`
+	site := serveSite(t, pageWithTag(addr, ""))
 	ctx := newBrowser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate(serveSite(t, page))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(site)); err != nil {
 		t.Fatal(err)
 	}
 	if got := len(waitForEvents(t, dir, 1)); got != 1 {
 		t.Fatalf("%d events stored after the page loaded, want its page view", got)
 	}
-	return ctx
+	return ctx, site
 }
 
 // TestTagRetriesWhileServerDown sends attributes while the server is down:
@@ -93,7 +100,7 @@ func openEmptyPage(t testing.TB, addr, dir string) context.Context {
 func TestTagRetriesWhileServerDown(t *testing.T) {
 	srv, dir := startServer(t)
 	addr := srv.Addr()
-	ctx := openEmptyPage(t, addr, dir)
+	ctx, _ := openEmptyPage(t, addr, dir)
 	if err := srv.Shutdown(); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +125,7 @@ func TestTagRetriesWhileServerDown(t *testing.T) {
 // goes away.
 func TestTagBeaconOnPageHide(t *testing.T) {
 	srv, dir := startServer(t)
-	ctx := openEmptyPage(t, srv.Addr(), dir)
+	ctx, _ := openEmptyPage(t, srv.Addr(), dir)
 	leave := `lpTag.sdes.push({type: "error", error: {contextId: "c1", message: "out of stock", code: "E42", level: 1, resolved: false}}); true`
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](leave)); err != nil {
 		t.Fatal(err)
@@ -433,8 +440,7 @@ func TestEveryAttributeType(t *testing.T) {
   {"type": "error", "error": {"contextId": "2", "message": "Expiration date missing", "code": "er100004", "level": 10, "resolved": false}},
   {"type": "searchInfo", "keywords": ["summer", "long sleeve"]}
 ]`
-	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+srv.Addr()+"/tag/75555851.js") +
-		`<script>lpTag.sdes.push(` + sdes + `);</script></head><body></body></html>`
+	page := pageWithTag(srv.Addr(), `<script>lpTag.sdes.push(`+sdes+`);</script>`)
 	ctx := newBrowser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(serveSite(t, page))); err != nil {
 		t.Fatal(err)
@@ -466,7 +472,7 @@ func TestEveryAttributeType(t *testing.T) {
 // (keepalive requests have a 64 KB quota), and all are stored.
 func TestBurst(t *testing.T) {
 	srv, dir := startServer(t)
-	ctx := openEmptyPage(t, srv.Addr(), dir)
+	ctx, _ := openEmptyPage(t, srv.Addr(), dir)
 	burst := `var send = window.fetch; window.failed = [];
 window.fetch = function (url, opts) {
   return send(url, opts).catch(function (e) { window.failed.push(e + " (" + opts.body.length + " bytes)"); throw e; });
@@ -535,8 +541,7 @@ func TestDemoShop(t *testing.T) {
 // stored after lpTag.consent(false).
 func TestIdentity(t *testing.T) {
 	srv, dir := startServer(t)
-	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+srv.Addr()+"/tag/75555851.js") + `</head><body></body></html>`
-	url := serveSite(t, page)
+	url := serveSite(t, pageWithTag(srv.Addr(), ""))
 	ctx := newBrowser(t)
 	load := func(n int) event.Stored {
 		t.Helper()
@@ -594,11 +599,11 @@ lpTag.sdes.push({type: "searchInfo", keywords: ["shared"]}); true`
 // answer as the API does while the tag loads.
 func TestConsent(t *testing.T) {
 	srv, dir := startServer(t)
-	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+srv.Addr()+"/tag/75555851.js") + `<script>
+	page := pageWithTag(srv.Addr(), `<script>
 lpTag.cookieDomain = "sightline.test";
 window.early = {consent: lpTag.consent(false), trigger: lpTag.events.trigger("a", "b"), unbind: lpTag.events.unbind("x"),
   fired: lpTag.events.hasFired("*", "*")};
-</script></head><body></body></html>`
+</script>`)
 	site := strings.Replace(serveSite(t, page), "127.0.0.1", "shop.sightline.test", 1)
 	ctx := newBrowser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(site)); err != nil {
@@ -654,15 +659,7 @@ window.early = {consent: lpTag.consent(false), trigger: lpTag.events.trigger("a"
 // wait in localStorage, and the next page, online, sends them, each once.
 func TestKeptOffline(t *testing.T) {
 	srv, dir := startServer(t)
-	page := `<!doctype html><html><head>` + tag.Snippet("75555851", "http://"+srv.Addr()+"/tag/75555851.js") + `</head><body></body></html>`
-	site := serveSite(t, page)
-	ctx := newBrowser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate(site)); err != nil {
-		t.Fatal(err)
-	}
-	if got := len(waitForEvents(t, dir, 1)); got != 1 {
-		t.Fatalf("%d events stored after the page loaded, want its page view", got)
-	}
+	ctx, site := openEmptyPage(t, srv.Addr(), dir)
 	offline := func(off bool) {
 		t.Helper()
 		_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
