@@ -420,7 +420,15 @@
     "border-radius:6px;padding:12px 36px 12px 12px;box-shadow:0 2px 10px rgba(0,0,0,.25);position:relative;max-width:420px}" +
     ".title{font-weight:600;margin:0 0 6px}.text{margin:0 0 10px}.accept{font:inherit;padding:6px 12px;cursor:pointer}" +
     ".close{position:absolute;top:4px;right:4px;font:18px/1 sans-serif;background:none;border:0;cursor:pointer;padding:4px}" +
-    "button:focus{outline:2px solid #15c}";
+    "button:focus{outline:2px solid #15c}" +
+    // The peeling corner unfolds from its corner, with a folded tip; the
+    // slide-out slides in from the edge; neither moves for visitors who
+    // asked for less motion.
+    ".t0{border-radius:0 0 0 0;transform-origin:top right;animation:lpsl-peel .4s ease-out}" +
+    ".t0:before{content:'';position:absolute;left:-1px;bottom:-1px;border:9px solid;border-color:transparent transparent #ccc #ccc}" +
+    ".t3{border-radius:6px 0 0 6px;animation:lpsl-slide .4s ease-out}" +
+    "@keyframes lpsl-peel{from{transform:scale(.1)}}@keyframes lpsl-slide{from{transform:translateX(100%)}}" +
+    "@media (prefers-reduced-motion:reduce){.box{animation:none}}";
   var shown = []; // the engagements on the page: {o, host, payload, removed, before}
   var CONTEXTS = "lpsl_ctx", contexts = ["", 0]; // visit id|engagement contexts numbered in it
 
@@ -465,7 +473,7 @@
     var style = d.createElement("style");
     style.textContent = CSS;
     var box = d.createElement("div");
-    box.className = "box";
+    box.className = "box t" + o.engagementType;
     box.setAttribute("role", o.engagementType === 1 ? "dialog" : "region");
     if (o.engagementType === 1) {
       box.setAttribute("aria-modal", "true");
