@@ -139,6 +139,29 @@ func TestTagBeaconOnPageHide(t *testing.T) {
 	}
 }
 
+// TestTagBeaconWhenHidden hides the page (visibilitychange) while the
+// tag's requests cannot get through: the attribute pushed just before
+// reaches the server by sendBeacon, once.
+func TestTagBeaconWhenHidden(t *testing.T) {
+	srv, dir := startServer(t)
+	ctx, _ := openEmptyPage(t, srv.Addr(), dir)
+	hide := `window.fetch = function () { return new Promise(function () {}); }; // requests hang
+window.beacons = 0;
+var beacon = navigator.sendBeacon.bind(navigator);
+navigator.sendBeacon = function (url, body) { window.beacons++; return beacon(url, body); };
+lpTag.sdes.push({type: "searchInfo", keywords: ["hidden"]});
+Object.defineProperty(document, "visibilityState", {value: "hidden", configurable: true});
+document.dispatchEvent(new Event("visibilitychange"));
+window.beacons`
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](hide)); err != nil || n != 1 {
+		t.Fatalf("sendBeacon called %d times (%v), want once", n, err)
+	}
+	got := waitForEvents(t, dir, 2)
+	if len(got) != 2 || got[1].EventName != "VAR_ADDED" {
+		t.Fatalf("stored %d events, want the page view and the attribute the beacon carried", len(got))
+	}
+}
+
 // storedEvents returns the events of the log in dir.
 func storedEvents(t testing.TB, dir string) []event.Stored {
 	t.Helper()
@@ -536,7 +559,7 @@ func TestDemoShop(t *testing.T) {
 }
 
 // TestIdentity checks the ids the tag keeps: the same visitor and visit on
-// the next page; a new visit, same visitor, after 30 minutes without
+// the next page, even with the visitor cookie deleted; a new visit, same visitor, after 30 minutes without
 // activity; the visit of another tab active since; and nothing sent nor
 // stored after lpTag.consent(false).
 func TestIdentity(t *testing.T) {
@@ -555,6 +578,10 @@ func TestIdentity(t *testing.T) {
 		return got[n-1]
 	}
 	first := load(1)
+	// The cookie gone, the ids come back from localStorage.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.cookie = "lpsl_vid=; path=/; max-age=0"; true`)); err != nil {
+		t.Fatal(err)
+	}
 	second := load(2)
 	if second.VisitorID != first.VisitorID || second.VisitID != first.VisitID {
 		t.Errorf("next page: visitor %s visit %s, want %s %s", second.VisitorID, second.VisitID, first.VisitorID, first.VisitID)
