@@ -87,7 +87,12 @@ func benchDecide(b *testing.B, selective bool) {
 	if selective {
 		st.CType, st.Referrer = "seg-7", "https://www.google.com/search?q=kw+3"
 	}
-	raw := st.AppendJSON(nil)
+	// The states tags send back, signed for their visitors.
+	const visitors = 5000
+	raws := make([][]byte, visitors)
+	for i := range raws {
+		raws[i] = testKey.AppendJSON(nil, &st, "shop", fmt.Sprintf("visitor-%d", i))
+	}
 	batch := []event.Event{pv(ms0+60_000, "https://shop.example/category-3/product/123?ref=tv", "tv", "sec-3")}
 	var lat []time.Duration
 	eligible := 0
@@ -95,9 +100,14 @@ func benchDecide(b *testing.B, selective bool) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		start := time.Now()
-		d := e.Decide(&Request{VisitorID: fmt.Sprintf("visitor-%d", i%5000), VisitID: "v1", State: ReadState(raw), Events: batch,
+		visitor := fmt.Sprintf("visitor-%d", i%visitors)
+		sent, refused := testKey.Read(raws[i%visitors], "shop", visitor)
+		if refused {
+			b.Fatal("state refused")
+		}
+		d := e.Decide(&Request{VisitorID: visitor, VisitID: "v1", State: sent, Events: batch,
 			IP: visitorIP, UserAgent: visitorUA, Now: t0.Add(time.Minute)}, en)
-		_ = d.State.AppendJSON(nil)
+		_ = testKey.AppendJSON(nil, &d.State, "shop", visitor)
 		lat = append(lat, time.Since(start))
 		if i == 0 {
 			if len(d.Records) == 0 {

@@ -96,7 +96,8 @@ func visit(en Enricher, e *Engine, visitor string, returning bool, batches ...[]
 	var out []Decision
 	for _, b := range batches {
 		at := b[len(b)-1].Time
-		d := e.Decide(&Request{VisitorID: visitor, VisitID: "v1", State: ReadState(st.AppendJSON(nil)), Events: b,
+		sent, _ := testKey.Read(testKey.AppendJSON(nil, &st, "shop", visitor), "shop", visitor)
+		d := e.Decide(&Request{VisitorID: visitor, VisitID: "v1", State: sent, Events: b,
 			IP: visitorIP, UserAgent: visitorUA, Now: time.UnixMilli(at)}, en)
 		st = d.State
 		out = append(out, d)

@@ -23,13 +23,16 @@ func FuzzDecide(f *testing.F) {
 		events := []event.Event{pv(ms0, "https://shop.example/tv", "tv"), sde(ms0+1, string(data)),
 			ev(ms0+2, "LP_OFFERS", "OFFER_DISPLAY", string(data)), ev(ms0+3, "LP_OFFERS", "OFFER_CLICK", string(data))}
 		d := e.Decide(&Request{VisitorID: "u", VisitID: "v1", State: ReadState(state), Events: events, IP: visitorIP, UserAgent: visitorUA, Now: t0}, en)
-		raw := d.State.AppendJSON(nil)
+		raw := testKey.AppendJSON(nil, &d.State, "shop", "u")
 		if len(raw) > maxStateBytes {
 			t.Fatalf("state of %d bytes", len(raw))
 		}
-		back := ReadState(raw)
-		if again := back.AppendJSON(nil); string(again) != string(raw) {
-			t.Fatalf("state does not read back:\n%s\n%s", raw, again)
+		back, refused := testKey.Read(raw, "shop", "u")
+		if again := testKey.AppendJSON(nil, &back, "shop", "u"); refused || string(again) != string(raw) {
+			t.Fatalf("state does not read back (refused %v):\n%s\n%s", refused, raw, again)
+		}
+		if _, refused := testKey.Read(state, "shop", "u"); !refused && len(state) > 0 {
+			t.Fatalf("state %q, which the key did not sign, taken", state)
 		}
 		for _, r := range d.Records {
 			if !json.Valid(r.Data) {

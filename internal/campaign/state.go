@@ -11,9 +11,10 @@ import (
 
 // State is what decisions know of a visit: the facts its events so far
 // establish. The server does not keep it: it answers each batch with the
-// state folded with the batch's events, and the tag sends it back with the
-// next batch, so that any server decides for any visitor with only the
-// request in hand. Keys are short, since it travels with every batch.
+// state folded with the batch's events, signed (StateKey), and the tag
+// sends it back with the next batch, so that any server decides for any
+// visitor with only the request in hand. Keys are short, since it travels
+// with every batch.
 type State struct {
 	Visit       string   `json:"v,omitempty"`  // the visit it is of
 	Start       int64    `json:"s,omitempty"`  // first event's time, epoch ms (client clock)
@@ -42,6 +43,9 @@ type State struct {
 	// goals count; Goals the goals it reached.
 	Campaigns []int64 `json:"c,omitempty"`
 	Goals     []int64 `json:"g,omitempty"`
+	// Sig is the server's signature of the rest (StateKey); it must stay
+	// the last field.
+	Sig string `json:"sig,omitempty"`
 }
 
 // Caps keep a state small whatever a page sends.
@@ -61,12 +65,6 @@ func ReadState(raw []byte) State {
 		return State{}
 	}
 	return s
-}
-
-// AppendJSON appends s as JSON.
-func (s *State) AppendJSON(dst []byte) []byte {
-	b, _ := json.Marshal(s)
-	return append(dst, b...)
 }
 
 // batchFacts are what one batch tells beyond the state: the events goals

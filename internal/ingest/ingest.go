@@ -81,9 +81,11 @@ type Handler struct {
 	stamping sync.RWMutex
 	requests sync.Pool // *request
 	works    sync.Pool // *work
-	// campaigns and enricher decide what pages show (UseCampaigns).
+	// campaigns and enricher decide what pages show, stateKey signs the
+	// visits' states (UseCampaigns).
 	campaigns Campaigns
 	enricher  campaign.Enricher
+	stateKey  *campaign.StateKey
 }
 
 // New returns a collector appending to log. reg may be nil.
@@ -148,11 +150,12 @@ type work struct {
 	seen    map[string]struct{}
 	key     []byte
 	writer  event.RecordWriter
+	state   []byte // the campaign state answered, signed
 }
 
 func (k *work) reset() {
 	k.body.Reset()
-	k.records, k.ends, k.values, k.fresh, k.key = k.records[:0], k.ends[:0], k.values[:0], k.fresh[:0], k.key[:0]
+	k.records, k.ends, k.values, k.fresh, k.key, k.state = k.records[:0], k.ends[:0], k.values[:0], k.fresh[:0], k.key[:0], k.state[:0]
 	clear(k.seen)
 }
 
@@ -280,7 +283,7 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, acct *account.
 	if ip.IsValid() {
 		rec.IP = ip.String()
 	}
-	decision := h.decide(r.Context(), accountID, b, &rec)
+	decision := h.decide(r.Context(), accountID, b, &rec, k)
 	k.writer.Reset(&rec)
 	for j, i := range k.fresh {
 		if q.dup[j] {
@@ -310,7 +313,7 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, acct *account.
 		q.pending = p
 	}
 	q.accepted = accepted
-	q.resp = appendResult(q.resp, q.accepted, q.duplicates, b.Rejected, decision)
+	q.resp = appendResult(q.resp, q.accepted, q.duplicates, b.Rejected, decision, k.state)
 	return 0
 }
 

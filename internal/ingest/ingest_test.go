@@ -93,7 +93,7 @@ func (e *env) start() {
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		h.UseCampaigns(e.campaigns, en)
+		h.UseCampaigns(e.campaigns, en, campaign.NewStateKey(make([]byte, campaign.StateKeySize)))
 	}
 	h.Register(mux)
 	e.srv = httptest.NewServer(mux)

@@ -19,6 +19,7 @@ type metrics struct {
 	duplicates      prometheus.Counter
 	overloaded      prometheus.Counter
 	forbiddenOrigin prometheus.Counter
+	statesRefused   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, ix *dedup.Index) *metrics {
@@ -57,6 +58,10 @@ func newMetrics(reg prometheus.Registerer, ix *dedup.Index) *metrics {
 			Name: "sightline_ingest_forbidden_origin_total",
 			Help: "Requests refused because their Origin is not allowed for the account.",
 		}),
+		statesRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sightline_ingest_campaign_states_refused_total",
+			Help: "Campaign states sent back unsigned, or not signed by this deployment's key for their visitor: taken as empty.",
+		}),
 	}
 	// Every reason and status shows on /metrics from the start, at 0, and
 	// the hot path finds its counter without formatting a label.
@@ -68,7 +73,7 @@ func newMetrics(reg prometheus.Registerer, ix *dedup.Index) *metrics {
 		m.byCode[code] = m.requests.WithLabelValues(strconv.Itoa(code))
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration, m.batchEvents, m.accepted, m.rejectedBy, m.duplicates, m.overloaded, m.forbiddenOrigin,
+		reg.MustRegister(m.requests, m.duration, m.batchEvents, m.accepted, m.rejectedBy, m.duplicates, m.overloaded, m.forbiddenOrigin, m.statesRefused,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "sightline_dedup_keys",
 				Help: "Event ids remembered for deduplication.",

@@ -18,16 +18,18 @@ type Campaigns interface {
 
 // UseCampaigns has the collector decide, for every batch of an account
 // with active campaigns, which engagements the page shows (package
-// campaign), answer them with the visit's state, and store the
-// assessments and goals the decision records beside the batch's events.
-// Call it before serving.
-func (h *Handler) UseCampaigns(c Campaigns, en campaign.Enricher) {
-	h.campaigns, h.enricher = c, en
+// campaign), answer them with the visit's state signed with key, and store
+// the assessments and goals the decision records beside the batch's
+// events. Call it before serving.
+func (h *Handler) UseCampaigns(c Campaigns, en campaign.Enricher, key *campaign.StateKey) {
+	h.campaigns, h.enricher, h.stateKey = c, en, key
 }
 
 // decide runs the campaign engine of the account on batch b, and returns
-// the decision, or nil when the account has no active campaign.
-func (h *Handler) decide(ctx context.Context, accountID string, b *event.Batch, rec *event.Stored) *campaign.Decision {
+// the decision, or nil when the account has no active campaign. The state
+// the batch brings back counts only when this server's key signed it for
+// the visitor. k.state gets the state to answer, signed.
+func (h *Handler) decide(ctx context.Context, accountID string, b *event.Batch, rec *event.Stored, k *work) *campaign.Decision {
 	if h.campaigns == nil {
 		return nil
 	}
@@ -39,10 +41,15 @@ func (h *Handler) decide(ctx context.Context, accountID string, b *event.Batch, 
 	if eng.Empty() {
 		return nil
 	}
+	st, refused := h.stateKey.Read(b.State, accountID, b.VisitorID)
+	if refused {
+		h.metrics.statesRefused.Inc()
+	}
 	d := eng.Decide(&campaign.Request{
-		VisitorID: b.VisitorID, VisitID: b.VisitID, State: campaign.ReadState(b.State), Events: b.Events,
+		VisitorID: b.VisitorID, VisitID: b.VisitID, State: st, Events: b.Events,
 		IP: rec.IP, UserAgent: rec.UserAgent, Now: h.now(),
 	}, h.enricher)
+	k.state = h.stateKey.AppendJSON(k.state[:0], &d.State, accountID, b.VisitorID)
 	return &d
 }
 
@@ -57,8 +64,8 @@ func appendRecords(k *work, rec *event.Stored, d *campaign.Decision) {
 }
 
 // appendDecision appends the answer's "engagements" (when the decision
-// shows any) and "state" members.
-func appendDecision(dst []byte, d *campaign.Decision) []byte {
+// shows any) and "state" members: state is d's state, signed.
+func appendDecision(dst []byte, d *campaign.Decision, state []byte) []byte {
 	if d == nil {
 		return dst
 	}
@@ -66,5 +73,5 @@ func appendDecision(dst []byte, d *campaign.Decision) []byte {
 		offers, _ := json.Marshal(d.Offers)
 		dst = append(append(dst, `,"engagements":`...), offers...)
 	}
-	return d.State.AppendJSON(append(dst, `,"state":`...))
+	return append(append(dst, `,"state":`...), state...)
 }

@@ -12,9 +12,10 @@ import (
 
 // TestCampaignDecisions checks what the collector does with an account's
 // campaigns: the answer to a page view lists the engagement to show and
-// the visit's state; the assessment is stored beside the batch, once even
-// when the batch is sent again; the state sent back carries the visit on;
-// an account without campaigns gets neither.
+// the visit's signed state; the assessment is stored beside the batch,
+// once even when the batch is sent again; the state sent back carries the
+// visit on, unless it was changed or is another visitor's; an account
+// without campaigns gets neither.
 func TestCampaignDecisions(t *testing.T) {
 	d := &campaign.Definitions{
 		Availability: campaign.Availability{"sales": "online"},
@@ -69,9 +70,22 @@ func TestCampaignDecisions(t *testing.T) {
 		t.Fatalf("batch sent again: %+v, %d assessments stored", again, eligibility())
 	}
 	// The next page, with the state sent back: the visit's second page.
-	next := strings.Replace(string(batch(pageView("a2", now+1000))), `"events"`, `"state":`+string(a.State)+`,"events"`, 1)
-	if b := post("shop", []byte(next)); !strings.Contains(string(b.State), `"p":2`) || eligibility() != 2 {
+	withState := func(body []byte, state string) []byte {
+		return []byte(strings.Replace(string(body), `"events"`, `"state":`+state+`,"events"`, 1))
+	}
+	if b := post("shop", withState(batch(pageView("a2", now+1000)), string(a.State))); !strings.Contains(string(b.State), `"p":2`) || eligibility() != 2 {
 		t.Fatalf("next page: state %s, %d assessments stored", b.State, eligibility())
+	}
+	// A state the server did not sign as it is, or signed for another
+	// visitor, counts for nothing: the visit starts over at its first page.
+	for name, body := range map[string][]byte{
+		"changed":           withState(batch(pageView("a3", now+2000)), strings.Replace(string(a.State), `"p":1`, `"p":7`, 1)),
+		"unsigned":          withState(batch(pageView("a4", now+3000)), `{"v":"AjvT6hLKTEi3AXgGnYu_mQ","p":7}`),
+		"another visitor's": []byte(strings.Replace(string(withState(batch(pageView("a5", now+4000)), string(a.State))), "pKytlMTwSPCwpJS-RQqtlQ", "someoneElse", 1)),
+	} {
+		if b := post("shop", body); !strings.Contains(string(b.State), `"p":1,`) {
+			t.Errorf("%s state: answered %s, want the state of a first page", name, b.State)
+		}
 	}
 	if o := post("other", batch(pageView("o1", now))); o.Engagements != nil || o.State != nil {
 		t.Fatalf("account without campaigns: %+v %s", o, o.State)

@@ -41,8 +41,9 @@ func writeError(w http.ResponseWriter, code int, msg string) int {
 
 // appendResult appends the answer to a stored batch:
 // {"accepted": N, "duplicates": D, "rejected": [{"index": i, "id": "...", "error": "..."}]},
-// with the "engagements" and "state" of the campaign decision d, if any.
-func appendResult(dst []byte, accepted, duplicates int, rejected []event.Rejection, d *campaign.Decision) []byte {
+// with the "engagements" and "state" of the campaign decision d, if any
+// (state signed).
+func appendResult(dst []byte, accepted, duplicates int, rejected []event.Rejection, d *campaign.Decision, state []byte) []byte {
 	dst = append(dst, `{"accepted":`...)
 	dst = strconv.AppendInt(dst, int64(accepted), 10)
 	dst = append(dst, `,"duplicates":`...)
@@ -63,7 +64,7 @@ func appendResult(dst []byte, accepted, duplicates int, rejected []event.Rejecti
 		dst = append(dst, '}')
 	}
 	dst = append(dst, ']')
-	return append(appendDecision(dst, d), "}\n"...)
+	return append(appendDecision(dst, d, state), "}\n"...)
 }
 
 func appendJSONString(dst []byte, s string) []byte {

@@ -6,8 +6,10 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/atomicfile"
 	"github.com/sightline/sightline/internal/campaign"
 	"github.com/sightline/sightline/internal/campaign/admin"
 	"github.com/sightline/sightline/internal/campaign/boltstore"
@@ -117,6 +120,7 @@ const (
 	logDir         = "log"
 	dedupFile      = "dedup-marks.json"
 	campaignsFile  = "campaigns.db"
+	stateKeyFile   = "campaign-state.key"
 	webSessionsDir = "websessions"
 )
 
@@ -245,8 +249,12 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 			s.enricher.Close()
 		}
 	}()
+	stateKey, err := loadStateKey(filepath.Join(cfg.DataDir, stateKeyFile))
+	if err != nil {
+		return nil, err
+	}
 	collector := ingest.New(cfg.Ingest, logger, reg, s.accounts, s.log, ix)
-	collector.UseCampaigns(s.campaigns, s.enricher)
+	collector.UseCampaigns(s.campaigns, s.enricher, stateKey)
 	if !cfg.NoWebSessions {
 		if err := s.openWebSessions(logger, reg, cfg); err != nil {
 			return nil, err
@@ -481,10 +489,29 @@ func holdsOnlyOurs(dir string) (bool, error) {
 	}
 	for _, e := range entries {
 		switch e.Name() {
-		case accountsDir, logDir, dedupFile, webSessionsDir, controlSocket, campaignsFile, filepath.Base(dataaccess.KeysDir("")):
+		case accountsDir, logDir, dedupFile, webSessionsDir, controlSocket, campaignsFile, stateKeyFile, filepath.Base(dataaccess.KeysDir("")):
 		default:
 			return false, nil
 		}
 	}
 	return true, nil
+}
+
+// loadStateKey reads the key that signs campaign states from path, and
+// creates it, random, on first start. Servers that share a deployment's
+// visitors must share the file.
+func loadStateKey(path string) (*campaign.StateKey, error) {
+	secret, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		secret = make([]byte, campaign.StateKeySize)
+		rand.Read(secret)
+		err = atomicfile.Write(path, secret)
+	}
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("campaign state key: %w", err)
+	case len(secret) != campaign.StateKeySize:
+		return nil, fmt.Errorf("campaign state key %s: %d bytes, want %d", path, len(secret), campaign.StateKeySize)
+	}
+	return campaign.NewStateKey(secret), nil
 }
