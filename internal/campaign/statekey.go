@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"hash"
+	"sync"
 )
 
 // StateKeySize is the length of a StateKey's secret, in bytes.
@@ -18,27 +20,37 @@ const StateKeySize = 32
 // writes it, so it survives the tag's JSON.parse and JSON.stringify.
 // Every server of a deployment needs the same secret.
 type StateKey struct {
-	secret []byte
+	macs sync.Pool // *stateMAC
+}
+
+// stateMAC is an HMAC of the key and the buffer its input is written to.
+type stateMAC struct {
+	h   hash.Hash
+	in  []byte
+	sum [sha256.Size]byte
+	sig [sigLen]byte
 }
 
 // NewStateKey returns the key of secret, StateKeySize random bytes.
 func NewStateKey(secret []byte) *StateKey {
-	return &StateKey{secret: append([]byte(nil), secret...)}
+	secret = append([]byte(nil), secret...)
+	k := &StateKey{}
+	k.macs.New = func() any { return &stateMAC{h: hmac.New(sha256.New, secret)} }
+	return k
 }
 
 // sigLen is the length of a signature: 16 bytes of HMAC-SHA256 in
 // unpadded base64url.
 const sigLen = 22
 
-// sign returns the signature of content, s written without its Sig.
-func (k *StateKey) sign(account, visitor string, content []byte) string {
-	m := hmac.New(sha256.New, k.secret)
-	m.Write([]byte(account))
-	m.Write([]byte{0})
-	m.Write([]byte(visitor))
-	m.Write([]byte{0})
-	m.Write(content)
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+// sign writes the signature of content, a state written without its Sig,
+// to m.sig.
+func (m *stateMAC) sign(account, visitor string, content []byte) []byte {
+	m.in = append(append(append(append(append(m.in[:0], account...), 0), visitor...), 0), content...)
+	m.h.Reset()
+	m.h.Write(m.in)
+	base64.RawURLEncoding.Encode(m.sig[:], m.h.Sum(m.sum[:0])[:16])
+	return m.sig[:]
 }
 
 // AppendJSON appends s as JSON, signed for account's visitor.
@@ -46,7 +58,9 @@ func (k *StateKey) AppendJSON(dst []byte, s *State, account, visitor string) []b
 	unsigned := *s
 	unsigned.Sig = ""
 	content, _ := json.Marshal(&unsigned)
-	sig := k.sign(account, visitor, content)
+	m := k.macs.Get().(*stateMAC)
+	defer k.macs.Put(m)
+	sig := m.sign(account, visitor, content)
 	// Sig is the last field: the signed form is content with it added.
 	if len(content) > 2 {
 		dst = append(dst, content[:len(content)-1]...)
@@ -71,7 +85,9 @@ func (k *StateKey) Read(raw []byte, account, visitor string) (s State, refused b
 	sig := s.Sig
 	s.Sig = ""
 	content, _ := json.Marshal(&s)
-	if len(sig) != sigLen || !hmac.Equal([]byte(sig), []byte(k.sign(account, visitor, content))) {
+	m := k.macs.Get().(*stateMAC)
+	defer k.macs.Put(m)
+	if len(sig) != sigLen || !hmac.Equal([]byte(sig), m.sign(account, visitor, content)) {
 		return State{}, true
 	}
 	return s, false
