@@ -161,6 +161,11 @@ whenLoaded(function () {
   results.searches = lpTag.sdes.get("searchInfo").length;
   // A listener that changes what it hears changes nothing sent.
   lpTag.events.bind("lp_sdes", "VAR_ADDED", function (sde) { if (sde.type === "prodView") sde.injected = true; });
+  // A payload with a cycle cannot be sent: it is left out, without an
+  // exception in the page, and the next one still goes.
+  var loop = {type: "searchInfo", keywords: ["loop"]};
+  loop.self = loop;
+  try { lpTag.sdes.push(loop); } catch (e) { results.pushThrew = String(e); }
   lpTag.sdes.push({type: "personal", personal: {firstname: "John", contacts: [{email: "j@example.com"}]}});
   lpTag.sdes.push({type: "personal", personal: {lastname: "Doe"}});
   lpTag.sdes.push({type: "mrktInfo", info: {channel: "1"}});
@@ -200,7 +205,7 @@ whenLoaded(function () {
 	want := []string{"sde:cart", "once:1:ctx", "anyEvent:boom", "after-throw", "anyApp:y", "anyEvent:wild",
 		"anyEvent:listens", "anyEvent:async", "after-async-trigger",
 		"sde:ctmrinfo", "sde:ctmrinfo", "sde:cart", "sde:cart", "sde:searchInfo", "sde:searchInfo",
-		"sde:personal", "sde:personal", "sde:mrktInfo", "sde:mrktInfo", "sde:prodView", "sde:prodView", "async"}
+		"sde:searchInfo", "sde:personal", "sde:personal", "sde:mrktInfo", "sde:mrktInfo", "sde:prodView", "sde:prodView", "async"}
 	var got []string
 	for _, l := range r["log"].([]any) {
 		got = append(got, l.(string))
@@ -224,9 +229,12 @@ whenLoaded(function () {
 		string(carts) != `[{"total":2,"type":"cart"}]` || r["searches"] != 2.0 || r["prodViews"] != 2.0 ||
 		string(personal) != `[{"personal":{"contacts":[{"email":"j@example.com"}],"firstname":"John","lastname":"Doe"},"type":"personal"}]` ||
 		string(mrkt) != `[{"info":{"affiliate":"Yahoo","channel":"1"},"type":"mrktInfo"}]` ||
-		r["types"] != "cart,ctmrinfo,searchInfo,searchInfo,personal,mrktInfo,prodView,prodView" {
+		r["types"] != "cart,ctmrinfo,searchInfo,searchInfo,searchInfo,personal,mrktInfo,prodView,prodView" {
 		t.Errorf("sdes.get: ctmrinfo %s, cart %s, personal %s, mrktInfo %s, %v searchInfo, %v prodView, all %v",
 			ctmr, carts, personal, mrkt, r["searches"], r["prodViews"], r["types"])
+	}
+	if r["pushThrew"] != nil {
+		t.Errorf("pushing a payload with a cycle threw %v", r["pushThrew"])
 	}
 	if n := r["firedAll"].(float64); n < 9 {
 		t.Errorf("hasFired(*, *) has %v events", n)

@@ -282,9 +282,18 @@
     if (pending.length && pending.visitId !== visitId) {
       flush();
     }
+    // A copy: what listeners do to the payload afterwards is not sent. A
+    // payload JSON cannot write (a cycle) is left out, not thrown at the page.
+    try {
+      data = JSON.parse(JSON.stringify(data));
+    } catch (e) {
+      if (w.console && w.console.error) {
+        w.console.error("lpTag: " + app + " " + name + " not sent:", e);
+      }
+      return;
+    }
     pending.visitId = visitId;
-    // A copy: what listeners do to the payload afterwards is not sent.
-    pending.push({id: uuid(), time: Date.now(), appName: app, eventName: name, data: JSON.parse(JSON.stringify(data))});
+    pending.push({id: uuid(), time: Date.now(), appName: app, eventName: name, data: data});
     if (pending.length >= BATCH) {
       flush();
     } else if (!timer) {
