@@ -3,6 +3,7 @@ package tag_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -182,4 +183,62 @@ func waitForDocument(t *testing.T, dir string) string {
 	}
 	t.Fatal("no web-session file written")
 	return ""
+}
+
+// TestTimeRule runs an engagement behind a time-on-page rule of 3 s: the
+// answer to a page view carries the delay, and the tag shows the
+// engagement only once it has passed, and only if the page is still the
+// one it was decided for. The visitor leaves the first page (newPage) before
+// its delay ends: that page's engagement never shows, the second page's
+// does, 3 s after its page view.
+func TestTimeRule(t *testing.T) {
+	srv, dir := startServer(t)
+	if err := srv.Accounts().Add(account.Account{ID: "shop", Origins: []string{account.AnyOrigin}}); err != nil {
+		t.Fatal(err)
+	}
+	three := 3.0
+	if _, err := srv.Campaigns().Update(context.Background(), "shop", func(d *campaign.Definitions) error {
+		d.Behaviors = []campaign.Behavior{{ID: 50, Name: "Reading", Rules: []campaign.Rule{{Kind: "timeOnPage", Min: &three}}}}
+		d.Goals = []campaign.Goal{{ID: 60, Name: "Chats", Type: "increaseInteraction"}}
+		d.Campaigns = []campaign.Campaign{{ID: 70, Name: "Patient", Status: "active", GoalID: 60,
+			Engagements: []campaign.Engagement{{ID: 80, Name: "Toaster", Type: 2, Zone: 1, Interaction: "content",
+				Availability: "always", BehaviorIDs: []int64{50}, Content: campaign.Content{Title: "Still reading?", Button: "Yes"}}}}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	page := `<!doctype html><html><head>` + tag.Snippet("shop", "http://"+srv.Addr()+"/tag/shop.js") + `</head><body></body></html>`
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(serveSite(t, page))); err != nil {
+		t.Fatal(err)
+	}
+	// The first page's answer (its page view stored, and its eligibility).
+	if got := len(waitForEvents(t, dir, 2)); got != 2 {
+		t.Fatalf("%d events stored, want the page view and its assessment", got)
+	}
+	second := `var first = lpTag.pageContextId; window.viewedAt = performance.now(); lpTag.newPage("/next"); first`
+	first, err := chromedp.Run(ctx, chromedp.Evaluate[string](second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := `(function () { var d = lpTag.events.hasFired("LP_OFFERS", "OFFER_DISPLAY");
+  return d.length ? JSON.stringify({n: d.length, page: d[0].data.contexts[1].pageContext.id, after: performance.now() - window.viewedAt}) : ""; })()`
+	got, err := chromedp.Run(ctx, chromedp.Poll[string](shown, chromedp.WithPollingTimeout(15*time.Second)))
+	if err != nil {
+		t.Fatalf("no engagement shown on the second page: %v", err)
+	}
+	time.Sleep(500 * time.Millisecond) // the first page's delay would have ended by now too
+	got, err = chromedp.Run(ctx, chromedp.Evaluate[string](shown))
+	var d struct {
+		N     int
+		Page  string
+		After float64
+	}
+	if err != nil || json.Unmarshal([]byte(got), &d) != nil {
+		t.Fatalf("displays %q: %v", got, err)
+	}
+	if d.N != 1 || d.Page == first || d.After < 2900 {
+		t.Errorf("displays: %d, the first on page %s (the first page was %s) %.0f ms after the second page view; want one, on the second page, after 3 s",
+			d.N, d.Page, first, d.After)
+	}
 }
