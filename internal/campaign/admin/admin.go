@@ -65,12 +65,18 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		method, path, _ := strings.Cut(pattern, " ")
 		mux.Handle(method+" "+Prefix+path, h.api(fn))
 	}
-	route("GET definitions", h.getDefinitions)
-	route("PUT definitions", h.putDefinitions)
-	route("GET settings", h.getSettings)
-	route("PUT settings", h.putSettings)
-	route("GET availability", h.getAvailability)
-	route("PUT availability", h.putAvailability)
+	registerWhole(route, "definitions", whole[*campaign.Definitions]{
+		h: h, view: withLists,
+		set: func(d *campaign.Definitions, body *campaign.Definitions) { *d = *body },
+	})
+	registerWhole(route, "settings", whole[campaign.Settings]{
+		h: h, view: func(d *campaign.Definitions) campaign.Settings { return d.Settings },
+		set: func(d *campaign.Definitions, s campaign.Settings) { d.Settings = s },
+	})
+	registerWhole(route, "availability", whole[campaign.Availability]{
+		h: h, view: availability,
+		set: func(d *campaign.Definitions, a campaign.Availability) { d.Availability = a },
+	})
 	route("PUT availability/{skill}", h.putSkill)
 	route("DELETE availability/{skill}", h.deleteSkill)
 

@@ -35,34 +35,50 @@ func versionOf(account string) string {
 	return fmt.Sprintf("the campaign definitions of %s", account)
 }
 
-func (h *Handler) getDefinitions(w http.ResponseWriter, r *http.Request, account string) error {
-	d, err := h.defs.Definitions(r.Context(), account)
+// whole serves a part of the definitions versioned with them as a whole,
+// of type T: all of them, the settings, the availability. GET reads it,
+// PUT replaces it; both answer it with the definitions' ETag.
+type whole[T any] struct {
+	h *Handler
+	// view returns the part of d, as answered (empty lists, not null).
+	view func(d *campaign.Definitions) T
+	// set replaces the part of d with t.
+	set func(d *campaign.Definitions, t T)
+}
+
+// registerWhole adds the routes of part at path.
+func registerWhole[T any](route func(string, handlerFunc), path string, part whole[T]) {
+	route("GET "+path, part.get)
+	route("PUT "+path, part.put)
+}
+
+func (p whole[T]) get(w http.ResponseWriter, r *http.Request, account string) error {
+	d, err := p.h.defs.Definitions(r.Context(), account)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, etag(d.Version), withLists(d))
+	writeJSON(w, http.StatusOK, etag(d.Version), p.view(d))
 	return nil
 }
 
-// putDefinitions replaces every definition of the account. The body's
-// version and nextId are ignored.
-func (h *Handler) putDefinitions(w http.ResponseWriter, r *http.Request, account string) error {
-	var body campaign.Definitions
-	if err := decode(w, r, &body); err != nil {
+func (p whole[T]) put(w http.ResponseWriter, r *http.Request, account string) error {
+	var t T
+	if err := decode(w, r, &t); err != nil {
 		return err
 	}
-	d, err := h.updateWhole(r, account, func(d *campaign.Definitions) error {
-		*d = body
+	d, err := p.h.updateWhole(r, account, func(d *campaign.Definitions) error {
+		p.set(d, t)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, etag(d.Version), withLists(d))
+	writeJSON(w, http.StatusOK, etag(d.Version), p.view(d))
 	return nil
 }
 
-// withLists returns d with empty lists rather than null ones.
+// withLists returns d with empty lists rather than null ones. A PUT of the
+// whole replaces all but version and nextId, which are the server's.
 func withLists(d *campaign.Definitions) *campaign.Definitions {
 	c := *d
 	c.Campaigns = nonNil(c.Campaigns)
@@ -79,63 +95,12 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-func (h *Handler) getSettings(w http.ResponseWriter, r *http.Request, account string) error {
-	d, err := h.defs.Definitions(r.Context(), account)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, etag(d.Version), d.Settings)
-	return nil
-}
-
-func (h *Handler) putSettings(w http.ResponseWriter, r *http.Request, account string) error {
-	var s campaign.Settings
-	if err := decode(w, r, &s); err != nil {
-		return err
-	}
-	d, err := h.updateWhole(r, account, func(d *campaign.Definitions) error {
-		d.Settings = s
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, etag(d.Version), d.Settings)
-	return nil
-}
-
-func (h *Handler) getAvailability(w http.ResponseWriter, r *http.Request, account string) error {
-	d, err := h.defs.Definitions(r.Context(), account)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, etag(d.Version), availability(d))
-	return nil
-}
-
 // availability returns the availability of d, empty rather than null.
 func availability(d *campaign.Definitions) campaign.Availability {
 	if d.Availability == nil {
 		return campaign.Availability{}
 	}
 	return d.Availability
-}
-
-// putAvailability replaces the state of every skill.
-func (h *Handler) putAvailability(w http.ResponseWriter, r *http.Request, account string) error {
-	var a campaign.Availability
-	if err := decode(w, r, &a); err != nil {
-		return err
-	}
-	d, err := h.updateWhole(r, account, func(d *campaign.Definitions) error {
-		d.Availability = a
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, etag(d.Version), availability(d))
-	return nil
 }
 
 // skillState is the body of PUT availability/{skill}.
