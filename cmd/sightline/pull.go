@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,8 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/klauspost/compress/gzip"
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/atomicfile"
@@ -403,37 +400,12 @@ func checkJSONLinesGzip(path string) error {
 		return err
 	}
 	defer f.Close()
-	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 256<<10))
-	if err != nil {
-		return err
-	}
-	br := bufio.NewReaderSize(zr, 256<<10)
-	for line := 1; ; line++ {
-		b, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// A long line: gather it whole.
-			var all []byte
-			all = append(all, b...)
-			for errors.Is(err, bufio.ErrBufferFull) {
-				b, err = br.ReadSlice('\n')
-				all = append(all, b...)
-			}
-			b = all
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("line %d: %w", line, err)
-		}
-		if errors.Is(err, io.EOF) && len(b) == 0 {
-			return nil
-		}
-		doc := strings.TrimSuffix(string(b), "\n")
-		if !json.Valid([]byte(doc)) {
+	return websession.ForEachDocument(f, func(line int, doc []byte) error {
+		if !json.Valid(doc) {
 			return fmt.Errorf("line %d is not a JSON document", line)
 		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-	}
+		return nil
+	})
 }
 
 func readPullState(dir string) (pullState, error) {

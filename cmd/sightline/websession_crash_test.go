@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,11 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
-
 	"github.com/sightline/sightline/internal/filestore"
 	"github.com/sightline/sightline/internal/hourfiles"
 	"github.com/sightline/sightline/internal/server"
+	"github.com/sightline/sightline/internal/websession"
 )
 
 // TestCrashWritesEachVisitOnce runs the real binary with its clock an hour
@@ -180,25 +178,15 @@ func forVisibleDocuments(dir string, fn func(file string, doc []byte) error) err
 	return nil
 }
 
-// forDocuments calls fn with every document of the gzip file at path.
+// forDocuments calls fn with every document of the web-session file at
+// path.
 func forDocuments(path string, fn func(doc []byte) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	sc := bufio.NewScanner(gz)
-	sc.Buffer(nil, 16<<20)
-	for sc.Scan() {
-		if err := fn(sc.Bytes()); err != nil {
-			return err
-		}
-	}
-	if err := sc.Err(); err != nil {
+	if err := websession.ForEachDocument(f, func(_ int, doc []byte) error { return fn(doc) }); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil

@@ -1,7 +1,6 @@
 package sessionizer
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -15,8 +14,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/klauspost/compress/gzip"
 
 	"github.com/sightline/sightline/internal/event"
 	"github.com/sightline/sightline/internal/eventlog"
@@ -152,18 +149,14 @@ func (r *rig) files(account string) map[string][]string {
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		gz, err := gzip.NewReader(f)
+		err = websession.ForEachDocument(f, func(_ int, doc []byte) error {
+			out[info.Name] = append(out[info.Name], string(doc))
+			return nil
+		})
+		f.Close()
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		sc := bufio.NewScanner(gz)
-		for sc.Scan() {
-			out[info.Name] = append(out[info.Name], sc.Text())
-		}
-		if err := sc.Err(); err != nil {
-			r.t.Fatal(err)
-		}
-		f.Close()
 	}
 	return out
 }

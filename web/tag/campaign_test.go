@@ -1,7 +1,6 @@
 package tag_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/klauspost/compress/gzip"
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/campaign"
@@ -165,15 +163,12 @@ func waitForDocument(t *testing.T, dir string) string {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			zr, err := gzip.NewReader(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sc := bufio.NewScanner(zr)
-			sc.Buffer(nil, 16<<20)
 			var docs []string
-			for sc.Scan() {
-				docs = append(docs, sc.Text())
+			if err := websession.ForEachDocument(f, func(_ int, doc []byte) error {
+				docs = append(docs, string(doc))
+				return nil
+			}); err != nil {
+				t.Fatal(err)
 			}
 			if len(docs) != 1 {
 				t.Fatalf("%s: %d documents, want 1", name, len(docs))
