@@ -71,7 +71,11 @@ func (s *Server) serveFlush(w http.ResponseWriter, r *http.Request, collector *i
 	start := time.Now()
 	rep, err := sessionizer.FlushAndWrite(r.Context(), s.sessions, s.hours, at)
 	if err != nil {
-		http.Error(w, fmt.Sprintf("flush: %v", err), http.StatusInternalServerError)
+		code := http.StatusInternalServerError
+		if errors.Is(err, sessionizer.ErrStalled) {
+			code = http.StatusServiceUnavailable
+		}
+		http.Error(w, fmt.Sprintf("flush: %v", err), code)
 		return
 	}
 	s.logger.Info("web sessions flushed", "at", at.UTC(), "closed_visits", rep.Closed, "hours", len(rep.Hours),

@@ -442,10 +442,23 @@ func (s *Server) createDemo(ctx context.Context) error {
 	return nil
 }
 
+// serveReady answers 200 while the server serves and every consumer of
+// the log keeps up, and 503 naming what is wrong otherwise: shutting down,
+// or a consumer stalled by a failure (a full disk) and retrying.
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	if !s.ready.Load() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
+	}
+	if s.sessions != nil {
+		if err := s.sessions.Stalled(); err != nil {
+			http.Error(w, fmt.Sprintf("web sessions stalled, retrying: %v", err), http.StatusServiceUnavailable)
+			return
+		}
+		if err := s.hours.Stalled(); err != nil {
+			http.Error(w, fmt.Sprintf("web-session files stalled, retrying: %v", err), http.StatusServiceUnavailable)
+			return
+		}
 	}
 	w.Write([]byte("ready\n"))
 }

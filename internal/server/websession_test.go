@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -22,6 +24,7 @@ import (
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/dataaccess"
 	"github.com/sightline/sightline/internal/dataaccess/oauth1"
+	"github.com/sightline/sightline/internal/server"
 	"github.com/sightline/sightline/internal/websession"
 )
 
@@ -248,4 +251,81 @@ func signedGet(t *testing.T, s *testServer, creds oauth1.Credentials, rawURL str
 		t.Fatal(err)
 	}
 	return resp
+}
+
+// TestStalledWebSessionsRecover fails the sessionizer's write of a closed
+// visit, as a full disk would: readiness and the metrics say the
+// sessionizer is stalled, and once the write can succeed it carries on and
+// the visit's hour is written.
+func TestStalledWebSessionsRecover(t *testing.T) {
+	var offset atomic.Int64
+	cfg := testConfig(t.TempDir())
+	cfg.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	cfg.Sessionizer.CheckpointInterval = 50 * time.Millisecond
+	cfg.Sessionizer.Poll = 20 * time.Millisecond
+	s := start(t, cfg)
+	if err := s.Accounts().Add(account.Account{ID: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	s.mustPost(t, "acme", fmt.Appendf(nil, `{"visitorId":"u1","visitId":"v1","events":[
+		{"id":"e1","time":%d,"appName":"LP_MONITORING","eventName":"PAGE_VIEW","data":{"url":"https://shop.example/"}}]}`, sent.UnixMilli()))
+	// The visit closes 30 minutes after its event; the spool's folder of
+	// that hour is a file, so the closed visit cannot be spooled.
+	hour := sent.Add(30 * time.Minute).Truncate(time.Hour)
+	block := filepath.Join(server.WebSessionStateDir(cfg.DataDir), "spool", strconv.FormatInt(hour.UnixMilli(), 10))
+	if err := os.MkdirAll(filepath.Dir(block), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(block, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	offset.Store(int64(2 * time.Hour))
+
+	waitFor(t, "readiness to report the stall", func() bool {
+		code, body := getBody(t, s, "/readyz")
+		return code == http.StatusServiceUnavailable && strings.Contains(body, "web sessions stalled")
+	})
+	if _, metrics := getBody(t, s, "/metrics"); !strings.Contains(metrics, `sightline_consumer_stalled{consumer="sessionizer"} 1`) {
+		t.Error("the stall metric does not show the stalled sessionizer")
+	}
+	if err := os.Remove(block); err != nil { // space freed
+		t.Fatal(err)
+	}
+	waitFor(t, "readiness after the spool became writable", func() bool {
+		code, _ := getBody(t, s, "/readyz")
+		return code == http.StatusOK
+	})
+	waitFor(t, "the visit's hour file", func() bool {
+		files, _ := filepath.Glob(filepath.Join(server.WebSessionFilesDir(cfg.DataDir), "acme", "*"))
+		return len(files) > 0
+	})
+	if _, metrics := getBody(t, s, "/metrics"); !strings.Contains(metrics, `sightline_consumer_stalled{consumer="sessionizer"} 0`) {
+		t.Error("the stall metric still shows the sessionizer stalled")
+	}
+}
+
+// waitFor polls cond for up to 30 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// getBody GETs path from s and returns the status and body.
+func getBody(t *testing.T, s *testServer, path string) (int, string) {
+	t.Helper()
+	resp, err := s.client.Get(s.url(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
 }

@@ -49,7 +49,8 @@ func (s *Sessionizer) Checkpoint() error {
 	s.lastCheckpoint, s.checkpointTook = s.cfg.Now(), time.Since(start)
 	s.metrics.checkpoint.Observe(s.checkpointTook.Seconds())
 	s.metrics.openVisits.Set(float64(s.OpenVisits()))
-	s.metrics.lag.Set(s.lastCheckpoint.Sub(time.UnixMilli(s.watermark())).Seconds())
+	s.metrics.watermark.Store(s.watermark())
+	s.metrics.lastCheckpoint.SetToCurrentTime()
 	s.logger.Debug("sessionizer checkpoint", "open_visits", s.OpenVisits(), "took", time.Since(start).Round(time.Millisecond))
 	if complete > s.complete {
 		s.complete = complete

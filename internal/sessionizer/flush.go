@@ -28,8 +28,13 @@ type flushRequest struct {
 	answer func(FlushResult, error)
 }
 
-// ErrStopped is Flush's error once Run has returned.
-var ErrStopped = errors.New("sessionizer stopped")
+var (
+	// ErrStopped is Flush's error once Run has returned.
+	ErrStopped = errors.New("sessionizer stopped")
+	// ErrStalled is Flush's error while Run is stalled by a failure and
+	// retrying (Sessionizer.Stalled).
+	ErrStalled = errors.New("sessionizer stalled")
+)
 
 // Flush reads the log to its end, closes every visit whose closing time
 // is before at, declares complete every hour that ended by at and

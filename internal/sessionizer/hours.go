@@ -68,6 +68,8 @@ type Hours struct {
 	// written remembers what writing the last hours did, by hour end, for
 	// a WriteHour of an hour another goroutine has just written.
 	written map[int64]HourResult
+	// stall is Run's failure while it retries.
+	stall stall
 }
 
 // rememberedHours is how many hours' results Hours remembers.
@@ -109,11 +111,13 @@ func (h *Hours) Complete(hourEnd int64) {
 }
 
 // Run writes the complete hours as they come, until ctx ends. An hour that
-// fails is tried again a minute later. Expired files are deleted after
-// each round and at least hourly, also when no visits come.
+// fails stalls the job (Stalled) and is tried again after a backoff that
+// grows from a second to a minute. Expired files are deleted after each
+// round and at least hourly, also when no visits come.
 func (h *Hours) Run(ctx context.Context) {
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
+	var wait backoff
 	hourly := time.NewTicker(time.Hour)
 	defer hourly.Stop()
 	for {
@@ -135,11 +139,15 @@ func (h *Hours) Run(ctx context.Context) {
 			h.mu.Unlock()
 			if _, err := h.WriteHour(ctx, end); err != nil {
 				if ctx.Err() == nil {
-					h.logger.Error("cannot write web-session files", "hour", time.UnixMilli(end-time.Hour.Milliseconds()).UTC(), "err", err)
-					retry.Reset(time.Minute)
+					d := wait.next()
+					h.logger.Error("cannot write web-session files", "hour", time.UnixMilli(end-time.Hour.Milliseconds()).UTC(), "err", err, "retry_in", d)
+					h.setStalled(err)
+					retry.Reset(d)
 				}
 				break
 			}
+			wait.reset()
+			h.setStalled(nil)
 			h.mu.Lock()
 			h.pending = slices.DeleteFunc(h.pending, func(e int64) bool { return e == end })
 			h.mu.Unlock()
@@ -149,6 +157,16 @@ func (h *Hours) Run(ctx context.Context) {
 		}
 	}
 }
+
+// setStalled records a failure to write an hour, or a success (nil).
+func (h *Hours) setStalled(err error) {
+	h.stall.set(err)
+	h.metrics.setStalled(consumerHours, err)
+}
+
+// Stalled returns the failure Run is retrying after, or nil while it
+// works. Any goroutine may call it.
+func (h *Hours) Stalled() error { return h.stall.get() }
 
 // HourResult is what writing an hour did.
 type HourResult struct {

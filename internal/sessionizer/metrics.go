@@ -1,21 +1,33 @@
 package sessionizer
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the Prometheus metrics of the sessionizer and the hourly job.
 type Metrics struct {
-	openVisits    prometheus.Gauge
-	closedVisits  prometheus.Counter
-	lag           prometheus.Gauge
-	checkpoint    prometheus.Histogram
-	visitsWritten prometheus.Counter
-	filesWritten  prometheus.Counter
-	hourSeconds   prometheus.Histogram
+	openVisits   prometheus.Gauge
+	closedVisits prometheus.Counter
+	lag          prometheus.GaugeFunc
+	// watermark is the least partition watermark at the last checkpoint,
+	// epoch ms, which lag is measured from.
+	watermark      atomic.Int64
+	lastCheckpoint prometheus.Gauge
+	stalled        *prometheus.GaugeVec
+	failures       *prometheus.CounterVec
+	checkpoint     prometheus.Histogram
+	visitsWritten  prometheus.Counter
+	filesWritten   prometheus.Counter
+	hourSeconds    prometheus.Histogram
 }
 
 // NewMetrics creates the metrics and registers them on reg unless it is nil.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
-	m := &Metrics{
+	m := new(Metrics)
+	*m = Metrics{
 		openVisits: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "sightline_sessionizer_open_visits",
 			Help: "Visits open (not yet closed) at the last checkpoint.",
@@ -24,9 +36,26 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "sightline_sessionizer_closed_visits_total",
 			Help: "Visits (and continuations) closed and spooled for their hour's files.",
 		}),
-		lag: prometheus.NewGauge(prometheus.GaugeOpts{
+		lastCheckpoint: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sightline_sessionizer_last_checkpoint_timestamp_seconds",
+			Help: "When the sessionizer last wrote a checkpoint (Unix time): time() minus it grows while the sessionizer is stalled.",
+		}),
+		stalled: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sightline_consumer_stalled",
+			Help: "1 while a consumer of the event log is stalled by a failure (a full disk, an I/O error) and retrying with backoff, else 0.",
+		}, []string{"consumer"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sightline_consumer_failures_total",
+			Help: "Failures of consumers of the event log, each followed by a retry from the last durable state.",
+		}, []string{"consumer"}),
+		lag: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "sightline_sessionizer_watermark_lag_seconds",
-			Help: "How far the least partition watermark is behind the wall clock at the last checkpoint.",
+			Help: "How far the least partition watermark of the last checkpoint is behind the wall clock now: it grows while the sessionizer is stalled.",
+		}, func() float64 {
+			if w := m.watermark.Load(); w != 0 {
+				return time.Since(time.UnixMilli(w)).Seconds()
+			}
+			return 0
 		}),
 		checkpoint: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "sightline_sessionizer_checkpoint_duration_seconds",
@@ -48,11 +77,31 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.openVisits, m.closedVisits, m.lag, m.checkpoint, m.visitsWritten, m.filesWritten, m.hourSeconds} {
+		for _, c := range []prometheus.Collector{m.openVisits, m.closedVisits, m.lag, m.lastCheckpoint, m.stalled, m.failures, m.checkpoint, m.visitsWritten, m.filesWritten, m.hourSeconds} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}
 		}
 	}
+	for _, c := range []string{consumerSessionizer, consumerHours} {
+		m.stalled.WithLabelValues(c)
+		m.failures.WithLabelValues(c)
+	}
 	return m, nil
+}
+
+// The consumer label values of the stall metrics.
+const (
+	consumerSessionizer = "sessionizer"
+	consumerHours       = "websession_hours"
+)
+
+// setStalled records consumer's failure, or that it works again (nil).
+func (m *Metrics) setStalled(consumer string, err error) {
+	if err == nil {
+		m.stalled.WithLabelValues(consumer).Set(0)
+		return
+	}
+	m.stalled.WithLabelValues(consumer).Set(1)
+	m.failures.WithLabelValues(consumer).Inc()
 }

@@ -142,6 +142,8 @@ type Sessionizer struct {
 	// returns.
 	flushes chan flushRequest
 	done    chan struct{}
+	// stall is Run's failure while it retries.
+	stall stall
 }
 
 // partition is the state of one partition of the log.
@@ -202,20 +204,41 @@ func New(logger *slog.Logger, log eventlog.Reader, cfg Config, m *Metrics, onCom
 	if s.lock, err = filelock.Lock(filepath.Join(s.cfg.Dir, "LOCK"), false); err != nil {
 		return nil, fmt.Errorf("sessionizer state %s: %w", s.cfg.Dir, err)
 	}
-	lengths, err := s.loadCheckpoint()
-	if err == nil {
-		err = s.spool.recover(lengths, s.complete)
-	}
-	if err != nil {
+	if err := s.restore(); err != nil {
 		s.Close()
 		return nil, err
 	}
-	s.lastCheckpoint = s.cfg.Now()
-	// Hours complete at the checkpoint whose files may not be written yet.
-	for _, end := range s.completeHours() {
-		onComplete(end)
-	}
 	return s, nil
+}
+
+// restore brings the sessionizer back to its last checkpoint, or to its
+// beginning if there is none: what it holds is dropped, the state is read
+// from the checkpoint and the spool cut back to it. Hours complete at the
+// checkpoint whose files may not be written yet are reported again.
+func (s *Sessionizer) restore() error {
+	s.spool.closeAll()
+	s.reset()
+	lengths, err := s.loadCheckpoint()
+	if err != nil {
+		return err
+	}
+	if err := s.spool.recover(lengths, s.complete); err != nil {
+		return err
+	}
+	s.lastCheckpoint = s.cfg.Now()
+	for _, end := range s.completeHours() {
+		s.onComplete(end)
+	}
+	return nil
+}
+
+// reset empties the state: no partition read, no visit open.
+func (s *Sessionizer) reset() {
+	s.complete = 0
+	s.parts = make([]*partition, s.log.Partitions())
+	for i := range s.parts {
+		s.parts[i] = &partition{id: i, open: map[string]*trackedVisit{}, closed: map[uint64]closedEntry{}}
+	}
 }
 
 // newSessionizer returns a sessionizer with no state.
@@ -226,10 +249,7 @@ func newSessionizer(logger *slog.Logger, log eventlog.Reader, cfg Config, m *Met
 	}
 	s := &Sessionizer{cfg: cfg, log: log, logger: logger, spool: spool{dir: filepath.Join(cfg.Dir, "spool")}, metrics: m,
 		flushes: make(chan flushRequest), done: make(chan struct{})}
-	s.parts = make([]*partition, log.Partitions())
-	for i := range s.parts {
-		s.parts[i] = &partition{id: i, open: map[string]*trackedVisit{}, closed: map[uint64]closedEntry{}}
-	}
+	s.reset()
 	return s
 }
 
@@ -249,15 +269,48 @@ func (s *Sessionizer) Close() error {
 }
 
 // Run reads the log and closes visits until ctx ends, then writes a last
-// checkpoint. It returns nil once ctx has ended and that checkpoint is
-// written, or the first error that stopped it. It serves Flush's requests
-// meanwhile.
+// checkpoint, and returns nil. It serves Flush's requests meanwhile.
+//
+// A failure (a spool or checkpoint write on a full disk, a read error)
+// stalls it rather than stopping it: Stalled reports the failure, Flush
+// answers ErrStalled, and Run waits with a growing backoff, then goes back
+// to the last checkpoint, as a restart would, and reads on from there.
 func (s *Sessionizer) Run(ctx context.Context) error {
 	defer close(s.done)
+	var retry backoff
+	for {
+		err := s.run(ctx)
+		if ctx.Err() != nil {
+			// Stopped: a stalled sessionizer writes no checkpoint (its state
+			// is not one to keep); the next start goes on from the last.
+			return err
+		}
+		s.setStalled(err)
+		for {
+			wait := retry.next()
+			s.logger.Error("sessionizer stalled: retrying from the last checkpoint", "err", err, "retry_in", wait)
+			if !s.pause(ctx, wait, err) {
+				return nil
+			}
+			if err = s.restore(); err == nil {
+				break
+			}
+			s.setStalled(err)
+		}
+		s.logger.Info("sessionizer resumed from the last checkpoint")
+		s.setStalled(nil)
+		retry.reset()
+	}
+}
+
+// run is Run until ctx ends (then it checkpoints) or a failure.
+func (s *Sessionizer) run(ctx context.Context) error {
 	for {
 		select {
 		case req := <-s.flushes:
-			req.answer(s.flush(req.ctx, req.at))
+			if err := s.serveFlush(req); err != nil {
+				return err
+			}
 		default:
 		}
 		progressed, err := s.Step(ctx)
@@ -277,12 +330,53 @@ func (s *Sessionizer) Run(ctx context.Context) error {
 			case <-ctx.Done():
 				return s.Checkpoint()
 			case req := <-s.flushes:
-				req.answer(s.flush(req.ctx, req.at))
+				if err := s.serveFlush(req); err != nil {
+					return err
+				}
 			case <-time.After(s.cfg.Poll):
 			}
 		}
 	}
 }
+
+// serveFlush carries out a Flush request and answers it. It returns the
+// flush's failure, unless the request ended first (the flush stopped
+// reading: nothing is amiss).
+func (s *Sessionizer) serveFlush(req flushRequest) error {
+	res, err := s.flush(req.ctx, req.at)
+	req.answer(res, err)
+	if err != nil && req.ctx.Err() == nil {
+		return err
+	}
+	return nil
+}
+
+// pause waits for d while stalled by err, answering flushes with
+// ErrStalled. It returns false if ctx ended.
+func (s *Sessionizer) pause(ctx context.Context, d time.Duration, err error) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case req := <-s.flushes:
+			req.answer(FlushResult{}, fmt.Errorf("%w: %v", ErrStalled, err))
+		case <-t.C:
+			return true
+		}
+	}
+}
+
+// setStalled records a failure of Run, or that it works again (nil).
+func (s *Sessionizer) setStalled(err error) {
+	s.stall.set(err)
+	s.metrics.setStalled(consumerSessionizer, err)
+}
+
+// Stalled returns the failure Run is retrying after, or nil while it
+// works. Any goroutine may call it.
+func (s *Sessionizer) Stalled() error { return s.stall.get() }
 
 // Step reads one chunk of every partition, and closes and spools the
 // visits that are due. It reports whether anything was read.
@@ -308,6 +402,7 @@ func (s *Sessionizer) stepPartition(ctx context.Context, p *partition, chunk int
 		return true
 	})
 	if err != nil {
+		p.next = next // what was read before the error was taken
 		return n, fmt.Errorf("sessionizer: read partition %d: %w", p.id, err)
 	}
 	if next == p.next {
