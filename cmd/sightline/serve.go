@@ -100,6 +100,10 @@ func webSessionFlags(fs *flag.FlagSet, cfg *server.Config) {
 	fs.StringVar(&cfg.Enrich.GeoCityPath, "geoip-city", os.Getenv("SIGHTLINE_GEOIP_CITY"), "MaxMind GeoIP2/GeoLite2 City .mmdb file (env SIGHTLINE_GEOIP_CITY; none: geo records carry the IP only)")
 	fs.StringVar(&cfg.Enrich.GeoISPPath, "geoip-isp", os.Getenv("SIGHTLINE_GEOIP_ISP"), "MaxMind GeoIP2 ISP or GeoLite2 ASN .mmdb file (env SIGHTLINE_GEOIP_ISP)")
 	fs.BoolVar(&cfg.Sessionizer.AnonymizeIP, "anonymize-ip", false, "zero the last octet of IPv4 and the last 80 bits of IPv6 addresses before web sessions store them")
+	def := sessionizer.Config{}.WithDefaults()
+	fs.IntVar(&cfg.Sessionizer.MaxVisitEvents, "visit-max-events", def.MaxVisitEvents, "a visit's event past this many closes it and starts a continuation of it (counted in sightline_sessionizer_visits_split_total)")
+	fs.Int64Var(&cfg.Sessionizer.MaxVisitBytes, "visit-max-bytes", def.MaxVisitBytes, "likewise for the bytes of a visit's event data")
+	fs.Int64Var(&cfg.Sessionizer.MaxOpenBytes, "websessions-max-memory", def.MaxOpenBytes, "memory the open visits may take; past it, the visits due to close first are closed early")
 }
 
 // flagSet reports whether the flag name was given on the command line.

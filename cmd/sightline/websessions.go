@@ -155,7 +155,7 @@ func runWebSessionsBuild(ctx context.Context, args []string, stdout, stderr io.W
 
 // replay reads the log for the rebuild of plan, with progress, and returns
 // the hours to write, without those whose events have aged out.
-func replay(ctx context.Context, stdout io.Writer, log eventlog.Reader, sc sessionizer.Config, plan rebuildPlan, from, to time.Time) ([]int64, error) {
+func replay(ctx context.Context, stdout io.Writer, log eventlog.RangeReader, sc sessionizer.Config, plan rebuildPlan, from, to time.Time) ([]int64, error) {
 	start, lastReport := time.Now(), time.Now()
 	res, err := sessionizer.Replay(ctx, slog.New(slog.DiscardHandler), log, sc, plan.Account, from, to, func(p sessionizer.ReplayProgress) {
 		if time.Since(lastReport) < time.Second {

@@ -78,6 +78,20 @@ type Reader interface {
 	Read(ctx context.Context, p int, from Offset, maxBytes int, fn func(Message) bool) (Offset, error)
 }
 
+// RangeReader is a Reader that also reads again the records between two
+// offsets it has passed, reading nothing past the second: a consumer that
+// keeps where records are, rather than the records, fetches them at once.
+type RangeReader interface {
+	Reader
+	// ReadRange calls fn for the records of partition p from offset from
+	// up to (not including) offset to, in order, until fn returns false.
+	// from and to are offsets of records (Message.Offset) or after them
+	// (Message.Next) that Read passed. Records deleted by retention since
+	// are not passed; others may be passed in their place, so a caller
+	// checks what it gets.
+	ReadRange(ctx context.Context, p int, from, to Offset, fn func(Message) bool) error
+}
+
 // Segmented is a Reader whose partitions are files of records in append
 // order, each starting at a known offset: a consumer looking for the
 // records of a time range can read the first record of each and start at

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/sightline/sightline/internal/atomicfile"
@@ -18,16 +19,22 @@ import (
 
 // The checkpoint file, written whole with atomicfile:
 //
-//	"sightline-sessionizer 2\n"
+//	"sightline-sessionizer 3\n"
 //	complete  nParts
-//	nParts × (next watermark nOpen nOpen×(len visit) nClosed nClosed×(keyHash documents at))
+//	nParts × (next watermark nOpen nOpen×(len openVisit) nClosed nClosed×(keyHash documents at))
 //	nSpool × (path length)
 //	CRC-32C of everything before it, 4 bytes little-endian
 //
 // Integers are varints, but key hashes (8 bytes, little-endian), and
-// strings a uvarint length and bytes.
+// strings a uvarint length and bytes. An open visit is a visit (codec.go),
+// with no events but those a version 2 checkpoint held, then its refs
+// (runsLength runs start end, refs.go), events and bytes. Version 2,
+// whose open visits were visits with all their events, is read too.
 
-const checkpointMagic = "sightline-sessionizer 2\n"
+const (
+	checkpointMagic   = "sightline-sessionizer 3\n"
+	checkpointMagicV2 = "sightline-sessionizer 2\n"
+)
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
@@ -49,6 +56,7 @@ func (s *Sessionizer) Checkpoint() error {
 	s.lastCheckpoint, s.checkpointTook = s.cfg.Now(), time.Since(start)
 	s.metrics.checkpoint.Observe(s.checkpointTook.Seconds())
 	s.metrics.openVisits.Set(float64(s.OpenVisits()))
+	s.metrics.openBytes.Set(float64(s.openBytes()))
 	s.metrics.watermark.Store(s.watermark())
 	s.metrics.lastCheckpoint.SetToCurrentTime()
 	s.logger.Debug("sessionizer checkpoint", "open_visits", s.OpenVisits(), "took", time.Since(start).Round(time.Millisecond))
@@ -79,13 +87,19 @@ func (s *Sessionizer) saveCheckpoint(complete int64, lengths map[string]int64) e
 	return nil
 }
 
-// pruneClosed forgets the visits closed more than closedMemory ago.
+// pruneClosed forgets the visits closed more than closedMemory ago, and
+// the oldest beyond each partition's share of MaxClosedVisits.
 func (s *Sessionizer) pruneClosed() {
-	keep := closedMemory.Milliseconds()
+	keep, most := closedMemory.Milliseconds(), max(s.cfg.MaxClosedVisits/len(s.parts), 1)
 	for _, p := range s.parts {
-		for k, c := range p.closed {
-			if c.at+keep < p.watermark {
-				delete(p.closed, k)
+		for p.forget.len() > 0 {
+			r := p.forget.refs[p.forget.head]
+			if r.at+keep >= p.watermark && len(p.closed) <= most {
+				break
+			}
+			p.forget.pop()
+			if c, ok := p.closed[r.hash]; ok && c.at == r.at {
+				delete(p.closed, r.hash)
 			}
 		}
 	}
@@ -113,7 +127,7 @@ func (s *Sessionizer) writeCheckpoint(w io.Writer, complete int64, lengths map[s
 		b = binary.AppendVarint(b, p.watermark)
 		b = binary.AppendUvarint(b, uint64(len(p.open)))
 		for _, v := range p.open {
-			vb = appendVisit(vb[:0], v)
+			vb = appendOpenVisit(vb[:0], v)
 			b = binary.AppendUvarint(b, uint64(len(vb)))
 			b = append(b, vb...)
 			spill(false)
@@ -152,7 +166,11 @@ func (s *Sessionizer) loadCheckpoint() (map[string]int64, error) {
 	bad := func(what string) error {
 		return fmt.Errorf("sessionizer: checkpoint %s: %s", s.checkpointPath(), what)
 	}
-	if len(b) < len(checkpointMagic)+4 || string(b[:len(checkpointMagic)]) != checkpointMagic {
+	if len(b) < len(checkpointMagic)+4 {
+		return nil, bad("not a checkpoint")
+	}
+	v2 := string(b[:len(checkpointMagicV2)]) == checkpointMagicV2
+	if !v2 && string(b[:len(checkpointMagic)]) != checkpointMagic {
 		return nil, bad("not a checkpoint of this version")
 	}
 	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
@@ -169,18 +187,22 @@ func (s *Sessionizer) loadCheckpoint() (map[string]int64, error) {
 		for n := d.uvarint(); n > 0 && d.err == nil; n-- {
 			v := new(trackedVisit)
 			vd := decoder{b: d.bytes(), names: &s.names}
-			if err := vd.visit(v); err != nil {
+			if err := vd.openVisit(v, v2); err != nil {
 				return nil, bad(err.Error())
 			}
 			v.AccountID, v.UserAgent = s.names.string(v.AccountID), s.names.string(v.UserAgent)
 			key := visitKey(v.AccountID, v.VisitorID, v.VisitID)
 			p.open[key] = v
+			p.recost(key, v)
 			heap.Push(&p.due, dueVisit{closeAt: v.closeAt, key: key, visit: v})
 		}
 		for n := d.uvarint(); n > 0 && d.err == nil; n-- {
 			k := d.uint64()
-			p.closed[k] = closedEntry{documents: int32(d.uvarint()), at: d.varint()}
+			c := closedEntry{documents: int32(d.uvarint()), at: d.varint()}
+			p.closed[k] = c
+			p.forget.push(closedRef{hash: k, at: c.at})
 		}
+		slices.SortFunc(p.forget.refs, func(a, b closedRef) int { return cmpInt(a.at, b.at) })
 	}
 	lengths := map[string]int64{}
 	for n := d.uvarint(); n > 0 && d.err == nil; n-- {

@@ -25,6 +25,15 @@ type trackedVisit struct {
 	websession.Visit
 	first, last int64 // server times of its first and last events, epoch ms
 	closeAt     int64 // when it closes, epoch ms
+	// While open: where its events are in the log (refs.go); Events holds
+	// only those of a visit restored from a checkpoint of version 2.
+	refs refs
+	// events and bytes count its events and their data, for the limits
+	// of a visit; cost is what it takes in memory, for the partition's.
+	events int
+	bytes  int64
+	cost   int64
+	held   int64 // what its Events take, when restored with them
 }
 
 // appendVisit appends v in the binary form.
@@ -47,6 +56,14 @@ func appendVisit(dst []byte, v *trackedVisit) []byte {
 		dst = append(dst, e.Data...)
 	}
 	return dst
+}
+
+// appendOpenVisit appends the open visit v in the checkpoint's form.
+func appendOpenVisit(dst []byte, v *trackedVisit) []byte {
+	dst = appendVisit(dst, v)
+	dst = appendRefs(dst, &v.refs)
+	dst = binary.AppendUvarint(dst, uint64(v.events))
+	return binary.AppendVarint(dst, v.bytes)
 }
 
 func appendString(dst []byte, s string) []byte {
@@ -132,6 +149,30 @@ func (d *decoder) visit(v *trackedVisit) error {
 		if e.Data = d.bytes(); !d.alias {
 			e.Data = append([]byte(nil), e.Data...)
 		}
+	}
+	return d.err
+}
+
+// openVisit reads one open visit as appendOpenVisit wrote it, or as a
+// version 2 checkpoint did (v2): a visit with all its events.
+func (d *decoder) openVisit(v *trackedVisit, v2 bool) error {
+	if err := d.visit(v); err != nil {
+		return err
+	}
+	for _, e := range v.Events {
+		v.held += int64(len(e.Data)) + 64
+	}
+	if v2 {
+		v.events = len(v.Events)
+		for _, e := range v.Events {
+			v.bytes += int64(len(e.Data))
+		}
+		return nil
+	}
+	d.refs(&v.refs)
+	v.events, v.bytes = int(d.uvarint()), d.varint()
+	if d.err == nil && len(d.b) != 0 {
+		d.fail()
 	}
 	return d.err
 }

@@ -77,7 +77,7 @@ func (s *Sessionizer) flush(ctx context.Context, at int64) (FlushResult, error) 
 	}
 	for _, p := range s.parts {
 		p.watermark = max(p.watermark, at)
-		if err := s.closeDue(p); err != nil {
+		if err := s.closeDue(ctx, p); err != nil {
 			return FlushResult{}, err
 		}
 	}

@@ -11,6 +11,8 @@ import (
 type Metrics struct {
 	openVisits   prometheus.Gauge
 	closedVisits prometheus.Counter
+	splitVisits  *prometheus.CounterVec
+	openBytes    prometheus.Gauge
 	lag          prometheus.GaugeFunc
 	// watermark is the least partition watermark at the last checkpoint,
 	// epoch ms, which lag is measured from.
@@ -35,6 +37,14 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		closedVisits: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sightline_sessionizer_closed_visits_total",
 			Help: "Visits (and continuations) closed and spooled for their hour's files.",
+		}),
+		splitVisits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sightline_sessionizer_visits_split_total",
+			Help: "Visits closed before their time, each going on as a continuation, by reason: events or bytes (it reached the limit of a visit), memory (the open visits reached theirs).",
+		}, []string{"reason"}),
+		openBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sightline_sessionizer_open_visit_bytes",
+			Help: "Memory the open visits take at the last checkpoint (an estimate; bounded by the sessionizer's max open bytes).",
 		}),
 		lastCheckpoint: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "sightline_sessionizer_last_checkpoint_timestamp_seconds",
@@ -77,11 +87,14 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.openVisits, m.closedVisits, m.lag, m.lastCheckpoint, m.stalled, m.failures, m.checkpoint, m.visitsWritten, m.filesWritten, m.hourSeconds} {
+		for _, c := range []prometheus.Collector{m.openVisits, m.closedVisits, m.splitVisits, m.openBytes, m.lag, m.lastCheckpoint, m.stalled, m.failures, m.checkpoint, m.visitsWritten, m.filesWritten, m.hourSeconds} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}
 		}
+	}
+	for _, r := range []string{splitEvents, splitBytes, splitMemory} {
+		m.splitVisits.WithLabelValues(r)
 	}
 	for _, c := range []string{consumerSessionizer, consumerHours} {
 		m.stalled.WithLabelValues(c)

@@ -65,7 +65,7 @@ type ReplayResult struct {
 // it has read in cfg.Dir: called again with the same arguments and
 // directory after an interruption, a crash included, it goes on from
 // there. (ReplayResult's Events and Visits then count this call's.)
-func Replay(ctx context.Context, logger *slog.Logger, log eventlog.Reader, cfg Config, account string, from, to time.Time,
+func Replay(ctx context.Context, logger *slog.Logger, log eventlog.RangeReader, cfg Config, account string, from, to time.Time,
 	progress func(ReplayProgress)) (ReplayResult, error) {
 	var res ReplayResult
 	s := newSessionizer(logger, log, cfg, nil)

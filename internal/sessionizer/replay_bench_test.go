@@ -241,7 +241,7 @@ func BenchmarkReadLog(b *testing.B) {
 
 // benchReplay replays the benchmark account's three hours of log, which
 // holds events in all, as cfg says, and checks what it read.
-func benchReplay(b *testing.B, log eventlog.Reader, events int64, cfg Config) ReplayResult {
+func benchReplay(b *testing.B, log eventlog.RangeReader, events int64, cfg Config) ReplayResult {
 	b.Helper()
 	res, err := Replay(context.Background(), slog.New(slog.DiscardHandler), log, cfg, benchAccount(0), benchReplayFrom, benchReplayTo, nil)
 	if err != nil {

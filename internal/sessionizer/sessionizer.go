@@ -38,18 +38,35 @@
 // only after all its files are written; writing an hour again gives the
 // same files.
 //
-// A checkpoint holds every open visit, so its size grows with them (about
-// 4 KB a visit); checkpoints are spaced so that writing them takes at most
-// a tenth of the time. A checkpoint of offsets alone, reading the log again
-// from the first event of the oldest open visit, would be far smaller, but
-// is subtle: a visit closed by the 24-hour rule whose events straddle that
-// offset would be rebuilt from its tail, with another first event and so
-// another closing time, and written a second time. It needs the closed
-// visits' keys and closing times in the checkpoint as well.
+// # Bounded memory
+//
+// An open visit holds where its events are in the log, not the events: a
+// few bytes for each run of adjacent records (a batch's events are
+// adjacent) and about 500 bytes of its own. Its events are read again from
+// the log when it closes (refs.go). So the memory and the checkpoint of a
+// visit grow with its batches, not with their bytes, and a restart reads a
+// checkpoint of offsets rather than of events.
+//
+// Three bounds hold whatever clients send. A visit reaching MaxVisitEvents
+// or MaxVisitBytes is closed at the event that would pass the limit, which
+// starts a continuation (as the longest duration does): no event is lost,
+// and no document grows without end. A partition whose open visits take
+// more than its share of MaxOpenBytes closes early those due to close
+// first. And the closed visits remembered for numbering continuations are
+// at most MaxClosedVisits. Closing early is counted, by reason, in
+// sightline_sessionizer_visits_split_total; a real visit never meets the
+// first two (50,000 events, 32 MiB), the third only under a flood of
+// visits.
+//
+// A checkpoint of offsets alone, reading the log again from the first
+// event of the oldest open visit, would be smaller still, but restarts
+// would read up to a day of log, and it is subtle: a visit closed by the
+// 24-hour rule whose events straddle that offset would be rebuilt from
+// its tail, with another first event and so another closing time, and
+// written a second time.
 package sessionizer
 
 import (
-	"bytes"
 	"container/heap"
 	"context"
 	"fmt"
@@ -85,6 +102,19 @@ type Config struct {
 	Poll time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// MaxVisitEvents and MaxVisitBytes bound a visit (50,000 events, 32 MiB
+	// of event data): the event that would pass either closes the visit
+	// and starts a continuation of it, as the longest duration does.
+	MaxVisitEvents int
+	MaxVisitBytes  int64
+	// MaxOpenBytes bounds the memory the open visits take (512 MiB, about
+	// a million visits), shared evenly by the partitions: past its share,
+	// a partition closes early the visits due to close first.
+	MaxOpenBytes int64
+	// MaxClosedVisits bounds how many closed visits are remembered for
+	// numbering continuations (2,000,000, about 100 MB): past it the
+	// oldest are forgotten first.
+	MaxClosedVisits int
 	// AnonymizeIP zeroes the last octet of IPv4 and the last 80 bits of
 	// IPv6 addresses as events are read, before the spool, the checkpoint
 	// or the files hold them.
@@ -103,6 +133,18 @@ func (c Config) WithDefaults() Config {
 	def(&c.CheckpointInterval, 10*time.Second)
 	def(&c.Lag, 10*time.Second)
 	def(&c.Poll, 250*time.Millisecond)
+	if c.MaxVisitEvents == 0 {
+		c.MaxVisitEvents = 50_000
+	}
+	if c.MaxVisitBytes == 0 {
+		c.MaxVisitBytes = 32 << 20
+	}
+	if c.MaxOpenBytes == 0 {
+		c.MaxOpenBytes = 512 << 20
+	}
+	if c.MaxClosedVisits == 0 {
+		c.MaxClosedVisits = 2_000_000
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -113,7 +155,7 @@ func (c Config) WithDefaults() Config {
 // by one goroutine (Run).
 type Sessionizer struct {
 	cfg    Config
-	log    eventlog.Reader
+	log    eventlog.RangeReader
 	logger *slog.Logger
 	parts  []*partition
 	spool  spool
@@ -133,6 +175,8 @@ type Sessionizer struct {
 	spoolVisit func(v *trackedVisit) error
 	// skip, when set, tells the records whose events a replay leaves out.
 	skip func(rec *event.Stored) bool
+	// scratch holds the data of the events of the visit being closed.
+	scratch []byte
 	// closedCount counts the visits closed, for Flush's answer.
 	closedCount int64
 	// lock is Dir's LOCK, held from New to Close: one sessionizer works on
@@ -153,17 +197,54 @@ type partition struct {
 	watermark int64 // epoch ms
 	open      map[string]*trackedVisit
 	due       dueHeap
+	// openBytes is the memory the open visits take (their cost).
+	openBytes int64
+	// closing are the visits closed and not yet spooled: read, closing
+	// decisions are made on the go, and the visits' events read from the
+	// log and spooled after.
+	closing []*trackedVisit
 	// closed remembers, for the visits closed in the last closedMemory,
 	// by a hash of their key, how many documents each has had, so that a
 	// late event's continuation is numbered. A later one is written as a
 	// visit's first document again. (A hash collision, about one in 2^64,
 	// only misnumbers a continuation.)
 	closed map[uint64]closedEntry
+	// forget lists closed's entries oldest first, to prune them by age
+	// and number; an entry whose visit closed again since is skipped.
+	forget closedQueue
 }
 
 type closedEntry struct {
 	documents int32
 	at        int64 // closeAt of the last one, epoch ms
+}
+
+// closedRef is an entry of a partition's closed visits, in the order
+// they are forgotten.
+type closedRef struct {
+	hash uint64
+	at   int64
+}
+
+// closedQueue is a FIFO of closedRefs.
+type closedQueue struct {
+	refs []closedRef
+	head int // refs[head:] are queued
+}
+
+func (q *closedQueue) push(r closedRef) { q.refs = append(q.refs, r) }
+
+func (q *closedQueue) len() int { return len(q.refs) - q.head }
+
+// pop removes and returns the oldest ref; q must not be empty.
+func (q *closedQueue) pop() closedRef {
+	r := q.refs[q.head]
+	q.head++
+	if q.head >= 1024 && q.head*2 >= len(q.refs) { // reuse the front
+		q.refs = q.refs[:copy(q.refs, q.refs[q.head:])]
+		q.head = 0
+	}
+	return r
 }
 
 // closedMemory is how long closed visits are remembered for numbering
@@ -193,7 +274,7 @@ func hashKey(key string) uint64 {
 // New locks cfg.Dir until Close: it returns an error wrapping
 // filelock.ErrLocked if another sessionizer, in this process or another,
 // has it.
-func New(logger *slog.Logger, log eventlog.Reader, cfg Config, m *Metrics, onComplete func(hourEnd int64)) (*Sessionizer, error) {
+func New(logger *slog.Logger, log eventlog.RangeReader, cfg Config, m *Metrics, onComplete func(hourEnd int64)) (*Sessionizer, error) {
 	s := newSessionizer(logger, log, cfg, m)
 	s.onComplete = onComplete
 	s.spoolVisit = func(v *trackedVisit) error { return s.spool.add(v, s.complete) }
@@ -242,7 +323,7 @@ func (s *Sessionizer) reset() {
 }
 
 // newSessionizer returns a sessionizer with no state.
-func newSessionizer(logger *slog.Logger, log eventlog.Reader, cfg Config, m *Metrics) *Sessionizer {
+func newSessionizer(logger *slog.Logger, log eventlog.RangeReader, cfg Config, m *Metrics) *Sessionizer {
 	cfg = cfg.WithDefaults()
 	if m == nil {
 		m, _ = NewMetrics(nil)
@@ -401,6 +482,9 @@ func (s *Sessionizer) stepPartition(ctx context.Context, p *partition, chunk int
 		s.add(p, m)
 		return true
 	})
+	if err == nil {
+		err = s.spoolClosing(ctx, p)
+	}
 	if err != nil {
 		p.next = next // what was read before the error was taken
 		return n, fmt.Errorf("sessionizer: read partition %d: %w", p.id, err)
@@ -410,7 +494,7 @@ func (s *Sessionizer) stepPartition(ctx context.Context, p *partition, chunk int
 		p.watermark = max(p.watermark, s.cfg.Now().Add(-s.cfg.Lag).UnixMilli())
 	}
 	p.next = next
-	return n, s.closeDue(p)
+	return n, s.closeDue(ctx, p)
 }
 
 // add puts the event of record m in its visit.
@@ -430,11 +514,16 @@ func (s *Sessionizer) add(p *partition, m eventlog.Message) {
 	}
 	key := visitKey(rec.AccountID, rec.VisitorID, rec.VisitID)
 	v := p.open[key]
-	if v != nil && at >= v.closeAt {
-		// The visit is over: close it now, and start a continuation.
-		if err := s.close(p, key, v); err != nil {
-			s.logger.Error("sessionizer: cannot spool a visit", "err", err)
-		}
+	switch {
+	case v == nil:
+	case at >= v.closeAt:
+		s.close(p, key, v, "") // the visit is over: this event starts a continuation
+		v = nil
+	case v.events >= s.cfg.MaxVisitEvents:
+		s.close(p, key, v, splitEvents)
+		v = nil
+	case v.bytes+int64(len(rec.Data)) > s.cfg.MaxVisitBytes:
+		s.close(p, key, v, splitBytes)
 		v = nil
 	}
 	if v == nil {
@@ -454,11 +543,44 @@ func (s *Sessionizer) add(p *partition, m eventlog.Message) {
 	}
 	v.first, v.last = min(v.first, at), max(v.last, at)
 	v.closeAt = s.closeAt(v)
-	v.Events = append(v.Events, websession.Event{
-		Time: rec.Time, ServerTime: at,
-		App: s.names.string(rec.AppName), Name: s.names.string(rec.EventName),
-		Data: bytes.Clone(rec.Data),
-	})
+	v.refs.add(m.Offset, m.Next)
+	v.events++
+	v.bytes += int64(len(rec.Data))
+	p.recost(key, v)
+	if p.openBytes > s.cfg.MaxOpenBytes/int64(len(s.parts)) {
+		s.shed(p)
+	}
+}
+
+// Why a visit was closed before its time (the reason label of
+// sightline_sessionizer_visits_split_total).
+const (
+	splitEvents = "events" // it reached MaxVisitEvents
+	splitBytes  = "bytes"  // it reached MaxVisitBytes
+	splitMemory = "memory" // its partition's visits reached their share of MaxOpenBytes
+)
+
+// visitOverhead is about what an open visit takes beyond its strings and
+// refs: the visit, its entries in the open map and the due heap.
+const visitOverhead = 400
+
+// recost updates what v, open under key, takes in memory.
+func (p *partition) recost(key string, v *trackedVisit) {
+	cost := visitOverhead + 2*int64(len(key)) + int64(len(v.IP)+len(v.UserAgent)+cap(v.refs.runs))
+	cost += v.held
+	p.openBytes += cost - v.cost
+	v.cost = cost
+}
+
+// shed closes the visits of p due to close first until p's open visits
+// take no more than their share of MaxOpenBytes.
+func (s *Sessionizer) shed(p *partition) {
+	for p.openBytes > s.cfg.MaxOpenBytes/int64(len(s.parts)) && len(p.due) > 0 {
+		d := heap.Pop(&p.due).(dueVisit)
+		if p.open[d.key] == d.visit {
+			s.close(p, d.key, d.visit, splitMemory)
+		}
+	}
 }
 
 // visitKey is the key of a visit in a partition's open visits.
@@ -470,8 +592,9 @@ func (s *Sessionizer) closeAt(v *trackedVisit) int64 {
 	return min(v.last+s.cfg.Timeout.Milliseconds(), v.first+s.cfg.MaxDuration.Milliseconds())
 }
 
-// closeDue closes the visits of p whose closeAt the watermark has reached.
-func (s *Sessionizer) closeDue(p *partition) error {
+// closeDue closes and spools the visits of p whose closeAt the watermark
+// has reached.
+func (s *Sessionizer) closeDue(ctx context.Context, p *partition) error {
 	for len(p.due) > 0 && p.due[0].closeAt <= p.watermark {
 		d := heap.Pop(&p.due).(dueVisit)
 		switch v := d.visit; {
@@ -480,28 +603,55 @@ func (s *Sessionizer) closeDue(p *partition) error {
 		case v.closeAt > p.watermark:
 			heap.Push(&p.due, dueVisit{closeAt: v.closeAt, key: d.key, visit: v}) // later events extended it
 		default:
-			if err := s.close(p, d.key, v); err != nil {
-				return err
-			}
+			s.close(p, d.key, v, "")
 		}
+	}
+	return s.spoolClosing(ctx, p)
+}
+
+// close closes the visit v of p, open under key, early for reason if
+// that is not "": it is forgotten, and spooled by spoolClosing.
+func (s *Sessionizer) close(p *partition, key string, v *trackedVisit, reason string) {
+	delete(p.open, key)
+	p.openBytes -= v.cost
+	h := hashKey(key)
+	p.closed[h] = closedEntry{documents: int32(v.Continuation + 1), at: v.closeAt}
+	p.forget.push(closedRef{hash: h, at: v.closeAt})
+	if reason != "" {
+		s.metrics.splitVisits.WithLabelValues(reason).Inc()
+	}
+	s.closedCount++
+	s.metrics.closedVisits.Inc()
+	p.closing = append(p.closing, v)
+}
+
+// spoolClosing reads the events of the visits of p that closed from the
+// log and spools them.
+func (s *Sessionizer) spoolClosing(ctx context.Context, p *partition) error {
+	for i, v := range p.closing {
+		if err := s.load(ctx, p, v); err != nil {
+			return err
+		}
+		slices.SortStableFunc(v.Events, func(a, b websession.Event) int {
+			if a.Time != b.Time {
+				return cmpInt(a.Time, b.Time)
+			}
+			return cmpInt(a.ServerTime, b.ServerTime)
+		})
+		if err := s.spoolVisit(v); err != nil {
+			return err
+		}
+		p.closing[i] = nil
+	}
+	p.closing = p.closing[:0]
+	if cap(s.scratch) > maxScratch {
+		s.scratch = nil
 	}
 	return nil
 }
 
-// close spools the visit v of p and forgets it.
-func (s *Sessionizer) close(p *partition, key string, v *trackedVisit) error {
-	delete(p.open, key)
-	slices.SortStableFunc(v.Events, func(a, b websession.Event) int {
-		if a.Time != b.Time {
-			return cmpInt(a.Time, b.Time)
-		}
-		return cmpInt(a.ServerTime, b.ServerTime)
-	})
-	p.closed[hashKey(key)] = closedEntry{documents: int32(v.Continuation + 1), at: v.closeAt}
-	s.closedCount++
-	s.metrics.closedVisits.Inc()
-	return s.spoolVisit(v)
-}
+// maxScratch is the largest scratch buffer kept between closes.
+const maxScratch = 4 << 20
 
 func cmpInt(a, b int64) int {
 	switch {
@@ -518,6 +668,15 @@ func (s *Sessionizer) OpenVisits() int {
 	n := 0
 	for _, p := range s.parts {
 		n += len(p.open)
+	}
+	return n
+}
+
+// openBytes returns the memory the open visits take.
+func (s *Sessionizer) openBytes() int64 {
+	var n int64
+	for _, p := range s.parts {
+		n += p.openBytes
 	}
 	return n
 }

@@ -38,6 +38,7 @@ type rig struct {
 	store    *filestore.Dir
 	complete []int64
 	maxDur   time.Duration // Config.MaxDuration; 0 for the default
+	tune     func(*Config) // if set, changes config()'s
 }
 
 func newRig(t *testing.T) *rig {
@@ -59,7 +60,11 @@ func newRig(t *testing.T) *rig {
 }
 
 func (r *rig) config() Config {
-	return Config{Dir: filepath.Join(r.dir, "state"), Lag: time.Second, MaxDuration: r.maxDur, Now: func() time.Time { return r.now }}
+	c := Config{Dir: filepath.Join(r.dir, "state"), Lag: time.Second, MaxDuration: r.maxDur, Now: func() time.Time { return r.now }}
+	if r.tune != nil {
+		r.tune(&c)
+	}
+	return c
 }
 
 // restart makes a new sessionizer from the state on disk, as a process
@@ -95,10 +100,16 @@ func renderIDs(dst []byte, v *websession.Visit) []byte {
 // with client time clientAt.
 func (r *rig) send(account, visitor, visit string, at, clientAt time.Time) {
 	r.t.Helper()
+	r.sendData(account, visitor, visit, at, clientAt, `{"url":"https://shop.example/"}`)
+}
+
+// sendData is send with the event's data.
+func (r *rig) sendData(account, visitor, visit string, at, clientAt time.Time, data string) {
+	r.t.Helper()
 	s := event.Stored{
 		ID: fmt.Sprintf("%s-%d", visit, clientAt.UnixNano()), AccountID: account, VisitorID: visitor, VisitID: visit,
 		Time: clientAt.UnixMilli(), ServerTime: at.UnixMilli(), IP: "203.0.113.7", UserAgent: "UA",
-		AppName: "LP_MONITORING", EventName: "PAGE_VIEW", Data: []byte(`{"url":"https://shop.example/"}`),
+		AppName: "LP_MONITORING", EventName: "PAGE_VIEW", Data: []byte(data),
 	}
 	if err := eventlog.Append(context.Background(), r.log, []byte(account+"/"+visitor), [][]byte{event.AppendRecord(nil, &s)}); err != nil {
 		r.t.Fatal(err)
@@ -612,7 +623,7 @@ func longLog(r *rig) int64 {
 
 // replayFiles replays acme's hours [from, to) of log into cfg.Dir and
 // returns the files written from the replay, by name.
-func replayFiles(t *testing.T, ctx context.Context, log eventlog.Reader, cfg Config, from, to time.Time, progress func(ReplayProgress)) (map[string][]byte, ReplayResult, error) {
+func replayFiles(t *testing.T, ctx context.Context, log eventlog.RangeReader, cfg Config, from, to time.Time, progress func(ReplayProgress)) (map[string][]byte, ReplayResult, error) {
 	t.Helper()
 	res, err := Replay(ctx, slog.New(slog.DiscardHandler), log, cfg, "acme", from, to, progress)
 	if err != nil {

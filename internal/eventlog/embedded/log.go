@@ -33,7 +33,7 @@ import (
 
 var (
 	_ eventlog.Appender    = (*Log)(nil)
-	_ eventlog.Reader      = (*Log)(nil)
+	_ eventlog.RangeReader = (*Log)(nil)
 	_ eventlog.OffsetStore = (*Log)(nil)
 )
 
@@ -205,6 +205,18 @@ func (l *Log) Submit(key []byte, values [][]byte) (eventlog.Pending, error) {
 // A record that fails its checksum yields a *CorruptionError, with the
 // offset of that record returned.
 func (l *Log) Read(ctx context.Context, p int, from eventlog.Offset, maxBytes int, fn func(eventlog.Message) bool) (eventlog.Offset, error) {
+	return l.read(ctx, p, from, -1, maxBytes, fn)
+}
+
+// ReadRange calls fn with the committed records of partition p from offset
+// from up to to, reading no further; see eventlog.RangeReader.
+func (l *Log) ReadRange(ctx context.Context, p int, from, to eventlog.Offset, fn func(eventlog.Message) bool) error {
+	_, err := l.read(ctx, p, from, to, 0, fn)
+	return err
+}
+
+// read is Read up to offset to, or to the end of committed data if to < 0.
+func (l *Log) read(ctx context.Context, p int, from, to eventlog.Offset, maxBytes int, fn func(eventlog.Message) bool) (eventlog.Offset, error) {
 	if p < 0 || p >= len(l.parts) {
 		return from, fmt.Errorf("read partition %d: out of range [0, %d)", p, len(l.parts))
 	}
@@ -219,6 +231,9 @@ func (l *Log) Read(ctx context.Context, p int, from eventlog.Offset, maxBytes in
 
 	part := l.parts[p]
 	end := part.end.Load()
+	if to >= 0 {
+		end = min(end, int64(to))
+	}
 	d := delivery{partition: p, maxBytes: maxBytes, fn: fn, next: int64(from)}
 	for d.next < end && !d.stop {
 		if err := ctx.Err(); err != nil {
@@ -255,6 +270,7 @@ type delivery struct {
 	fn        func(eventlog.Message) bool
 	base      int64 // base offset of the segment being read
 	next      int64 // offset after the last record passed
+	to        int64 // offset not to read at or after; < 0 for none (Reader's)
 	passed    int   // bytes of values passed
 	stop      bool
 }

@@ -14,9 +14,9 @@ import (
 )
 
 var (
-	_ eventlog.Reader    = (*Reader)(nil)
-	_ eventlog.Segmented = (*Reader)(nil)
-	_ eventlog.Segmented = (*Log)(nil)
+	_ eventlog.RangeReader = (*Reader)(nil)
+	_ eventlog.Segmented   = (*Reader)(nil)
+	_ eventlog.Segmented   = (*Log)(nil)
 )
 
 // Reader reads an event log directory that another process may be writing.
@@ -72,6 +72,18 @@ func (r *Reader) Partitions() int { return len(r.parts) }
 // the returned offset, to continue. Corruption before the last segment
 // yields a *CorruptionError.
 func (r *Reader) Read(ctx context.Context, p int, from eventlog.Offset, maxBytes int, fn func(eventlog.Message) bool) (eventlog.Offset, error) {
+	return r.read(ctx, p, from, -1, maxBytes, fn)
+}
+
+// ReadRange calls fn with the records of partition p from offset from up
+// to to, reading no further; see eventlog.RangeReader.
+func (r *Reader) ReadRange(ctx context.Context, p int, from, to eventlog.Offset, fn func(eventlog.Message) bool) error {
+	_, err := r.read(ctx, p, from, to, 0, fn)
+	return err
+}
+
+// read is Read up to offset to, or to the end of the data if to < 0.
+func (r *Reader) read(ctx context.Context, p int, from, to eventlog.Offset, maxBytes int, fn func(eventlog.Message) bool) (eventlog.Offset, error) {
 	if p < 0 || p >= len(r.parts) {
 		return from, fmt.Errorf("read partition %d: out of range [0, %d)", p, len(r.parts))
 	}
@@ -84,7 +96,7 @@ func (r *Reader) Read(ctx context.Context, p int, from eventlog.Offset, maxBytes
 	if rp.fr == nil {
 		rp.fr = newFrameReader()
 	}
-	d := delivery{partition: p, maxBytes: maxBytes, fn: fn, next: int64(from)}
+	d := delivery{partition: p, maxBytes: maxBytes, fn: fn, next: int64(from), to: int64(to)}
 	// Retention in the writer may delete a segment between listing and
 	// opening it: list again, a few times.
 	for attempt := 0; ; attempt++ {
@@ -134,6 +146,9 @@ func (rp *readerPartition) read(ctx context.Context, d *delivery) error {
 			lim = seg.base + size
 		} else {
 			lim = bases[i+1]
+		}
+		if d.to >= 0 {
+			lim = min(lim, d.to)
 		}
 		if d.next >= lim {
 			continue

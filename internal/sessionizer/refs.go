@@ -1,0 +1,126 @@
+package sessionizer
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/sightline/sightline/internal/event"
+	"github.com/sightline/sightline/internal/eventlog"
+	"github.com/sightline/sightline/internal/websession"
+)
+
+// An open visit does not hold its events: they are in the log already. It
+// holds where they are, runs of adjacent records of its partition (a
+// batch's events are adjacent), a few bytes a run whatever the events
+// weigh, and its events are read again from the log when it closes. Its
+// memory, and the checkpoint's, grow with the visit's batches, not with
+// its bytes.
+
+// refs are where a visit's records are in its partition.
+type refs struct {
+	// runs are the runs before the last, each as two uvarints: its start
+	// less the end of the run before it (0 for the first), and its length.
+	runs []byte
+	// runsEnd is the end of the last run in runs.
+	runsEnd eventlog.Offset
+	// start and end bound the last run; end == start when there is none
+	// (a record takes bytes).
+	start, end eventlog.Offset
+}
+
+// add notes the record at off, which ends at next, after the others.
+func (r *refs) add(off, next eventlog.Offset) {
+	if r.end > r.start && off == r.end {
+		r.end = next
+		return
+	}
+	if r.end > r.start {
+		r.runs = binary.AppendUvarint(r.runs, uint64(r.start-r.runsEnd))
+		r.runs = binary.AppendUvarint(r.runs, uint64(r.end-r.start))
+		r.runsEnd = r.end
+	}
+	r.start, r.end = off, next
+}
+
+// each calls fn with the start and end of every run, the last one too if
+// last is set, until fn returns false.
+func (r *refs) each(fn func(start, end eventlog.Offset) bool, last bool) {
+	var end eventlog.Offset
+	for b := r.runs; len(b) > 0; {
+		gap, n := binary.Uvarint(b)
+		length, m := binary.Uvarint(b[n:])
+		b = b[n+m:]
+		start := end + eventlog.Offset(gap)
+		end = start + eventlog.Offset(length)
+		if !fn(start, end) {
+			return
+		}
+	}
+	if last && r.end > r.start {
+		fn(r.start, r.end)
+	}
+}
+
+// appendRefs appends r in the checkpoint's form.
+func appendRefs(dst []byte, r *refs) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(r.runs)))
+	dst = append(dst, r.runs...)
+	dst = binary.AppendVarint(dst, int64(r.start))
+	return binary.AppendVarint(dst, int64(r.end))
+}
+
+// refs reads what appendRefs wrote.
+func (d *decoder) refs(r *refs) {
+	r.runs = append([]byte(nil), d.bytes()...)
+	r.start, r.end = eventlog.Offset(d.varint()), eventlog.Offset(d.varint())
+	// each trusts the runs: check them, and find runsEnd.
+	for b := r.runs; len(b) > 0 && d.err == nil; {
+		gap, n := binary.Uvarint(b)
+		if n <= 0 {
+			d.fail()
+			return
+		}
+		length, m := binary.Uvarint(b[n:])
+		if m <= 0 {
+			d.fail()
+			return
+		}
+		b = b[n+m:]
+		r.runsEnd += eventlog.Offset(gap + length)
+	}
+}
+
+// load reads v's events from the log into v.Events, after those it holds
+// already (a visit of an older checkpoint, which kept its events), with
+// their data in s's scratch buffer: v must be spooled before the next
+// load. Records in v's runs that are not v's (retention deleted v's and
+// the log passed later ones) are left out.
+func (s *Sessionizer) load(ctx context.Context, p *partition, v *trackedVisit) error {
+	if cap(s.scratch) < int(v.bytes) {
+		s.scratch = make([]byte, 0, v.bytes)
+	}
+	s.scratch = s.scratch[:0]
+	var err error
+	v.refs.each(func(start, end eventlog.Offset) bool {
+		err = s.log.ReadRange(ctx, p.id, start, end, func(m eventlog.Message) bool {
+			rec, perr := event.ParseRecordView(m.Value)
+			if perr != nil || rec.AccountID != v.AccountID || rec.VisitorID != v.VisitorID || rec.VisitID != v.VisitID {
+				return true
+			}
+			from := len(s.scratch)
+			s.scratch = append(s.scratch, rec.Data...)
+			v.Events = append(v.Events, websession.Event{
+				Time: rec.Time, ServerTime: rec.ServerTime,
+				App: s.names.string(rec.AppName), Name: s.names.string(rec.EventName),
+				Data: s.scratch[from:len(s.scratch):len(s.scratch)],
+			})
+			return true
+		})
+		return err == nil
+	}, true)
+	if err != nil {
+		return fmt.Errorf("sessionizer: read the events of a closing visit in partition %d: %w", p.id, err)
+	}
+	return nil
+}
