@@ -1,7 +1,8 @@
 // Package loadtest drives an ingest endpoint over real HTTP with many
 // concurrent clients and realistic event batches, and measures throughput
 // and latency. `sightline bench ingest` uses it to compare Sightline's
-// durable ingest with a ceiling handler that only reads the body.
+// durable ingest with a ceiling handler that only reads the body, and
+// `sightline bench memory` to attack a server whose memory it watches.
 package loadtest
 
 import (
