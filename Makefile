@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/sightline
 FUZZTIME ?= 15s
 
-.PHONY: all build run test vet chromium bench pgo fuzz clean
+.PHONY: all build run test vet chromium bench bench-memory pgo fuzz clean
 
 all: build
 
@@ -31,6 +31,13 @@ chromium:
 bench: build
 	./$(BIN) bench ingest
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+
+# A server's memory under the two attacks of issue 14 (one visitor's endless
+# visit, 3,000 clients) and its restart after each. OLD=PATH runs that binary
+# too, alternating with this one, for a before and after in one run.
+bench-memory: build
+	./$(BIN) bench memory --attack visitor $(if $(OLD),--binary $(OLD) --binary $(BIN))
+	./$(BIN) bench memory --attack clients $(if $(OLD),--binary $(OLD) --binary $(BIN))
 
 # Refreshes cmd/sightline/default.pgo, the CPU profile that go build uses
 # for profile-guided optimization: Sightline's side of the ingest benchmark.

@@ -1,17 +1,26 @@
 package main
 
 import (
+	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/sightline/sightline/internal/account"
@@ -41,15 +50,11 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	dir := *data
-	if dir == "" {
-		tmp, err := os.MkdirTemp(".", "bench-data-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+	dir, cleanup, err := dirOrTemp(*data, "bench-data-")
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	cfg.Addr, cfg.DataDir, cfg.DemoAccount = "127.0.0.1:0", dir, false
 	cfg.NoWebSessions = !*webSessions
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -138,6 +143,20 @@ func medianCPUPerBatch(rs []loadtest.Result) time.Duration {
 	return cpu[len(cpu)/2]
 }
 
+// dirOrTemp returns dir, or if it is "" a new directory named prefix and
+// some digits in the working directory, which cleanup removes: on the
+// disk, where a temporary file system may live in memory.
+func dirOrTemp(dir, prefix string) (_ string, cleanup func(), err error) {
+	if dir != "" {
+		return dir, func() {}, nil
+	}
+	tmp, err := os.MkdirTemp(".", prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	return tmp, func() { os.RemoveAll(tmp) }, nil
+}
+
 func printResult(w io.Writer, name, load string, r loadtest.Result) {
 	busy := float64(r.CPU) / float64(r.Elapsed) / float64(runtime.GOMAXPROCS(0))
 	fmt.Fprintf(w, "%-34s %-12s %12.0f %10.0f %10s %10s %7d %10s %4.0f%%\n", name, load, r.EventsPerSecond(), r.BatchesPerSecond(),
@@ -172,4 +191,429 @@ func startCeiling() (*http.Server, error) {
 	})}
 	go s.Serve(ln)
 	return s, nil
+}
+
+// benchAccount is the account the servers of bench memory take events for.
+const benchAccount = "bench"
+
+// runBenchMemory measures what an attack does to a server binary's memory
+// and to its restart: it runs `BINARY serve` as a child process on a new
+// data directory, attacks it for --duration while watching its RSS, stops
+// it, measures the sessionizer state left on disk, and times the start of
+// the binary on it. Several --binary run alternately, --rounds times each,
+// so that a before and an after are one run of it. The child's memory is
+// read from /proc: Linux only.
+func runBenchMemory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("bench memory", stderr)
+	var binaries stringList
+	fs.Var(&binaries, "binary", "sightline binary to run as the server; repeat it to compare binaries, which then run alternately (default: this one)")
+	attack := fs.String("attack", "visitor", "visitor: one client sends batch after batch of one visitor's one visit; clients: --clients clients send batches of new visits, as bench ingest's")
+	events := fs.Int("events", 0, "events a batch (default: 1000 for --attack visitor, 25 for --attack clients)")
+	clients := fs.Int("clients", 3000, "concurrent clients of --attack clients")
+	duration := fs.Duration("duration", 30*time.Second, "time of each attack")
+	rounds := fs.Int("rounds", 1, "runs of each binary; medians are reported when more than one")
+	kill := fs.Bool("kill", false, "stop the server with SIGKILL after the attack instead of SIGTERM (which writes a last checkpoint)")
+	maxRSS := fs.Int64("max-rss", 8192, "stop the attack early once the server's RSS passes this many MB")
+	data := fs.String("data", "", "directory that keeps each run's data directory, run-N, after (default: a new directory in the working one, removed after)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench memory: unexpected argument %q", fs.Arg(0))
+	}
+	if len(binaries) == 0 {
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		binaries = stringList{self}
+	}
+	b := memoryBench{
+		load:   loadtest.Config{Clients: *clients, BatchEvents: *events, Duration: *duration},
+		maxRSS: *maxRSS << 20,
+		signal: syscall.SIGTERM,
+		stderr: stderr,
+	}
+	signalName := "SIGTERM"
+	var shape string
+	switch *attack {
+	case "visitor":
+		b.load.Clients, b.load.Visit = 1, "bench-memory"
+		b.load.BatchEvents = cmp.Or(b.load.BatchEvents, 1000)
+		shape = fmt.Sprintf("1 client, batches of %d events of one visit", b.load.BatchEvents)
+	case "clients":
+		b.load.BatchEvents = cmp.Or(b.load.BatchEvents, 25)
+		shape = fmt.Sprintf("%d clients, batches of %d events of a new visit each", b.load.Clients, b.load.BatchEvents)
+	default:
+		return fmt.Errorf("bench memory: --attack %q is not visitor or clients", *attack)
+	}
+	if *kill {
+		b.signal, signalName = syscall.SIGKILL, "SIGKILL"
+	}
+	root, cleanup, err := dirOrTemp(*data, "bench-memory-")
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+
+	fmt.Fprintf(stdout, "bench memory: attack %s (%s), %s a run, %d round(s), stopped by %s\n", *attack, shape, *duration, *rounds, signalName)
+	fmt.Fprintf(stdout, "peak RSS: VmHWM at the end of the attack; end RSS: VmRSS then; heap: go_memstats_heap_alloc_bytes then;\n"+
+		"open visits: sightline_sessionizer_open_visits (at the last checkpoint); stop: from the signal to the exit;\n"+
+		"checkpoint, spool: bytes in websessions/state after the stop; restart: from exec to the first 200 from /readyz;\n"+
+		"restart RSS, restart peak: VmRSS and VmHWM then. MB are 2^20 bytes.\n\n")
+	width := len("binary")
+	for _, bin := range binaries {
+		width = max(width, len(bin))
+	}
+	fmt.Fprintf(stdout, "%-*s %-6s", width, "binary", "run")
+	for _, c := range memoryColumns {
+		fmt.Fprintf(stdout, " %*s", columnWidth(c.name), c.name)
+	}
+	fmt.Fprintln(stdout)
+	runs := make([][]memoryRun, len(binaries))
+	for r := 0; r < *rounds; r++ {
+		for i, bin := range binaries {
+			dir := filepath.Join(root, fmt.Sprintf("run-%d", r*len(binaries)+i+1))
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				return err
+			}
+			m, err := b.measure(ctx, bin, dir)
+			if err != nil {
+				return fmt.Errorf("%s, round %d: %w", bin, r+1, err)
+			}
+			runs[i] = append(runs[i], m)
+			printMemoryRow(stdout, width, bin, fmt.Sprintf("#%d", r+1), m.figures())
+			if m.stoppedEarly {
+				fmt.Fprintf(stdout, "  the attack stopped after %.1f s: the server's RSS passed --max-rss %d MB\n", m.load.Elapsed.Seconds(), *maxRSS)
+			}
+		}
+	}
+	if *rounds > 1 {
+		for i, bin := range binaries {
+			printMemoryRow(stdout, width, bin, "median", medianFigures(runs[i]))
+		}
+	}
+	return nil
+}
+
+// memoryBench is how bench memory attacks and measures a server.
+type memoryBench struct {
+	load   loadtest.Config // the attack, without its URL
+	maxRSS int64           // bytes of RSS that stop the attack
+	signal syscall.Signal  // what stops the server after the attack
+	stderr io.Writer       // where the servers log
+}
+
+// memoryRun is what one run of bench memory measured. Sizes are in bytes.
+type memoryRun struct {
+	load              loadtest.Result
+	stoppedEarly      bool // by the RSS guard
+	peakRSS, endRSS   int64
+	heap, openVisits  float64 // NaN when the server's /metrics lacks them
+	stop              time.Duration
+	checkpoint, spool int64
+	restart           time.Duration
+	restartRSS        int64
+	restartPeak       int64
+}
+
+// memoryColumn is a figure of bench memory's table.
+type memoryColumn struct {
+	name  string
+	prec  int // decimals
+	value func(*memoryRun) float64
+}
+
+// memoryColumns are the figures of a run, in the order of the table.
+var memoryColumns = []memoryColumn{
+	{"acked", 0, func(m *memoryRun) float64 { return float64(m.load.Events) }},
+	{"events/s", 0, func(m *memoryRun) float64 { return m.load.EventsPerSecond() }},
+	{"errors", 0, func(m *memoryRun) float64 { return float64(m.load.Errors) }},
+	{"attack s", 1, func(m *memoryRun) float64 { return m.load.Elapsed.Seconds() }},
+	{"peak RSS MB", 0, func(m *memoryRun) float64 { return mb(m.peakRSS) }},
+	{"end RSS MB", 0, func(m *memoryRun) float64 { return mb(m.endRSS) }},
+	{"heap MB", 0, func(m *memoryRun) float64 { return m.heap / (1 << 20) }},
+	{"open visits", 0, func(m *memoryRun) float64 { return m.openVisits }},
+	{"stop s", 2, func(m *memoryRun) float64 { return m.stop.Seconds() }},
+	{"checkpoint MB", 1, func(m *memoryRun) float64 { return mb(m.checkpoint) }},
+	{"spool MB", 1, func(m *memoryRun) float64 { return mb(m.spool) }},
+	{"restart s", 2, func(m *memoryRun) float64 { return m.restart.Seconds() }},
+	{"restart RSS MB", 0, func(m *memoryRun) float64 { return mb(m.restartRSS) }},
+	{"restart peak MB", 0, func(m *memoryRun) float64 { return mb(m.restartPeak) }},
+}
+
+func mb(bytes int64) float64 { return float64(bytes) / (1 << 20) }
+
+// figures returns m's figures in the order of memoryColumns.
+func (m *memoryRun) figures() []float64 {
+	f := make([]float64, len(memoryColumns))
+	for i, c := range memoryColumns {
+		f[i] = c.value(m)
+	}
+	return f
+}
+
+// medianFigures returns the median of each figure of runs (of an even
+// number, the mean of the middle two), those the servers did not report
+// left out.
+func medianFigures(runs []memoryRun) []float64 {
+	med := make([]float64, len(memoryColumns))
+	for i, c := range memoryColumns {
+		var vs []float64
+		for j := range runs {
+			if v := c.value(&runs[j]); !math.IsNaN(v) {
+				vs = append(vs, v)
+			}
+		}
+		med[i] = math.NaN()
+		if n := len(vs); n > 0 {
+			slices.Sort(vs)
+			med[i] = (vs[(n-1)/2] + vs[n/2]) / 2
+		}
+	}
+	return med
+}
+
+func columnWidth(name string) int { return max(len(name), 8) }
+
+// printMemoryRow prints one row of the table; a NaN figure is "-".
+func printMemoryRow(w io.Writer, width int, binary, run string, figures []float64) {
+	fmt.Fprintf(w, "%-*s %-6s", width, binary, run)
+	for i, c := range memoryColumns {
+		if math.IsNaN(figures[i]) {
+			fmt.Fprintf(w, " %*s", columnWidth(c.name), "-")
+		} else {
+			fmt.Fprintf(w, " %*.*f", columnWidth(c.name), c.prec, figures[i])
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+// measure adds the bench account to the new data directory dataDir, runs
+// binary's server on it, attacks it, stops it, and starts it again.
+func (b memoryBench) measure(ctx context.Context, binary, dataDir string) (memoryRun, error) {
+	var m memoryRun
+	if out, err := exec.CommandContext(ctx, binary, "accounts", "add", benchAccount, "--data", dataDir).CombinedOutput(); err != nil {
+		return m, fmt.Errorf("cannot add the %s account: %w\n%s", benchAccount, err, out)
+	}
+	addr, err := freeLoopbackAddr()
+	if err != nil {
+		return m, err
+	}
+	srv, err := startChild(ctx, binary, dataDir, addr, b.stderr)
+	if err != nil {
+		return m, err
+	}
+	defer srv.kill()
+
+	load := b.load
+	load.URL = "http://" + addr + "/api/account/" + benchAccount + "/events"
+	attackCtx, stopAttack := context.WithCancel(ctx)
+	guard := make(chan bool)
+	go func() { guard <- srv.watchRSS(attackCtx, b.maxRSS, stopAttack) }()
+	m.load, err = loadtest.Run(attackCtx, load)
+	stopAttack()
+	// An attack the guard stopped counts what was acknowledged until then,
+	// if anything.
+	if m.stoppedEarly = <-guard; err != nil && (!m.stoppedEarly || ctx.Err() != nil) {
+		return m, fmt.Errorf("attack: %w", err)
+	}
+	if m.endRSS, m.peakRSS, err = srv.memory(); err != nil {
+		return m, err
+	}
+	if m.heap, m.openVisits, err = srv.metrics(ctx); err != nil {
+		return m, err
+	}
+	if m.stop, err = srv.stop(b.signal); err != nil {
+		return m, err
+	}
+	if m.checkpoint, m.spool, err = stateSize(server.WebSessionStateDir(dataDir)); err != nil {
+		return m, err
+	}
+
+	start := time.Now()
+	if srv, err = startChild(ctx, binary, dataDir, addr, b.stderr); err != nil {
+		return m, fmt.Errorf("restart: %w", err)
+	}
+	defer srv.kill()
+	m.restart = time.Since(start)
+	if m.restartRSS, m.restartPeak, err = srv.memory(); err != nil {
+		return m, err
+	}
+	_, err = srv.stop(syscall.SIGTERM)
+	return m, err
+}
+
+// stateSize returns the bytes of a sessionizer state directory: those of
+// its spool, and the rest, its checkpoint.
+func stateSize(dir string) (checkpoint, spool int64, err error) {
+	spoolDir := filepath.Join(dir, "spool") + string(filepath.Separator)
+	err = filepath.WalkDir(dir, func(path string, d iofs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(path, spoolDir) {
+			spool += info.Size()
+		} else {
+			checkpoint += info.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("cannot measure the sessionizer state: %w", err)
+	}
+	return checkpoint, spool, nil
+}
+
+// freeLoopbackAddr returns a loopback address whose port is free now, for
+// another process to listen on.
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// child is a sightline server that bench memory runs as a child process.
+type child struct {
+	cmd     *exec.Cmd
+	addr    string
+	done    chan struct{} // closed once it has exited
+	waitErr error         // how it exited, once done is closed
+}
+
+// startChild runs `binary serve` on dataDir and addr, logging warnings and
+// errors to stderr, and returns once it answers /readyz with 200.
+func startChild(ctx context.Context, binary, dataDir, addr string, stderr io.Writer) (*child, error) {
+	cmd := exec.CommandContext(ctx, binary, "serve", "--addr", addr, "--data", dataDir, "--log-level", "warn")
+	cmd.Stdout, cmd.Stderr = stderr, stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &child{cmd: cmd, addr: addr, done: make(chan struct{})}
+	go func() {
+		c.waitErr = cmd.Wait()
+		close(c.done)
+	}()
+	client := &http.Client{Timeout: time.Second}
+	for {
+		if resp, err := client.Get("http://" + addr + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return c, nil
+			}
+		}
+		select {
+		case <-c.done:
+			return nil, fmt.Errorf("%s serve exited before it was ready: %v", binary, c.waitErr)
+		case <-ctx.Done():
+			c.kill()
+			return nil, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// memory returns the child's resident set size and its peak so far
+// (VmRSS and VmHWM of /proc/PID/status), in bytes.
+func (c *child) memory() (rss, peak int64, err error) {
+	select {
+	case <-c.done:
+		return 0, 0, fmt.Errorf("the server exited: %v", c.waitErr)
+	default:
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0, fmt.Errorf("cannot read the server's memory: %w", err)
+	}
+	for line := range strings.Lines(string(status)) {
+		name, value, _ := strings.Cut(line, ":")
+		var v *int64
+		switch name {
+		case "VmRSS":
+			v = &rss
+		case "VmHWM":
+			v = &peak
+		default:
+			continue
+		}
+		kB, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("cannot read the server's memory: %s: %w", name, err)
+		}
+		*v = kB << 10
+	}
+	return rss, peak, nil
+}
+
+// watchRSS reads the child's RSS every 200 ms until ctx ends. Once it has
+// passed limit bytes it calls stop and reports true.
+func (c *child) watchRSS(ctx context.Context, limit int64, stop func()) bool {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+		if rss, _, err := c.memory(); err == nil && rss > limit {
+			stop()
+			return true
+		}
+	}
+}
+
+// metrics reads the child's heap in use (go_memstats_heap_alloc_bytes)
+// and open visits (sightline_sessionizer_open_visits) from its /metrics;
+// each is NaN if missing.
+func (c *child) metrics(ctx context.Context) (heap, openVisits float64, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.addr+"/metrics", nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, fmt.Errorf("cannot read the server's metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	heap, openVisits = math.NaN(), math.NaN()
+	want := map[string]*float64{"go_memstats_heap_alloc_bytes": &heap, "sightline_sessionizer_open_visits": &openVisits}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, value, _ := strings.Cut(sc.Text(), " ")
+		if v := want[name]; v != nil {
+			if *v, err = strconv.ParseFloat(value, 64); err != nil {
+				return 0, 0, fmt.Errorf("cannot read the server's metrics: %s: %w", name, err)
+			}
+		}
+	}
+	return heap, openVisits, sc.Err()
+}
+
+// stop sends sig to the child and waits for it to exit, and returns how
+// long that took. After SIGTERM the exit must be a clean one.
+func (c *child) stop(sig syscall.Signal) (time.Duration, error) {
+	start := time.Now()
+	if err := c.cmd.Process.Signal(sig); err != nil {
+		return 0, fmt.Errorf("cannot stop the server: %w", err)
+	}
+	<-c.done
+	took := time.Since(start)
+	if sig == syscall.SIGTERM && c.waitErr != nil {
+		return took, fmt.Errorf("the server failed to stop on SIGTERM: %w", c.waitErr)
+	}
+	return took, nil
+}
+
+// kill kills the child unless it has exited, and waits for its exit.
+func (c *child) kill() {
+	c.cmd.Process.Kill()
+	<-c.done
 }

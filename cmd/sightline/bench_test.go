@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -22,5 +24,71 @@ func TestBenchIngest(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestBenchMemory runs a tiny `bench memory` of each attack against the
+// binary built for the tests: the visitor attack compares the binary with
+// itself, the clients attack is cut short by --max-rss and its server
+// killed. Each row has its figures; the figures themselves come from full
+// runs, reported in the issue notes.
+func TestBenchMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the server binary; skipped with -short")
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		rows    int      // rows of runs and medians
+		want    []string // in the report
+		figures []string // columns whose figures must be more than 0 in every row
+	}{
+		{
+			name: "visitor",
+			args: []string{"--attack", "visitor", "--events", "50", "--binary", binary, "--binary", binary, "--duration", "1s"},
+			rows: 2,
+			want: []string{"attack visitor (1 client, batches of 50 events of one visit)", "stopped by SIGTERM"},
+			figures: []string{"acked", "events/s", "attack s", "peak RSS MB", "end RSS MB", "heap MB", "stop s", "checkpoint MB",
+				"restart s", "restart RSS MB", "restart peak MB"},
+		},
+		{
+			name:    "clients",
+			args:    []string{"--attack", "clients", "--clients", "4", "--binary", binary, "--duration", "1s", "--max-rss", "1", "--kill"},
+			rows:    1,
+			want:    []string{"attack clients (4 clients, batches of 25 events of a new visit each)", "stopped by SIGKILL", "passed --max-rss 1 MB"},
+			figures: []string{"peak RSS MB", "end RSS MB", "restart s", "restart RSS MB"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"bench", "memory", "--data", t.TempDir()}, tt.args...)
+			if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+				t.Fatalf("bench memory: %v\n%s", err, stderr.String())
+			}
+			out := stdout.String()
+			for _, want := range tt.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("report lacks %q:\n%s", want, out)
+				}
+			}
+			rows := 0
+			for line := range strings.Lines(out) {
+				fields := strings.Fields(line)
+				if len(fields) != 2+len(memoryColumns) || fields[0] != binary {
+					continue
+				}
+				rows++
+				for _, name := range tt.figures {
+					i := slices.IndexFunc(memoryColumns, func(c memoryColumn) bool { return c.name == name })
+					if v, err := strconv.ParseFloat(fields[2+i], 64); err != nil || v <= 0 {
+						t.Errorf("%s is %s, want more than 0:\n%s", name, fields[2+i], out)
+					}
+				}
+			}
+			if rows != tt.rows {
+				t.Errorf("%d rows of figures, want %d:\n%s", rows, tt.rows, out)
+			}
+		})
 	}
 }

@@ -9,6 +9,7 @@
 //	sightline campaigns apply       replace an account's campaign definitions with a YAML file's
 //	sightline events tail           print an account's stored events as JSON lines
 //	sightline bench ingest          measure durable ingest against a no-op ceiling
+//	sightline bench memory          measure a server binary's memory under an attack, and its restart after
 //	sightline keys add|list|remove  manage Data Access API keys
 //	sightline pull                  download new web-session files from a Data Access API
 //	sightline websessions build     rebuild an account's web-session files from the event log
@@ -58,6 +59,8 @@ commands:
                              (campaigns flags: --server URL, --token T)
   events tail --account ID [--follow]
   bench ingest               measure durable ingest throughput and latency
+  bench memory [--attack visitor|clients] [--binary PATH ...]
+                             measure a server binary's memory under an attack, and its restart after
   keys add --account ID      create a Data Access API key (prints its credentials)
   keys list [--account ID]
   keys remove KEY
@@ -105,6 +108,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runWebSessionsFlush(ctx, rest[1:], stdout, stderr)
 		case "bench ingest":
 			return runBenchIngest(ctx, rest[1:], stdout, stderr)
+		case "bench memory":
+			return runBenchMemory(ctx, rest[1:], stdout, stderr)
 		case "keys add":
 			return runKeysAdd(rest[1:], stdout, stderr)
 		case "keys list":

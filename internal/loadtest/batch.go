@@ -1,7 +1,8 @@
 // Package loadtest drives an ingest endpoint over real HTTP with many
 // concurrent clients and realistic event batches, and measures throughput
 // and latency. `sightline bench ingest` uses it to compare Sightline's
-// durable ingest with a ceiling handler that only reads the body.
+// durable ingest with a ceiling handler that only reads the body, and
+// `sightline bench memory` to attack a server whose memory it watches.
 package loadtest
 
 import (
@@ -27,6 +28,21 @@ func NewBatchWriter(prefix string) *BatchWriter { return &BatchWriter{prefix: pr
 func (w *BatchWriter) Append(dst []byte, n int, now time.Time) []byte {
 	w.visitor++
 	dst = fmt.Appendf(dst, `{"visitorId":"v-%s-%d","visitId":"s-%s-%d","events":[`, w.prefix, w.visitor, w.prefix, w.visitor)
+	return w.appendEvents(dst, n, now)
+}
+
+// AppendVisit appends one batch body of n events for the visit id (visitor
+// "v-"+id, visit "s-"+id) to dst; id must need no JSON escaping. Each batch
+// spreads its events from now on, as Append's, so the events of successive
+// batches of one visit overlap in time.
+func (w *BatchWriter) AppendVisit(dst []byte, id string, n int, now time.Time) []byte {
+	dst = fmt.Appendf(dst, `{"visitorId":"v-%s","visitId":"s-%s","events":[`, id, id)
+	return w.appendEvents(dst, n, now)
+}
+
+// appendEvents appends n events, each with a fresh id, and the end of the
+// batch body to dst.
+func (w *BatchWriter) appendEvents(dst []byte, n int, now time.Time) []byte {
 	ms := now.UnixMilli()
 	for i := 0; i < n; i++ {
 		if i > 0 {

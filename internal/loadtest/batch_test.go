@@ -30,3 +30,30 @@ func TestBatchesAreValidAndRealistic(t *testing.T) {
 		}
 	}
 }
+
+// A visit's batches all carry its visitor and visit, and every event of
+// them a new id.
+func TestAppendVisit(t *testing.T) {
+	w := NewBatchWriter("t")
+	var d event.Decoder
+	var b event.Batch
+	now := time.Now()
+	ids := map[string]bool{}
+	for i := 0; i < 3; i++ {
+		if err := d.Decode(w.AppendVisit(nil, "one", 10, now), now, &b); err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Events) != 10 || len(b.Rejected) != 0 {
+			t.Fatalf("%d events, %d rejected, want 10 and 0", len(b.Events), len(b.Rejected))
+		}
+		if b.VisitorID != "v-one" || b.VisitID != "s-one" {
+			t.Errorf("visitor, visit = %q, %q, want v-one, s-one", b.VisitorID, b.VisitID)
+		}
+		for _, e := range b.Events {
+			if ids[e.ID] {
+				t.Errorf("event id %s repeated", e.ID)
+			}
+			ids[e.ID] = true
+		}
+	}
+}

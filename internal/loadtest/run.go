@@ -23,6 +23,10 @@ type Config struct {
 	// Rate, when positive, sends this many batches a second on a fixed
 	// schedule (open loop) instead of as fast as the clients can.
 	Rate float64
+	// Visit, when not "", makes every batch of every client one of this
+	// one visit's (BatchWriter.AppendVisit) instead of a new visit's: the
+	// load of a visitor that never stops.
+	Visit string
 }
 
 // Result is what a run measured.
@@ -108,7 +112,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 				} else if runCtx.Err() != nil {
 					return
 				}
-				body = w.Append(body[:0], cfg.BatchEvents, time.Now())
+				if cfg.Visit != "" {
+					body = w.AppendVisit(body[:0], cfg.Visit, cfg.BatchEvents, time.Now())
+				} else {
+					body = w.Append(body[:0], cfg.BatchEvents, time.Now())
+				}
 				start := time.Now()
 				if cfg.Rate > 0 {
 					start = sched // latency from when it should have been sent
