@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/sightline/sightline/internal/event"
 	"github.com/sightline/sightline/internal/eventlog"
@@ -101,6 +102,7 @@ func (s *Sessionizer) load(ctx context.Context, p *partition, v *trackedVisit) e
 		s.scratch = make([]byte, 0, v.bytes)
 	}
 	s.scratch = s.scratch[:0]
+	v.Events = slices.Grow(v.Events, v.events-len(v.Events))
 	var err error
 	v.refs.each(func(start, end eventlog.Offset) bool {
 		err = s.log.ReadRange(ctx, p.id, start, end, func(m eventlog.Message) bool {

@@ -641,6 +641,9 @@ func (s *Sessionizer) spoolClosing(ctx context.Context, p *partition) error {
 		if err := s.spoolVisit(v); err != nil {
 			return err
 		}
+		// The due heap may still hold v until its closing time: keep
+		// nothing big there.
+		v.Events, v.refs = nil, refs{}
 		p.closing[i] = nil
 	}
 	p.closing = p.closing[:0]
