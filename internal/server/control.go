@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,14 +12,17 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/sightline/sightline/internal/atomicfile"
 	"github.com/sightline/sightline/internal/ingest"
 	"github.com/sightline/sightline/internal/sessionizer"
 )
 
 // The control socket is a Unix socket in the data directory on which the
 // server takes operators' requests from the sightline command on the same
-// machine (websessions flush). Who may use it is who may write the data
-// directory: the file system's permissions are its access control.
+// machine (websessions flush). Only the server's user and root may use it:
+// it is made in the data directory, of mode 0700, and given mode 0600
+// (bind gives it the umask's mode, but no one else can reach it in
+// between).
 
 // controlSocket is the control socket's name in the data directory.
 const controlSocket = "control.sock"
@@ -29,6 +33,18 @@ func ControlSocket(dataDir string) string { return filepath.Join(dataDir, contro
 // FlushPath is the control socket's route for a flush of the web sessions:
 // POST, answered with a sessionizer.FlushReport in JSON.
 const FlushPath = "/websessions/flush"
+
+// ControlClient returns a client of the control socket of a data
+// directory: any URL's host reaches it.
+func ControlClient(dataDir string) *http.Client {
+	path := ControlSocket(dataDir)
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		},
+	}}
+}
 
 // listenControl serves the control socket. The server holds the event
 // log's lock, so a socket file there is a dead server's and is replaced.
@@ -43,6 +59,11 @@ func (s *Server) listenControl(collector *ingest.Handler) {
 	l, err := net.Listen("unix", path)
 	if err != nil {
 		s.logger.Warn("no control socket: websessions flush will not reach this server", "path", path, "err", err)
+		return
+	}
+	if err := os.Chmod(path, atomicfile.FileMode); err != nil {
+		l.Close()
+		s.logger.Warn("no control socket: cannot make it private", "path", path, "err", err)
 		return
 	}
 	mux := http.NewServeMux()
