@@ -307,7 +307,7 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	bg, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.background(bg, cfg)
-	s.listenControl(collector)
+	s.listenControl(collector, reg)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
