@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -64,12 +63,7 @@ var errNoServer = errors.New("no server on the control socket")
 func flushServer(ctx context.Context, data string) (sessionizer.FlushReport, string, error) {
 	var rep sessionizer.FlushReport
 	path := server.ControlSocket(data)
-	client := &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", path)
-		},
-	}}
+	client := server.ControlClient(data)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://sightline"+server.FlushPath, nil)
 	if err != nil {
 		return rep, "", err

@@ -75,7 +75,7 @@ func runWebSessionsBuild(ctx context.Context, args []string, stdout, stderr io.W
 	// kept in a directory of the range's own until every hour is written,
 	// so that an interrupted rebuild resumes where it stopped.
 	scratch := filepath.Join(server.WebSessionRebuildDir(*data), fmt.Sprintf("%s.%d.%d", *acct, from.UnixMilli(), to.UnixMilli()))
-	if err := os.MkdirAll(scratch, 0o755); err != nil {
+	if err := os.MkdirAll(scratch, atomicfile.DirMode); err != nil {
 		return err
 	}
 	lock, err := filelock.Lock(filepath.Join(scratch, "LOCK"), false)

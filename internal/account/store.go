@@ -26,7 +26,7 @@ func OpenStore(logger *slog.Logger, dir string) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	d, err := jsondir.Open(logger.With("component", "accounts"), dir, "account", 0o755, decodeAccount)
+	d, err := jsondir.Open(logger.With("component", "accounts"), dir, "account", decodeAccount)
 	if err != nil {
 		return nil, err
 	}

@@ -1,14 +1,28 @@
 // Package atomicfile writes small files so that a crash at any moment leaves
 // either the old content or the new one, never a mix, and so that the
 // change is durable once the call returns.
+//
+// The files it writes have mode FileMode, whatever the umask. FileMode and
+// DirMode are the modes of everything Sightline keeps in its data
+// directory, also of what other packages create there.
 package atomicfile
 
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+)
+
+// The modes of what Sightline keeps in its data directory: its owner's
+// alone, since events hold visitors' URLs and IP addresses and keys hold
+// secrets. A umask only takes bits away, so a file or directory created
+// with one of these modes has it whatever the umask.
+const (
+	FileMode fs.FileMode = 0o600
+	DirMode  fs.FileMode = 0o700
 )
 
 // Write replaces path with data: it writes a temporary file beside it,
@@ -75,7 +89,8 @@ func RemoveTemps(dir string) error {
 
 func isTemp(name string) bool { return strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp") }
 
-// writeTemp writes a new temporary file beside path with write and fsyncs it.
+// writeTemp writes a new temporary file beside path with write and fsyncs
+// it. os.CreateTemp creates it with mode FileMode.
 func writeTemp(path string, write func(io.Writer) error) (string, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {

@@ -52,7 +52,7 @@ func OpenKeys(logger *slog.Logger, dir string) (*Keys, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	d, err := jsondir.Open(logger.With("component", "dataaccess-keys"), dir, "key", 0o700, decodeKey)
+	d, err := jsondir.Open(logger.With("component", "dataaccess-keys"), dir, "key", decodeKey)
 	if err != nil {
 		return nil, err
 	}

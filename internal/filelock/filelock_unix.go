@@ -7,13 +7,15 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+
+	"github.com/sightline/sightline/internal/atomicfile"
 )
 
 // Lock takes an exclusive lock on path, creating the file if needed. When
 // another holder has it, Lock waits if wait is set and otherwise fails with
 // an error wrapping ErrLocked. Close the file to release the lock.
 func Lock(path string, wait bool) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, atomicfile.FileMode)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ type Dir struct {
 
 // NewDir returns the store rooted at root, creating root if needed.
 func NewDir(root string) (*Dir, error) {
-	if err := os.MkdirAll(root, 0o755); err != nil {
+	if err := os.MkdirAll(root, atomicfile.DirMode); err != nil {
 		return nil, fmt.Errorf("file store: %w", err)
 	}
 	return &Dir{root: root}, nil
@@ -62,7 +62,7 @@ func (d *Dir) Put(ctx context.Context, acct, name string, write func(io.Writer) 
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), atomicfile.DirMode); err != nil {
 		return fmt.Errorf("file store: %w", err)
 	}
 	if err := atomicfile.WriteFunc(p, write); err != nil {

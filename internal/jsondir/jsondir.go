@@ -43,11 +43,12 @@ type Dir[T any] struct {
 	lastMiss time.Time
 }
 
-// Open opens (creating it with mode perm if needed) the directory dir of
-// records of the kind what, and reads it. decode reads one record's file;
-// a file it rejects is skipped with a warning.
-func Open[T any](logger *slog.Logger, dir, what string, perm os.FileMode, decode func(name string, data []byte) (T, error)) (*Dir[T], error) {
-	if err := os.MkdirAll(dir, perm); err != nil {
+// Open opens (creating it with mode atomicfile.DirMode if needed) the
+// directory dir of records of the kind what, and reads it. decode reads one
+// record's file; a file it rejects is skipped with a warning. Records are
+// written with atomicfile, mode atomicfile.FileMode.
+func Open[T any](logger *slog.Logger, dir, what string, decode func(name string, data []byte) (T, error)) (*Dir[T], error) {
+	if err := os.MkdirAll(dir, atomicfile.DirMode); err != nil {
 		return nil, fmt.Errorf("cannot create %s directory: %w", what, err)
 	}
 	if err := atomicfile.RemoveTemps(dir); err != nil {

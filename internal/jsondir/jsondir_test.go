@@ -30,7 +30,7 @@ func decodeRec(name string, b []byte) (rec, error) {
 
 func open(t *testing.T, dir string) *Dir[rec] {
 	t.Helper()
-	d, err := Open(nil, dir, "record", 0o700, decodeRec)
+	d, err := Open(nil, dir, "record", decodeRec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -194,8 +194,8 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("cannot create data directory: %w", err)
+	if err := openDataDir(logger, cfg.DataDir); err != nil {
+		return nil, err
 	}
 	s := &Server{cfg: cfg, logger: logger}
 	reg := prometheus.NewRegistry()
@@ -307,7 +307,7 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	bg, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.background(bg, cfg)
-	s.listenControl(collector)
+	s.listenControl(collector, reg)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -488,26 +488,6 @@ func (s *Server) stop() error {
 	merr := s.dedup.Mark(time.Now())
 	lerr := errors.Join(s.log.Close(), s.campaignDB.Close())
 	return errors.Join(herr, merr, lerr, s.enricher.Close())
-}
-
-// holdsOnlyOurs reports whether dir is missing or holds nothing but what a
-// server creates in it.
-func holdsOnlyOurs(dir string) (bool, error) {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return true, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("cannot read data directory: %w", err)
-	}
-	for _, e := range entries {
-		switch e.Name() {
-		case accountsDir, logDir, dedupFile, webSessionsDir, controlSocket, campaignsFile, stateKeyFile, filepath.Base(dataaccess.KeysDir("")):
-		default:
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 // loadStateKey reads the key that signs campaign states from path, and

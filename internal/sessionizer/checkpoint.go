@@ -75,7 +75,7 @@ func (s *Sessionizer) Checkpoint() error {
 // saveCheckpoint writes the checkpoint file: the state, complete and the
 // spool's lengths.
 func (s *Sessionizer) saveCheckpoint(complete int64, lengths map[string]int64) error {
-	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(s.cfg.Dir, atomicfile.DirMode); err != nil {
 		return fmt.Errorf("sessionizer: %w", err)
 	}
 	err := atomicfile.WriteFunc(s.checkpointPath(), func(w io.Writer) error {

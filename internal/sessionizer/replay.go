@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/sightline/sightline/internal/atomicfile"
 	"github.com/sightline/sightline/internal/event"
 	"github.com/sightline/sightline/internal/eventlog"
 )
@@ -80,7 +81,7 @@ func Replay(ctx context.Context, logger *slog.Logger, log eventlog.RangeReader, 
 		res.Visits++
 		return s.spool.add(v, 0)
 	}
-	if err := os.MkdirAll(s.spool.dir, 0o755); err != nil {
+	if err := os.MkdirAll(s.spool.dir, atomicfile.DirMode); err != nil {
 		return res, fmt.Errorf("replay: %w", err)
 	}
 	// An interrupted replay of the same hours into the same directory left

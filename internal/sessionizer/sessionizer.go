@@ -77,6 +77,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sightline/sightline/internal/atomicfile"
 	"github.com/sightline/sightline/internal/enrich"
 	"github.com/sightline/sightline/internal/event"
 	"github.com/sightline/sightline/internal/eventlog"
@@ -278,7 +279,7 @@ func New(logger *slog.Logger, log eventlog.RangeReader, cfg Config, m *Metrics, 
 	s := newSessionizer(logger, log, cfg, m)
 	s.onComplete = onComplete
 	s.spoolVisit = func(v *trackedVisit) error { return s.spool.add(v, s.complete) }
-	if err := os.MkdirAll(s.cfg.Dir, 0o755); err != nil {
+	if err := os.MkdirAll(s.cfg.Dir, atomicfile.DirMode); err != nil {
 		return nil, fmt.Errorf("sessionizer: %w", err)
 	}
 	var err error

@@ -79,10 +79,10 @@ func (s *spool) add(v *trackedVisit, firstOpen int64) error {
 
 func (s *spool) open(k spoolKey) (*spoolFile, error) {
 	p := k.path(s.dir)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p), atomicfile.DirMode); err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, atomicfile.FileMode)
 	if err != nil {
 		return nil, fmt.Errorf("spool: %w", err)
 	}

@@ -91,7 +91,7 @@ func Open(logger *slog.Logger, reg prometheus.Registerer, dir string, opts Optio
 	if err != nil {
 		return nil, fmt.Errorf("open event log %s: %w", dir, err)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, atomicfile.DirMode); err != nil {
 		return nil, fmt.Errorf("open event log: %w", err)
 	}
 	lock, err := lockDir(dir)

@@ -36,7 +36,7 @@ type offsetsFile struct {
 // openOffsetStore opens the offsets directory dir, creating it if needed,
 // and removes the temporary files a crash may have left in it.
 func openOffsetStore(dir string, partitions int) (*offsetStore, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, atomicfile.DirMode); err != nil {
 		return nil, err
 	}
 	if err := atomicfile.RemoveTemps(dir); err != nil {

@@ -68,7 +68,7 @@ func openPartition(dir string, id int, opts *Options, logger *slog.Logger, m *me
 		m:      m,
 		bytes:  m.bytes.WithLabelValues(fmt.Sprint(id)),
 	}
-	if err := os.MkdirAll(p.dir, 0o755); err != nil {
+	if err := os.MkdirAll(p.dir, atomicfile.DirMode); err != nil {
 		return nil, err
 	}
 	bases, err := listSegments(p.dir)

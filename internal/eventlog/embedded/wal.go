@@ -171,7 +171,7 @@ func (w *wal) commit(round []taken) error {
 // in Open, after each partition's torn tail was cut.
 func (l *Log) replayWAL() error {
 	dir := filepath.Join(l.dir, walDirName)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, atomicfile.DirMode); err != nil {
 		return err
 	}
 	seqs, err := listWAL(dir)

@@ -3,6 +3,8 @@ package embedded
 import (
 	"os"
 	"syscall"
+
+	"github.com/sightline/sightline/internal/atomicfile"
 )
 
 // syncFileRangeWrite is SYNC_FILE_RANGE_WRITE of sync_file_range(2): start
@@ -57,7 +59,7 @@ func (f dataFile) Sync() error {
 
 // openOSFile is the default Options.openFile.
 func openOSFile(name string, flag int) (segmentFile, error) {
-	f, err := os.OpenFile(name, flag, 0o644)
+	f, err := os.OpenFile(name, flag, atomicfile.FileMode)
 	if err != nil {
 		return nil, err
 	}
