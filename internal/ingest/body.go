@@ -6,8 +6,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 )
@@ -16,6 +18,8 @@ var (
 	// errTooLarge is returned when a body, or what it decompresses to,
 	// passes the limit.
 	errTooLarge = errors.New("body too large")
+	// errTooSlow is returned when a body misses its deadline.
+	errTooSlow = errors.New("body too slow")
 	// errNoMemory is returned when the bodies in progress hold the memory
 	// budget for longer than a request waits.
 	errNoMemory = errors.New("too many bodies in progress")
@@ -32,10 +36,12 @@ const gzipReaderBytes = 48 << 10
 const firstBodyBuffer = 16 << 10
 
 // readBody reads r's body into in, decompressing gzip, within the memory
-// budget. It fails with an error wrapping errTooLarge as soon as more than
-// MaxBodyBytes arrive or would be decompressed (gzip bombs cost at most
-// that), and with errNoMemory when the budget stays full.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, in *body) error {
+// budget, and by the deadline that starts at start (bodyDeadline). It fails
+// with an error wrapping errTooLarge as soon as more than MaxBodyBytes
+// arrive or would be decompressed (gzip bombs cost at most that), with
+// errTooSlow when the deadline passes, and with errNoMemory when the budget
+// stays full.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, in *body, start time.Time) error {
 	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
 		return err
 	}
@@ -46,6 +52,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, in *body) err
 	if err := h.reserve(r, in, int64(cap(in.buf))); err != nil {
 		return err
 	}
+	deadline := newBodyDeadline(w, &h.cfg, start)
 	// The raw body is bounded too, so a client cannot stream forever.
 	raw := http.MaxBytesReader(w, r.Body, limit)
 	var src io.Reader = raw
@@ -94,7 +101,9 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request, in *body) err
 		if err != nil {
 			return h.bodyError(err, "cannot read")
 		}
+		deadline.arrived(int64(len(in.buf)))
 	}
+	deadline.clear()
 	return nil
 }
 
@@ -135,6 +144,12 @@ func (h *Handler) bodyError(err error, what string) error {
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return fmt.Errorf("%w: over %d bytes", errTooLarge, h.cfg.MaxBodyBytes)
 	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		if h.cfg.MinBodyRate > 0 {
+			return fmt.Errorf("%w: a body must arrive within %s, plus 1s for every %d bytes that arrived", errTooSlow, h.cfg.BodyTimeout, h.cfg.MinBodyRate)
+		}
+		return fmt.Errorf("%w: a body must arrive within %s", errTooSlow, h.cfg.BodyTimeout)
+	}
 	return &statusError{http.StatusBadRequest, fmt.Sprintf("body: %s: %v", what, err)}
 }
 
@@ -144,6 +159,9 @@ func (h *Handler) bodyFailed(w http.ResponseWriter, err error) int {
 	switch {
 	case errors.Is(err, errTooLarge):
 		return writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+	case errors.Is(err, errTooSlow):
+		h.metrics.slowBodies.Inc()
+		return writeError(w, http.StatusRequestTimeout, err.Error())
 	case errors.Is(err, errNoMemory):
 		h.metrics.memoryFull.Inc()
 		w.Header().Set("Retry-After", "1")
@@ -160,6 +178,59 @@ func (h *Handler) bodyFailed(w http.ResponseWriter, err error) int {
 // 256 KiB) before answering, for as long as the client takes to send it.
 func unread(w http.ResponseWriter) {
 	w.Header().Set("Connection", "close")
+}
+
+// bodyDeadline keeps the read deadline of a body: Config.BodyTimeout after
+// the request started, plus a second for every Config.MinBodyRate bytes
+// that arrived, moved on as they arrive.
+type bodyDeadline struct {
+	w       http.ResponseWriter
+	cfg     *Config
+	start   time.Time
+	seconds int64 // seconds added to the deadline
+	set     bool  // a deadline is set on the connection
+}
+
+// newBodyDeadline sets the deadline of a body that started at start on the
+// connection of w, if it takes deadlines (an httptest.ResponseRecorder
+// does not).
+func newBodyDeadline(w http.ResponseWriter, cfg *Config, start time.Time) bodyDeadline {
+	d := bodyDeadline{w: w, cfg: cfg, start: start}
+	if cfg.BodyTimeout > 0 {
+		d.set = d.setTo(start.Add(cfg.BodyTimeout)) == nil
+	}
+	return d
+}
+
+func (d *bodyDeadline) setTo(t time.Time) error {
+	return http.NewResponseController(d.w).SetReadDeadline(t)
+}
+
+// arrived moves the deadline on once n bytes have arrived.
+func (d *bodyDeadline) arrived(n int64) {
+	if !d.set || d.cfg.MinBodyRate <= 0 {
+		return
+	}
+	if s := n / d.cfg.MinBodyRate; s > d.seconds {
+		d.seconds = s
+		d.setTo(d.start.Add(d.cfg.BodyTimeout + time.Duration(s)*time.Second))
+	}
+}
+
+// clear lifts the deadline once the body has arrived: the connection is
+// not read again until the next request, whose own deadlines net/http sets.
+// A body given more than BodyTimeout may have arrived after the server's
+// write deadline: that is lifted too, since the answer of a few KB goes to
+// the socket's buffer at once whether the client reads it or not.
+func (d *bodyDeadline) clear() {
+	if !d.set {
+		return
+	}
+	rc := http.NewResponseController(d.w)
+	rc.SetReadDeadline(time.Time{})
+	if d.seconds > 0 {
+		rc.SetWriteDeadline(time.Time{})
+	}
 }
 
 func checkContentType(ct string) error {

@@ -12,7 +12,8 @@
 // byte budget (Config.MaxBodyMemory), a buffer growing only as its body
 // arrives, so memory stays bounded under any load: the budget, plus what
 // the log buffers before refusing with eventlog.ErrBusy. A request waiting
-// for the log's fsync holds only its dedup keys and its answer.
+// for the log's fsync holds only its dedup keys and its answer. A body must
+// arrive at a minimum rate (Config.BodyTimeout, Config.MinBodyRate).
 //
 // The byte budget is golang.org/x/sync/semaphore's Weighted: first come,
 // first served (a large body is not starved by small ones), with waits a
@@ -54,6 +55,14 @@ type Config struct {
 	// QueueTimeout, then gets 429. It is raised to what one body of
 	// MaxBodyBytes needs.
 	MaxBodyMemory int64
+	// BodyTimeout is the time a body has to arrive in full, from the moment
+	// its headers have; MinBodyRate (bytes a second) adds a second for
+	// every MinBodyRate bytes of it that arrived (decompressed, for gzip),
+	// so a body has BodyTimeout + MaxBodyBytes/MinBodyRate at most. A body
+	// that misses its deadline gets 408. 0 sets no deadline; a MinBodyRate
+	// of 0 adds nothing.
+	BodyTimeout time.Duration
+	MinBodyRate int64
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// Now is the clock events are stamped with (serverTime) and checked
@@ -66,12 +75,20 @@ type Config struct {
 // bodies as slots). A request takes a slot once its body has arrived and
 // gives it back once the log has its events, before it waits for them to
 // be durable, so the slots only cover decoding and checking.
+//
+// A body has 10 s to arrive, and a second more for every 16 KiB that did:
+// a tag's batch (a few KB, 64 KB at most for sendBeacon) arrives well
+// within 10 s even over a 2G link, and a server's 1 MiB batch needs only
+// 128 kbit/s, while a sender of a byte a second is cut off after 10 s
+// (the rule of Apache's mod_reqtimeout, body=10,MinRate=16384).
 func DefaultConfig() Config {
 	return Config{
 		MaxBodyBytes:  1 << 20,
 		MaxConcurrent: 16 * runtime.GOMAXPROCS(0),
 		QueueTimeout:  time.Second,
 		MaxBodyMemory: int64(16*runtime.GOMAXPROCS(0)) << 20,
+		BodyTimeout:   10 * time.Second,
+		MinBodyRate:   16 << 10,
 	}
 }
 
@@ -216,12 +233,12 @@ func (h *Handler) putRequest(q *request) {
 
 func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	code := h.handleEvents(w, r)
+	code := h.handleEvents(w, r, start)
 	h.metrics.request(code)
 	h.metrics.duration.Observe(time.Since(start).Seconds())
 }
 
-func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) int {
+func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request, start time.Time) int {
 	acct, code := h.checkAccount(w, r)
 	if acct == nil {
 		return code
@@ -229,7 +246,7 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) int {
 	q := h.requests.Get().(*request)
 	defer h.putRequest(q)
 	q.reset()
-	if code := h.process(w, r, acct, q); code != 0 {
+	if code := h.process(w, r, acct, start, q); code != 0 {
 		h.stamped(q)
 		return code
 	}
@@ -252,17 +269,18 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) int {
 	return http.StatusOK
 }
 
-// process reads the body of the request without a processing slot (a slow sender holds none); then, with a slot
+// process reads the body of the request that started at start,
+// without a processing slot (a slow sender holds none); then, with a slot
 // held, it decodes and checks the body, reserves the events' dedup keys in
 // q and submits the new events to the log. It returns 0 when the request
 // must now wait for q.pending and answer q.resp, or the status of the
 // answer it wrote, with no dedup key left reserved.
-func (h *Handler) process(w http.ResponseWriter, r *http.Request, acct *account.Account, q *request) int {
+func (h *Handler) process(w http.ResponseWriter, r *http.Request, acct *account.Account, start time.Time, q *request) int {
 	accountID := acct.ID
 	in := h.bodies.Get().(*body)
 	defer h.putBody(in)
 	h.metrics.reading.Inc()
-	err := h.readBody(w, r, in)
+	err := h.readBody(w, r, in, start)
 	h.metrics.reading.Dec()
 	if err != nil {
 		return h.bodyFailed(w, err)

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +47,18 @@ func readAnswer(t *testing.T, conn net.Conn) (*http.Response, Failure) {
 	return resp, decodeAnswer(t, b).Failure
 }
 
+// trickle sends a space on conn every 10 ms until the connection fails.
+func trickle(conn net.Conn) {
+	go func() {
+		for {
+			time.Sleep(10 * time.Millisecond)
+			if _, err := conn.Write([]byte(" ")); err != nil {
+				return
+			}
+		}
+	}()
+}
+
 func lengthHeader(n int) string { return fmt.Sprintf("Content-Length: %d\r\n", n) }
 
 // waitFor polls cond until it holds, and fails the test after 5 s.
@@ -57,11 +71,99 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+func TestSlowBodyCutOff(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.BodyTimeout, cfg.MinBodyRate = 100*time.Millisecond, 1024
+	e := newEnv(t, cfg)
+	tests := []struct {
+		name    string
+		headers string
+		first   []byte
+		trickle bool
+	}{
+		{"stalled", lengthHeader(1000), []byte(`{"visitorId":`), false},
+		{"trickling a byte every 10 ms", lengthHeader(100000), []byte(`{`), true},
+		{"chunked, stalled", "Transfer-Encoding: chunked\r\n", []byte("5\r\n{\"vis\r\n"), false},
+		{"gzip header cut short", "Content-Encoding: gzip\r\n" + lengthHeader(1000), gz(batch())[:4], false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conn := e.hold(t, &net.Dialer{}, tt.headers, tt.first)
+			if tt.trickle {
+				trickle(conn)
+			}
+			resp, f := readAnswer(t, conn)
+			if resp.StatusCode != http.StatusRequestTimeout || !resp.Close {
+				t.Fatalf("status %d, close %v: %s; want 408 and the connection closed", resp.StatusCode, resp.Close, f.Error)
+			}
+			if !strings.Contains(f.Error, "within 100ms, plus 1s for every 1024 bytes") {
+				t.Fatalf("error %q does not name the limits", f.Error)
+			}
+		})
+	}
+	if n := testutil.ToFloat64(e.h.metrics.slowBodies); n != float64(len(tests)) {
+		t.Fatalf("%v slow bodies counted, want %d", n, len(tests))
+	}
+	// A body that arrives is still read, with its deadline lifted.
+	if code, _, b := e.post("shop", batch(pageView("s1", time.Now().UnixMilli())), nil); code != 200 {
+		t.Fatalf("status %d: %s", code, b)
+	}
+}
+
+// deadlines is a ResponseWriter whose connection records its read and
+// write deadlines.
+type deadlines struct {
+	http.ResponseWriter
+	read, write []time.Time
+}
+
+func (d *deadlines) SetReadDeadline(t time.Time) error {
+	d.read = append(d.read, t)
+	return nil
+}
+
+func (d *deadlines) SetWriteDeadline(t time.Time) error {
+	d.write = append(d.write, t)
+	return nil
+}
+
+func TestBodyDeadline(t *testing.T) {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	after := func(d time.Duration) time.Time { return start.Add(d) }
+	tests := []struct {
+		name        string
+		timeout     time.Duration
+		rate        int64
+		arrivals    []int64 // bytes arrived after each read
+		read, write []time.Time
+	}{
+		{"a second more for every full 1000 bytes", 10 * time.Second, 1000, []int64{1, 999, 1000, 1999, 2500, 9000},
+			[]time.Time{after(10 * time.Second), after(11 * time.Second), after(12 * time.Second), after(19 * time.Second), {}}, []time.Time{{}}},
+		{"within the timeout", 10 * time.Second, 1000, []int64{999}, []time.Time{after(10 * time.Second), {}}, nil},
+		{"no minimum rate", 10 * time.Second, 0, []int64{5000, 90000}, []time.Time{after(10 * time.Second), {}}, nil},
+		{"no timeout", 0, 1000, []int64{5000}, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &deadlines{ResponseWriter: httptest.NewRecorder()}
+			d := newBodyDeadline(w, &Config{BodyTimeout: tt.timeout, MinBodyRate: tt.rate}, start)
+			for _, n := range tt.arrivals {
+				d.arrived(n)
+			}
+			d.clear()
+			if !slices.EqualFunc(w.read, tt.read, time.Time.Equal) || !slices.EqualFunc(w.write, tt.write, time.Time.Equal) {
+				t.Fatalf("read deadlines %v, write deadlines %v; want %v, %v", w.read, w.write, tt.read, tt.write)
+			}
+		})
+	}
+}
+
 func TestBodyMemoryFull(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.MaxBodyBytes = 64 << 10
 	cfg.MaxBodyMemory = 1 // raised to what one body needs: 64 KiB + 1 + a gzip reader
 	cfg.QueueTimeout = 10 * time.Millisecond
+	cfg.BodyTimeout = time.Minute
 	e := newEnv(t, cfg)
 	length, sent := lengthHeader(64<<10), bytes.Repeat([]byte(" "), 40<<10)
 	a := e.hold(t, &net.Dialer{}, length, sent)

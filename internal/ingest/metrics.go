@@ -21,6 +21,7 @@ type metrics struct {
 	forbiddenOrigin prometheus.Counter
 	statesRefused   prometheus.Counter
 	reading         prometheus.Gauge
+	slowBodies      prometheus.Counter
 	memoryFull      prometheus.Counter
 }
 
@@ -68,6 +69,10 @@ func newMetrics(reg prometheus.Registerer, ix *dedup.Index, memory *budget) *met
 			Name: "sightline_ingest_bodies_reading",
 			Help: "Requests whose body is arriving.",
 		}),
+		slowBodies: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sightline_ingest_slow_bodies_total",
+			Help: "Requests refused with 408 because their body did not arrive in time (body timeout and minimum rate).",
+		}),
 		memoryFull: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sightline_ingest_body_memory_full_total",
 			Help: "Requests refused with 429 because the bodies in progress held the body memory limit.",
@@ -79,12 +84,12 @@ func newMetrics(reg prometheus.Registerer, ix *dedup.Index, memory *budget) *met
 		m.rejectedBy.WithLabelValues(string(r))
 	}
 	m.byCode = map[int]prometheus.Counter{}
-	for _, code := range []int{200, 400, 403, 404, 413, 415, 429, 503} {
+	for _, code := range []int{200, 400, 403, 404, 408, 413, 415, 429, 503} {
 		m.byCode[code] = m.requests.WithLabelValues(strconv.Itoa(code))
 	}
 	if reg != nil {
 		reg.MustRegister(m.requests, m.duration, m.batchEvents, m.accepted, m.rejectedBy, m.duplicates, m.overloaded, m.forbiddenOrigin, m.statesRefused,
-			m.reading, m.memoryFull,
+			m.reading, m.slowBodies, m.memoryFull,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "sightline_dedup_keys",
 				Help: "Event ids remembered for deduplication.",
