@@ -13,7 +13,9 @@
 // arrives, so memory stays bounded under any load: the budget, plus what
 // the log buffers before refusing with eventlog.ErrBusy. A request waiting
 // for the log's fsync holds only its dedup keys and its answer. A body must
-// arrive at a minimum rate (Config.BodyTimeout, Config.MinBodyRate).
+// arrive at a minimum rate (Config.BodyTimeout, Config.MinBodyRate), and
+// one client address may have only so many requests in progress
+// (Config.MaxPerClient).
 //
 // The byte budget is golang.org/x/sync/semaphore's Weighted: first come,
 // first served (a large body is not starved by small ones), with waits a
@@ -23,6 +25,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -63,6 +66,9 @@ type Config struct {
 	// of 0 adds nothing.
 	BodyTimeout time.Duration
 	MinBodyRate int64
+	// MaxPerClient bounds the requests in progress from one client
+	// address (an IPv6 client's /64); others get 429. 0: no limit.
+	MaxPerClient int
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// Now is the clock events are stamped with (serverTime) and checked
@@ -81,6 +87,13 @@ type Config struct {
 // within 10 s even over a 2G link, and a server's 1 MiB batch needs only
 // 128 kbit/s, while a sender of a byte a second is cut off after 10 s
 // (the rule of Apache's mod_reqtimeout, body=10,MinRate=16384).
+//
+// One client address may have 256 requests in progress: a visitor has one
+// or two batches in flight, answered in milliseconds, so even the
+// thousands of visitors behind one carrier-grade NAT address stay far
+// below it, and so do the 256 clients of `sightline bench ingest`, which
+// all come from 127.0.0.1; one address cannot hold more requests than
+// that, however slowly it sends.
 func DefaultConfig() Config {
 	return Config{
 		MaxBodyBytes:  1 << 20,
@@ -89,6 +102,7 @@ func DefaultConfig() Config {
 		MaxBodyMemory: int64(16*runtime.GOMAXPROCS(0)) << 20,
 		BodyTimeout:   10 * time.Second,
 		MinBodyRate:   16 << 10,
+		MaxPerClient:  256,
 	}
 }
 
@@ -107,6 +121,7 @@ type Handler struct {
 	metrics  *metrics
 	slots    chan struct{}
 	memory   *budget
+	clients  clientLimit
 	now      func() time.Time
 	// stamping is read-locked by a request from the moment it stamps its
 	// events until their append is settled; Barrier write-locks it.
@@ -137,6 +152,7 @@ func New(cfg Config, logger *slog.Logger, reg prometheus.Registerer, accounts Ac
 		metrics:  newMetrics(reg, ix, memory),
 		slots:    make(chan struct{}, max(cfg.MaxConcurrent, 1)),
 		memory:   memory,
+		clients:  clientLimit{max: cfg.MaxPerClient, n: map[netip.Addr]int{}},
 		now:      cfg.Now,
 	}
 	if h.now == nil {
@@ -243,10 +259,19 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request, start tim
 	if acct == nil {
 		return code
 	}
+	ip := clientIP(r, h.cfg.TrustedProxies)
+	client, ok := h.clients.enter(ip)
+	if !ok {
+		h.metrics.clientLimited.Inc()
+		unread(w)
+		w.Header().Set("Retry-After", "1")
+		return writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many requests in progress from %s (limit %d a client address), retry later", clientName(client), h.cfg.MaxPerClient))
+	}
+	defer h.clients.leave(client)
 	q := h.requests.Get().(*request)
 	defer h.putRequest(q)
 	q.reset()
-	if code := h.process(w, r, acct, start, q); code != 0 {
+	if code := h.process(w, r, acct, ip, start, q); code != 0 {
 		h.stamped(q)
 		return code
 	}
@@ -269,13 +294,13 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request, start tim
 	return http.StatusOK
 }
 
-// process reads the body of the request that started at start,
+// process reads the body of the request from ip that started at start,
 // without a processing slot (a slow sender holds none); then, with a slot
 // held, it decodes and checks the body, reserves the events' dedup keys in
 // q and submits the new events to the log. It returns 0 when the request
 // must now wait for q.pending and answer q.resp, or the status of the
 // answer it wrote, with no dedup key left reserved.
-func (h *Handler) process(w http.ResponseWriter, r *http.Request, acct *account.Account, start time.Time, q *request) int {
+func (h *Handler) process(w http.ResponseWriter, r *http.Request, acct *account.Account, ip netip.Addr, start time.Time, q *request) int {
 	accountID := acct.ID
 	in := h.bodies.Get().(*body)
 	defer h.putBody(in)
@@ -327,7 +352,6 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, acct *account.
 		return writeError(w, http.StatusServiceUnavailable, "request ended while waiting for a concurrent request with the same event ids")
 	}
 
-	ip := clientIP(r, h.cfg.TrustedProxies)
 	rec := event.Stored{
 		AccountID:  accountID,
 		VisitorID:  b.VisitorID,

@@ -112,12 +112,18 @@ func (e *env) restart() { e.stop(); e.start() }
 
 func (e *env) post(acct string, body []byte, hdr map[string]string) (int, http.Header, []byte) {
 	e.t.Helper()
+	return e.postWith(http.DefaultClient, acct, body, hdr)
+}
+
+// postWith is post with client.
+func (e *env) postWith(client *http.Client, acct string, body []byte, hdr map[string]string) (int, http.Header, []byte) {
+	e.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/account/"+acct+"/events", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

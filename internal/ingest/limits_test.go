@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -184,5 +185,118 @@ func TestBodyMemoryFull(t *testing.T) {
 	waitFor(t, "the first body's memory back", func() bool { return e.h.memory.held.Load() == 0 })
 	if code, _, b := e.post("shop", batch(pageView("m1", time.Now().UnixMilli())), nil); code != 200 {
 		t.Fatalf("status %d: %s", code, b)
+	}
+}
+
+// origin is where a test's request comes from: a local address to dial
+// from, and an X-Forwarded-For to send.
+type origin struct {
+	from string
+	xff  string
+}
+
+func (o origin) dialer() *net.Dialer {
+	return &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(o.from)}}
+}
+
+func (o origin) header() string {
+	if o.xff == "" {
+		return ""
+	}
+	return "X-Forwarded-For: " + o.xff + "\r\n"
+}
+
+// client is the client the collector sees o as.
+func (o origin) client() netip.Addr {
+	if o.xff != "" {
+		return clientOf(netip.MustParseAddr(o.xff))
+	}
+	return clientOf(netip.MustParseAddr(o.from))
+}
+
+// post posts a batch to e from o.
+func (o origin) post(e *env, id string) (int, Failure) {
+	e.t.Helper()
+	c := &http.Client{Transport: &http.Transport{DialContext: o.dialer().DialContext}}
+	defer c.CloseIdleConnections()
+	var hdr map[string]string
+	if o.xff != "" {
+		hdr = map[string]string{"X-Forwarded-For": o.xff}
+	}
+	code, _, b := e.postWith(c, "shop", batch(pageView(id, time.Now().UnixMilli())), hdr)
+	return code, decodeAnswer(e.t, b).Failure
+}
+
+// inProgress returns the requests in progress that h counts for client.
+func inProgress(h *Handler, client netip.Addr) int {
+	h.clients.mu.Lock()
+	defer h.clients.mu.Unlock()
+	return h.clients.n[client]
+}
+
+func TestPerClientLimit(t *testing.T) {
+	proxies := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	tests := []struct {
+		name    string
+		trusted []netip.Prefix
+		held    [2]origin // two requests of one client in progress
+		blocked origin    // a third of the same client
+		other   origin    // another client's
+	}{
+		{"source addresses", nil,
+			[2]origin{{from: "127.0.0.2"}, {from: "127.0.0.2"}}, origin{from: "127.0.0.2"}, origin{from: "127.0.0.3"}},
+		{"X-Forwarded-For of a trusted proxy", proxies,
+			[2]origin{{"127.0.0.1", "198.51.100.7"}, {"127.0.0.2", "198.51.100.7"}}, origin{"127.0.0.1", "198.51.100.7"}, origin{"127.0.0.1", "198.51.100.8"}},
+		{"an IPv6 client is its /64", proxies,
+			[2]origin{{"127.0.0.1", "2001:db8:1:2::7"}, {"127.0.0.1", "2001:db8:1:2::8"}}, origin{"127.0.0.1", "2001:db8:1:2:ffff::1"}, origin{"127.0.0.1", "2001:db8:1:3::7"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.MaxPerClient, cfg.TrustedProxies, cfg.BodyTimeout = 2, tt.trusted, time.Minute
+			e := newEnv(t, cfg)
+			var held []net.Conn
+			for _, o := range tt.held {
+				held = append(held, e.hold(t, o.dialer(), o.header()+lengthHeader(1000), []byte(`{"visitorId":`)))
+			}
+			client := tt.blocked.client()
+			waitFor(t, "the held requests", func() bool { return inProgress(e.h, client) == 2 })
+			// Refused, a request is answered at once, its body unread.
+			resp, f := readAnswer(t, e.hold(t, tt.blocked.dialer(), tt.blocked.header()+lengthHeader(1000), nil))
+			if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !resp.Close {
+				t.Fatalf("third request of %s: status %d, Retry-After %q, close %v, want 429 with Retry-After, closed", client, resp.StatusCode, resp.Header.Get("Retry-After"), resp.Close)
+			}
+			if !strings.Contains(f.Error, "limit 2 a client address") {
+				t.Fatalf("error %q does not name the limit", f.Error)
+			}
+			if code, f := tt.other.post(e, "c2"); code != http.StatusOK {
+				t.Fatalf("another client: status %d: %s", code, f.Error)
+			}
+			held[0].Close()
+			waitFor(t, "a held request to end", func() bool { return inProgress(e.h, client) == 1 })
+			if code, f := tt.blocked.post(e, "c3"); code != http.StatusOK {
+				t.Fatalf("after a request ended: status %d: %s", code, f.Error)
+			}
+			if n := testutil.ToFloat64(e.h.metrics.clientLimited); n != 1 {
+				t.Fatalf("%v refusals counted, want 1", n)
+			}
+		})
+	}
+}
+
+func TestClientOf(t *testing.T) {
+	tests := []struct {
+		addr, client, name string
+	}{
+		{"198.51.100.7", "198.51.100.7", "198.51.100.7"},
+		{"::ffff:198.51.100.7", "198.51.100.7", "198.51.100.7"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::", "2001:db8:1:2::/64"},
+		{"fe80::1%eth0", "fe80::", "fe80::/64"},
+	}
+	for _, tt := range tests {
+		c := clientOf(netip.MustParseAddr(tt.addr))
+		if c != netip.MustParseAddr(tt.client) || clientName(c) != tt.name {
+			t.Errorf("clientOf(%s) = %s named %q, want %s named %q", tt.addr, c, clientName(c), tt.client, tt.name)
+		}
 	}
 }

@@ -22,6 +22,7 @@ type metrics struct {
 	statesRefused   prometheus.Counter
 	reading         prometheus.Gauge
 	slowBodies      prometheus.Counter
+	clientLimited   prometheus.Counter
 	memoryFull      prometheus.Counter
 }
 
@@ -73,6 +74,10 @@ func newMetrics(reg prometheus.Registerer, ix *dedup.Index, memory *budget) *met
 			Name: "sightline_ingest_slow_bodies_total",
 			Help: "Requests refused with 408 because their body did not arrive in time (body timeout and minimum rate).",
 		}),
+		clientLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sightline_ingest_client_limited_total",
+			Help: "Requests refused with 429 because their client address had as many requests in progress as it may.",
+		}),
 		memoryFull: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sightline_ingest_body_memory_full_total",
 			Help: "Requests refused with 429 because the bodies in progress held the body memory limit.",
@@ -89,7 +94,7 @@ func newMetrics(reg prometheus.Registerer, ix *dedup.Index, memory *budget) *met
 	}
 	if reg != nil {
 		reg.MustRegister(m.requests, m.duration, m.batchEvents, m.accepted, m.rejectedBy, m.duplicates, m.overloaded, m.forbiddenOrigin, m.statesRefused,
-			m.reading, m.slowBodies, m.memoryFull,
+			m.reading, m.slowBodies, m.clientLimited, m.memoryFull,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "sightline_dedup_keys",
 				Help: "Event ids remembered for deduplication.",
