@@ -56,6 +56,8 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	defer cleanup()
 	cfg.Addr, cfg.DataDir, cfg.DemoAccount = "127.0.0.1:0", dir, false
+	// The clients stand for many visitors but all come from 127.0.0.1.
+	cfg.Ingest.MaxPerClient = max(cfg.Ingest.MaxPerClient, *clients)
 	cfg.NoWebSessions = !*webSessions
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv, err := server.Start(ctx, logger, cfg)

@@ -26,7 +26,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Int64Var(&cfg.Log.RetentionBytes, "retention-bytes", cfg.Log.RetentionBytes, "keep at most this many bytes per partition (0: no limit)")
 	fs.DurationVar(&cfg.Log.CommitInterval, "commit-interval", cfg.Log.CommitInterval, "least time between two group commits under load: fewer, larger commits for a little latency (0: commit at once)")
 	fs.Int64Var(&cfg.Ingest.MaxBodyBytes, "max-body-bytes", cfg.Ingest.MaxBodyBytes, "largest batch body, after gzip decompression")
-	fs.IntVar(&cfg.Ingest.MaxConcurrent, "max-concurrent", cfg.Ingest.MaxConcurrent, "batch bodies processed at once")
+	fs.IntVar(&cfg.Ingest.MaxConcurrent, "max-concurrent", cfg.Ingest.MaxConcurrent, "batch bodies decoded at once (bodies are read before)")
+	fs.Int64Var(&cfg.Ingest.MaxBodyMemory, "max-body-memory", cfg.Ingest.MaxBodyMemory, "bytes the bodies being read and decoded may hold together, 16 MiB per CPU by default; more: 429")
+	fs.DurationVar(&cfg.Ingest.BodyTimeout, "body-timeout", cfg.Ingest.BodyTimeout, "time a batch body has to arrive, plus a second for every --min-body-rate bytes that did; later: 408")
+	fs.Int64Var(&cfg.Ingest.MinBodyRate, "min-body-rate", cfg.Ingest.MinBodyRate, "a body gets a second more than --body-timeout for every this many bytes of it that arrived")
+	fs.IntVar(&cfg.Ingest.MaxPerClient, "max-per-client", cfg.Ingest.MaxPerClient, "batch requests in progress from one client address (an IPv6 /64); more: 429")
 	fs.DurationVar(&cfg.DedupWindow, "dedup-window", cfg.DedupWindow, "how long event ids are remembered to drop duplicates")
 	var proxies stringList
 	fs.Var(&proxies, "trusted-proxy", "CIDR of a proxy whose X-Forwarded-For is trusted (repeatable)")

@@ -6,17 +6,26 @@
 // appends the batch to the event log. It answers 200 only once the log has
 // made the batch durable.
 //
-// The hot path reuses per-request state from pools and bounds how many
-// bodies are processed at once, so memory stays bounded under any load:
-// at most Config.MaxConcurrent bodies of Config.MaxBodyBytes, plus what the
-// log buffers before refusing with eventlog.ErrBusy. A request waiting for
-// the log's fsync holds only its dedup keys and its answer.
+// The hot path reuses per-request state from pools. A body is read before
+// the request takes one of the processing slots, so slow senders hold no
+// slot; what bodies being read and processed hold together is bounded by a
+// byte budget (Config.MaxBodyMemory), a buffer growing only as its body
+// arrives, so memory stays bounded under any load: the budget, plus what
+// the log buffers before refusing with eventlog.ErrBusy. A request waiting
+// for the log's fsync holds only its dedup keys and its answer. A body must
+// arrive at a minimum rate (Config.BodyTimeout, Config.MinBodyRate), and
+// one client address may have only so many requests in progress
+// (Config.MaxPerClient).
+//
+// The byte budget is golang.org/x/sync/semaphore's Weighted: first come,
+// first served (a large body is not starved by small ones), with waits a
+// context bounds.
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -38,10 +47,28 @@ import (
 type Config struct {
 	// MaxBodyBytes limits a body, and what a gzip body decompresses to.
 	MaxBodyBytes int64
-	// MaxConcurrent bounds the requests whose bodies are read and processed
-	// at once; others wait up to QueueTimeout, then get 429.
+	// MaxConcurrent bounds the requests whose bodies are decoded and
+	// submitted to the log at once (their bodies are read before); others
+	// wait up to QueueTimeout, then get 429.
 	MaxConcurrent int
 	QueueTimeout  time.Duration
+	// MaxBodyMemory bounds the bytes that the buffers of the bodies being
+	// read and processed hold together, and the gzip readers that
+	// decompress them. A request that would pass it waits up to
+	// QueueTimeout, then gets 429. It is raised to what one body of
+	// MaxBodyBytes needs.
+	MaxBodyMemory int64
+	// BodyTimeout is the time a body has to arrive in full, from the moment
+	// its headers have; MinBodyRate (bytes a second) adds a second for
+	// every MinBodyRate bytes of it that arrived (decompressed, for gzip),
+	// so a body has BodyTimeout + MaxBodyBytes/MinBodyRate at most. A body
+	// that misses its deadline gets 408. 0 sets no deadline; a MinBodyRate
+	// of 0 adds nothing.
+	BodyTimeout time.Duration
+	MinBodyRate int64
+	// MaxPerClient bounds the requests in progress from one client
+	// address (an IPv6 client's /64); others get 429. 0: no limit.
+	MaxPerClient int
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// Now is the clock events are stamped with (serverTime) and checked
@@ -49,15 +76,33 @@ type Config struct {
 	Now func() time.Time
 }
 
-// DefaultConfig returns the defaults: 1 MiB bodies, 16 bodies per CPU at
-// once. A request gives its slot back once the log has its events, before
-// it waits for them to be durable, so the slots only need to cover the
-// bodies being read and decoded, with room for slow senders.
+// DefaultConfig returns the defaults: 1 MiB bodies, 16 bodies decoded per
+// CPU at once, and 16 MiB of bodies in memory per CPU (as many maximal
+// bodies as slots). A request takes a slot once its body has arrived and
+// gives it back once the log has its events, before it waits for them to
+// be durable, so the slots only cover decoding and checking.
+//
+// A body has 10 s to arrive, and a second more for every 16 KiB that did:
+// a tag's batch (a few KB, 64 KB at most for sendBeacon) arrives well
+// within 10 s even over a 2G link, and a server's 1 MiB batch needs only
+// 128 kbit/s, while a sender of a byte a second is cut off after 10 s
+// (the rule of Apache's mod_reqtimeout, body=10,MinRate=16384).
+//
+// One client address may have 256 requests in progress: a visitor has one
+// or two batches in flight, answered in milliseconds, so even the
+// thousands of visitors behind one carrier-grade NAT address stay far
+// below it, and so do the 256 clients of `sightline bench ingest`, which
+// all come from 127.0.0.1; one address cannot hold more requests than
+// that, however slowly it sends.
 func DefaultConfig() Config {
 	return Config{
 		MaxBodyBytes:  1 << 20,
 		MaxConcurrent: 16 * runtime.GOMAXPROCS(0),
 		QueueTimeout:  time.Second,
+		MaxBodyMemory: int64(16*runtime.GOMAXPROCS(0)) << 20,
+		BodyTimeout:   10 * time.Second,
+		MinBodyRate:   16 << 10,
+		MaxPerClient:  256,
 	}
 }
 
@@ -75,11 +120,14 @@ type Handler struct {
 	dedup    *dedup.Index
 	metrics  *metrics
 	slots    chan struct{}
+	memory   *budget
+	clients  clientLimit
 	now      func() time.Time
 	// stamping is read-locked by a request from the moment it stamps its
 	// events until their append is settled; Barrier write-locks it.
 	stamping sync.RWMutex
 	requests sync.Pool // *request
+	bodies   sync.Pool // *body
 	works    sync.Pool // *work
 	// campaigns and enricher decide what pages show, stateKey signs the
 	// visits' states (UseCampaigns).
@@ -93,20 +141,25 @@ func New(cfg Config, logger *slog.Logger, reg prometheus.Registerer, accounts Ac
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	// One body of MaxBodyBytes, and the byte that shows it ends, must fit.
+	memory := newBudget(max(cfg.MaxBodyMemory, cfg.MaxBodyBytes+1+gzipReaderBytes), cfg.QueueTimeout)
 	h := &Handler{
 		cfg:      cfg,
 		logger:   logger.With("component", "ingest"),
 		accounts: accounts,
 		log:      log,
 		dedup:    ix,
-		metrics:  newMetrics(reg, ix),
+		metrics:  newMetrics(reg, ix, memory),
 		slots:    make(chan struct{}, max(cfg.MaxConcurrent, 1)),
+		memory:   memory,
+		clients:  clientLimit{max: cfg.MaxPerClient, n: map[netip.Addr]int{}},
 		now:      cfg.Now,
 	}
 	if h.now == nil {
 		h.now = time.Now
 	}
 	h.requests.New = func() any { return new(request) }
+	h.bodies.New = func() any { return new(body) }
 	h.works.New = func() any { return &work{seen: map[string]struct{}{}} }
 	return h
 }
@@ -134,13 +187,21 @@ func (q *request) reset() {
 	q.pending, q.accepted, q.duplicates = nil, 0, 0
 }
 
+// body is a body being read or processed: its bytes, and what its buffer
+// holds of the memory budget. Bodies are pooled apart from the work of
+// processing them, so a body that arrives slowly holds its buffer alone,
+// which the budget counts.
+type body struct {
+	buf      []byte
+	reserved int64
+}
+
 // work is the reusable state of processing one body, held only with a
-// processing slot: the body, the decoded batch and its records. Once the
-// log has copied the records, it goes back to the pool for the next body
-// while the request waits for durability, so the few bodies in progress
-// stay in the CPU caches however many requests wait.
+// processing slot: the decoded batch and its records. Once the log has
+// copied the records, it goes back to the pool for the next body while the
+// request waits for durability, so the few batches being processed stay in
+// the CPU caches however many requests wait.
 type work struct {
-	body    bytes.Buffer
 	dec     event.Decoder
 	batch   event.Batch
 	records []byte
@@ -154,7 +215,6 @@ type work struct {
 }
 
 func (k *work) reset() {
-	k.body.Reset()
 	k.records, k.ends, k.values, k.fresh, k.key, k.state = k.records[:0], k.ends[:0], k.values[:0], k.fresh[:0], k.key[:0], k.state[:0]
 	clear(k.seen)
 }
@@ -162,8 +222,19 @@ func (k *work) reset() {
 // maxPooledBody is the largest body buffer kept for reuse.
 const maxPooledBody = 256 << 10
 
+// putBody gives b's memory back to the budget, and b to the pool.
+func (h *Handler) putBody(b *body) {
+	h.memory.release(b.reserved)
+	b.reserved = 0
+	if cap(b.buf) > maxPooledBody {
+		return
+	}
+	b.buf = b.buf[:0]
+	h.bodies.Put(b)
+}
+
 func (h *Handler) putWork(k *work) {
-	if k.body.Cap() > maxPooledBody || cap(k.records) > 4*maxPooledBody {
+	if cap(k.records) > 4*maxPooledBody {
 		return
 	}
 	h.works.Put(k)
@@ -178,20 +249,29 @@ func (h *Handler) putRequest(q *request) {
 
 func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	code := h.handleEvents(w, r)
+	code := h.handleEvents(w, r, start)
 	h.metrics.request(code)
 	h.metrics.duration.Observe(time.Since(start).Seconds())
 }
 
-func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) int {
+func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request, start time.Time) int {
 	acct, code := h.checkAccount(w, r)
 	if acct == nil {
 		return code
 	}
+	ip := clientIP(r, h.cfg.TrustedProxies)
+	client, ok := h.clients.enter(ip)
+	if !ok {
+		h.metrics.clientLimited.Inc()
+		unread(w)
+		w.Header().Set("Retry-After", "1")
+		return writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many requests in progress from %s (limit %d a client address), retry later", clientName(client), h.cfg.MaxPerClient))
+	}
+	defer h.clients.leave(client)
 	q := h.requests.Get().(*request)
 	defer h.putRequest(q)
 	q.reset()
-	if code := h.process(w, r, acct, q); code != 0 {
+	if code := h.process(w, r, acct, ip, start, q); code != 0 {
 		h.stamped(q)
 		return code
 	}
@@ -214,13 +294,22 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request) int {
 	return http.StatusOK
 }
 
-// process reads, decodes and checks the body with a processing slot held,
-// reserves the events' dedup keys in q and submits the new events to the
-// log. It returns 0 when the request must now wait for q.pending and
-// answer q.resp, or the status of the answer it wrote, with no dedup key
-// left reserved.
-func (h *Handler) process(w http.ResponseWriter, r *http.Request, acct *account.Account, q *request) int {
+// process reads the body of the request from ip that started at start,
+// without a processing slot (a slow sender holds none); then, with a slot
+// held, it decodes and checks the body, reserves the events' dedup keys in
+// q and submits the new events to the log. It returns 0 when the request
+// must now wait for q.pending and answer q.resp, or the status of the
+// answer it wrote, with no dedup key left reserved.
+func (h *Handler) process(w http.ResponseWriter, r *http.Request, acct *account.Account, ip netip.Addr, start time.Time, q *request) int {
 	accountID := acct.ID
+	in := h.bodies.Get().(*body)
+	defer h.putBody(in)
+	h.metrics.reading.Inc()
+	err := h.readBody(w, r, in, start)
+	h.metrics.reading.Dec()
+	if err != nil {
+		return h.bodyFailed(w, err)
+	}
 	if !h.acquire(r.Context()) {
 		w.Header().Set("Retry-After", "1")
 		return writeError(w, http.StatusTooManyRequests, "too many requests in progress, retry later")
@@ -230,19 +319,10 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, acct *account.
 	defer h.putWork(k)
 	k.reset()
 
-	if err := readBody(w, r, &k.body, h.cfg.MaxBodyBytes); err != nil {
-		if errors.Is(err, errTooLarge) {
-			return writeError(w, http.StatusRequestEntityTooLarge, err.Error())
-		}
-		if se, ok := errors.AsType[*statusError](err); ok {
-			return writeError(w, se.code, se.msg)
-		}
-		return writeError(w, http.StatusBadRequest, err.Error())
-	}
 	h.stamping.RLock()
 	q.stamping = true
 	now := h.now()
-	if err := k.dec.Decode(k.body.Bytes(), now, &k.batch); err != nil {
+	if err := k.dec.Decode(in.buf, now, &k.batch); err != nil {
 		return writeError(w, http.StatusBadRequest, err.Error())
 	}
 	b := &k.batch
@@ -272,7 +352,6 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, acct *account.
 		return writeError(w, http.StatusServiceUnavailable, "request ended while waiting for a concurrent request with the same event ids")
 	}
 
-	ip := clientIP(r, h.cfg.TrustedProxies)
 	rec := event.Stored{
 		AccountID:  accountID,
 		VisitorID:  b.VisitorID,

@@ -32,6 +32,7 @@ type env struct {
 	dir      string
 	accounts *account.Store
 	log      *embedded.Log
+	h        *Handler
 	srv      *httptest.Server
 	cfg      Config
 	// campaigns, when set, decide for the accounts it has engines of.
@@ -87,15 +88,15 @@ func (e *env) start() {
 		e.t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	h := New(e.cfg, nil, nil, e.accounts, e.log, ix)
+	e.h = New(e.cfg, nil, nil, e.accounts, e.log, ix)
 	if e.campaigns != nil {
 		en, err := enrich.New(enrich.Config{})
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		h.UseCampaigns(e.campaigns, en, campaign.NewStateKey(make([]byte, campaign.StateKeySize)))
+		e.h.UseCampaigns(e.campaigns, en, campaign.NewStateKey(make([]byte, campaign.StateKeySize)))
 	}
-	h.Register(mux)
+	e.h.Register(mux)
 	e.srv = httptest.NewServer(mux)
 }
 
@@ -111,12 +112,18 @@ func (e *env) restart() { e.stop(); e.start() }
 
 func (e *env) post(acct string, body []byte, hdr map[string]string) (int, http.Header, []byte) {
 	e.t.Helper()
+	return e.postWith(http.DefaultClient, acct, body, hdr)
+}
+
+// postWith is post with client.
+func (e *env) postWith(client *http.Client, acct string, body []byte, hdr map[string]string) (int, http.Header, []byte) {
+	e.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/account/"+acct+"/events", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -429,31 +436,49 @@ func (m *memLog) Submit(_ []byte, v [][]byte) (eventlog.Pending, error) {
 }
 
 func TestBusyWhenNoSlot(t *testing.T) {
+	accounts, err := account.OpenStore(nil, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts.Add(account.Account{ID: "shop"})
+	// The first request to take the only slot holds it in Submit, until
+	// the test takes its submission; the other gets 429 meanwhile.
+	log := heldLog{submitted: make(chan struct{}), release: make(chan struct{})}
+	close(log.release)
 	cfg := DefaultConfig()
 	cfg.MaxConcurrent, cfg.QueueTimeout = 1, 10*time.Millisecond
-	e := newEnv(t, cfg)
-	// Hold the only slot with a request whose body never finishes.
-	pr, pw := io.Pipe()
-	defer pw.Close()
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/account/shop/events", pr)
-	go http.DefaultClient.Do(req)
-	pw.Write([]byte(`{"visitorId":`))
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		code, h, _ := e.post("shop", batch(pageView("b1", time.Now().UnixMilli())), nil)
-		if code == 429 {
-			if h.Get("Retry-After") == "" {
-				t.Fatal("429 without Retry-After")
-			}
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
+	mux := http.NewServeMux()
+	New(cfg, nil, nil, accounts, log, dedup.New(24*time.Hour, time.Now())).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	type result struct {
+		code       int
+		retryAfter string
 	}
-	t.Fatal("no 429 while the only slot was taken")
+	results := make(chan result, 2)
+	for _, id := range []string{"b1", "b2"} {
+		go func() {
+			resp, err := http.Post(srv.URL+"/api/account/shop/events", "application/json", bytes.NewReader(batch(pageView(id, time.Now().UnixMilli()))))
+			if err != nil {
+				results <- result{}
+				return
+			}
+			resp.Body.Close()
+			results <- result{resp.StatusCode, resp.Header.Get("Retry-After")}
+		}()
+	}
+	if r := <-results; r.code != 429 || r.retryAfter == "" {
+		t.Fatalf("first answer %d with Retry-After %q, want 429 with Retry-After while the only slot was taken", r.code, r.retryAfter)
+	}
+	<-log.submitted
+	if r := <-results; r.code != 200 {
+		t.Fatalf("the request holding the slot: %d, want 200", r.code)
+	}
 }
 
 // heldLog is a log whose appends become durable when release is closed;
-// submitted receives a value at each Submit.
+// submitted receives a value at each Submit (unbuffered, it holds Submit
+// until the value is taken).
 type heldLog struct {
 	submitted chan struct{}
 	release   chan struct{}

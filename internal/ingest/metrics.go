@@ -20,9 +20,13 @@ type metrics struct {
 	overloaded      prometheus.Counter
 	forbiddenOrigin prometheus.Counter
 	statesRefused   prometheus.Counter
+	reading         prometheus.Gauge
+	slowBodies      prometheus.Counter
+	clientLimited   prometheus.Counter
+	memoryFull      prometheus.Counter
 }
 
-func newMetrics(reg prometheus.Registerer, ix *dedup.Index) *metrics {
+func newMetrics(reg prometheus.Registerer, ix *dedup.Index, memory *budget) *metrics {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sightline_ingest_requests_total",
@@ -62,6 +66,22 @@ func newMetrics(reg prometheus.Registerer, ix *dedup.Index) *metrics {
 			Name: "sightline_ingest_campaign_states_refused_total",
 			Help: "Campaign states sent back unsigned, or not signed by this deployment's key for their visitor: taken as empty.",
 		}),
+		reading: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sightline_ingest_bodies_reading",
+			Help: "Requests whose body is arriving.",
+		}),
+		slowBodies: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sightline_ingest_slow_bodies_total",
+			Help: "Requests refused with 408 because their body did not arrive in time (body timeout and minimum rate).",
+		}),
+		clientLimited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sightline_ingest_client_limited_total",
+			Help: "Requests refused with 429 because their client address had as many requests in progress as it may.",
+		}),
+		memoryFull: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sightline_ingest_body_memory_full_total",
+			Help: "Requests refused with 429 because the bodies in progress held the body memory limit.",
+		}),
 	}
 	// Every reason and status shows on /metrics from the start, at 0, and
 	// the hot path finds its counter without formatting a label.
@@ -69,15 +89,24 @@ func newMetrics(reg prometheus.Registerer, ix *dedup.Index) *metrics {
 		m.rejectedBy.WithLabelValues(string(r))
 	}
 	m.byCode = map[int]prometheus.Counter{}
-	for _, code := range []int{200, 400, 403, 404, 413, 415, 429, 503} {
+	for _, code := range []int{200, 400, 403, 404, 408, 413, 415, 429, 503} {
 		m.byCode[code] = m.requests.WithLabelValues(strconv.Itoa(code))
 	}
 	if reg != nil {
 		reg.MustRegister(m.requests, m.duration, m.batchEvents, m.accepted, m.rejectedBy, m.duplicates, m.overloaded, m.forbiddenOrigin, m.statesRefused,
+			m.reading, m.slowBodies, m.clientLimited, m.memoryFull,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "sightline_dedup_keys",
 				Help: "Event ids remembered for deduplication.",
-			}, func() float64 { return float64(ix.Len()) }))
+			}, func() float64 { return float64(ix.Len()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "sightline_ingest_body_memory_bytes",
+				Help: "Bytes of the body memory limit that the bodies being read and processed hold.",
+			}, func() float64 { return float64(memory.held.Load()) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "sightline_ingest_body_memory_limit_bytes",
+				Help: "The body memory limit.",
+			}, func() float64 { return float64(memory.size) }))
 	}
 	return m
 }

@@ -358,19 +358,7 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("second batch: %+v, want 1 duplicate", a)
 	}
 
-	resp, err := s.client.Get(s.url("/metrics"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /metrics: status %d", resp.StatusCode)
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatalf("parse /metrics: %v", err)
-	}
+	fams := s.scrape(t)
 
 	// metric returns the single series of name with labels.
 	metric := func(name string, labels map[string]string) *dto.Metric {
@@ -432,6 +420,25 @@ func TestMetrics(t *testing.T) {
 	if total < 2*200 { // each record holds over 200 bytes of JSON
 		t.Errorf("sightline_eventlog_bytes sum to %v, want at least two records", total)
 	}
+}
+
+// scrape reads the server's /metrics.
+func (s *testServer) scrape(t *testing.T) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := s.client.Get(s.url("/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: status %d", resp.StatusCode)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	return fams
 }
 
 func hasLabels(m *dto.Metric, want map[string]string) bool {
