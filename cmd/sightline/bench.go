@@ -208,7 +208,7 @@ const benchAccount = "bench"
 func runBenchMemory(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench memory", stderr)
 	var binaries stringList
-	fs.Var(&binaries, "binary", "sightline binary to run as the server; repeat it to compare binaries, which then run alternately (default: this one)")
+	fs.Var(&binaries, "binary", "sightline binary to run as the server, optionally with serve flags after it (\"bin/sightline --max-per-client 4000\"); repeat it to compare binaries, which then run alternately (default: this one)")
 	attack := fs.String("attack", "visitor", "visitor: one client sends batch after batch of one visitor's one visit; clients: --clients clients send batches of new visits, as bench ingest's")
 	events := fs.Int("events", 0, "events a batch (default: 1000 for --attack visitor, 25 for --attack clients)")
 	clients := fs.Int("clients", 3000, "concurrent clients of --attack clients")
@@ -395,6 +395,9 @@ func printMemoryRow(w io.Writer, width int, binary, run string, figures []float6
 // binary's server on it, attacks it, stops it, and starts it again.
 func (b memoryBench) measure(ctx context.Context, binary, dataDir string) (memoryRun, error) {
 	var m memoryRun
+	// A binary may be given with serve flags after it: "bin/sightline --max-per-client 4000".
+	serveFlags := strings.Fields(binary)
+	binary, serveFlags = serveFlags[0], serveFlags[1:]
 	if out, err := exec.CommandContext(ctx, binary, "accounts", "add", benchAccount, "--data", dataDir).CombinedOutput(); err != nil {
 		return m, fmt.Errorf("cannot add the %s account: %w\n%s", benchAccount, err, out)
 	}
@@ -402,7 +405,7 @@ func (b memoryBench) measure(ctx context.Context, binary, dataDir string) (memor
 	if err != nil {
 		return m, err
 	}
-	srv, err := startChild(ctx, binary, dataDir, addr, b.stderr)
+	srv, err := startChild(ctx, binary, serveFlags, dataDir, addr, b.stderr)
 	if err != nil {
 		return m, err
 	}
@@ -434,7 +437,7 @@ func (b memoryBench) measure(ctx context.Context, binary, dataDir string) (memor
 	}
 
 	start := time.Now()
-	if srv, err = startChild(ctx, binary, dataDir, addr, b.stderr); err != nil {
+	if srv, err = startChild(ctx, binary, serveFlags, dataDir, addr, b.stderr); err != nil {
 		return m, fmt.Errorf("restart: %w", err)
 	}
 	defer srv.kill()
@@ -490,10 +493,12 @@ type child struct {
 	waitErr error         // how it exited, once done is closed
 }
 
-// startChild runs `binary serve` on dataDir and addr, logging warnings and
-// errors to stderr, and returns once it answers /readyz with 200.
-func startChild(ctx context.Context, binary, dataDir, addr string, stderr io.Writer) (*child, error) {
-	cmd := exec.CommandContext(ctx, binary, "serve", "--addr", addr, "--data", dataDir, "--log-level", "warn")
+// startChild runs `binary serve` with flags on dataDir and addr, logging
+// warnings and errors to stderr, and returns once it answers /readyz with
+// 200.
+func startChild(ctx context.Context, binary string, flags []string, dataDir, addr string, stderr io.Writer) (*child, error) {
+	args := append([]string{"serve", "--addr", addr, "--data", dataDir, "--log-level", "warn"}, flags...)
+	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
