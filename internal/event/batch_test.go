@@ -29,7 +29,7 @@ func TestDecodeBadBatches(t *testing.T) {
 		{"short \\u escape", `{"visitorId":"v","visitId":"w","events":[{"id":"\u12"}]}`, "body: invalid JSON: ..."},
 		{"raw control character", "{\"visitorId\":\"v\",\"visitId\":\"w\x01\",\"events\":[]}", "body: invalid JSON: ..."},
 		{"bad escape", `{"visitorId":"v","visitId":"w\x41","events":[]}`, "body: invalid JSON: ..."},
-		{"too deep", `{"visitorId":"v","visitId":"w","events":[` + strings.Repeat("[", 400) + strings.Repeat("]", 400) + `]}`, "body: invalid JSON: ..."},
+		{"deep value malformed", `{"visitorId":"v","visitId":"w","events":[` + strings.Repeat("[", 400) + strings.Repeat("}", 400) + `]}`, "body: invalid JSON: ..."},
 		{"an array", `[]`, "body: must be a JSON object, got array"},
 		{"a string", `"x"`, "body: must be a JSON object, got string"},
 		{"no visitorId", `{"visitId":"w","events":[]}`, "visitorId: required"},

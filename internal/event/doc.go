@@ -42,5 +42,7 @@
 // The scanner is strict JSON (RFC 8259) but for numbers: a number token is
 // read loosely and checked where it is used, so that a malformed number
 // ("01", NaN) rejects its event with ReasonFormat, naming the field, instead
-// of the whole batch. Everything Decode writes out is valid JSON.
+// of the whole batch. Everything Decode writes out is valid JSON. It sets no
+// limit on nesting and skips what is not checked without recursing, so
+// that a body is read in time and memory proportional to its size.
 package event

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -229,5 +230,66 @@ func TestDecodeReusesDecoder(t *testing.T) {
 		if fe.Error() != before[i] {
 			t.Errorf("rejection %d changed with the next batch: %q, was %q", i, fe.Error(), before[i])
 		}
+	}
+}
+
+// TestDecodeDeepNesting checks that a value nested deeper than its event
+// allows, at any depth the body's size permits, rejects its event alone
+// when the body is JSON: the events beside it are kept.
+func TestDecodeDeepNesting(t *testing.T) {
+	envelope := `"time":1467291704525,"appName":"CHAT","eventName":"my_event"`
+	sde := func(data string) string {
+		return `{"id":"d","time":1467291704525,"appName":"lp_sdes","eventName":"VAR_ADDED","data":` + data + `}`
+	}
+	for _, depth := range []int{10_000, 1 << 17} { // 2^17 objects fill most of a 1 MiB body
+		arrays := nested(depth, "[", "]")
+		objects := nested(depth, `{"a":`, "}")
+		for _, c := range []struct {
+			name   string
+			event  string
+			path   string
+			reason Reason
+			msg    string
+		}{
+			{"chat data, arrays", `{"id":"d",` + envelope + `,"data":{"a":` + arrays + `}}`,
+				"data.a" + strings.Repeat("[0]", MaxDataDepth-1), ReasonTooLong, "nested deeper than 32 levels"},
+			{"chat data, objects", `{"id":"d",` + envelope + `,"data":` + objects + `}`,
+				"data" + strings.Repeat(".a", MaxDataDepth), ReasonTooLong, "nested deeper than 32 levels"},
+			{"chat data before its header", `{"id":"d","data":` + objects + `,` + envelope + `}`,
+				"data" + strings.Repeat(".a", MaxDataDepth), ReasonTooLong, "nested deeper than 32 levels"},
+			{"attribute, unknown field", sde(`{"type":"cart","x":` + objects + `}`), "data.x", ReasonUnknownField, "unknown field"},
+			{"attribute, number field", sde(`{"type":"cart","total":` + arrays + `}`), "data.total", ReasonType,
+				"must be a number or a string holding one, got array"},
+			{"attribute, before its type", sde(`{"x":` + arrays + `,"type":"cart"}`), "data.x", ReasonUnknownField, "unknown field"},
+			{"envelope field", `{"id":"d",` + envelope + `,"x":` + arrays + `}`, "x", ReasonUnknownField, "unknown field"},
+			{"id", `{"id":` + arrays + `,` + envelope + `}`, "id", ReasonType, "must be a string, got array"},
+			{"the event", arrays, "event", ReasonType, "must be an object, got array"},
+		} {
+			t.Run(fmt.Sprintf("%s, %d deep", c.name, depth), func(t *testing.T) {
+				b := decode(t, batchBody(eventJSON("CHAT", "first", `{"n":1}`), c.event, eventJSON("CHAT", "last", `{"n":[[2]]}`)))
+				if len(b.Events) != 2 || b.Events[0].Index != 0 || b.Events[1].Index != 2 || string(b.Events[1].Data) != `{"n":[[2]]}` {
+					t.Fatalf("events %+v, want the first and the last", b.Events)
+				}
+				if len(b.Rejected) != 1 {
+					t.Fatalf("rejections %+v, want one", b.Rejected)
+				}
+				r := b.Rejected[0]
+				wantID := "d"
+				if c.name == "id" || c.name == "the event" {
+					wantID = ""
+				}
+				if r.Index != 1 || r.ID != wantID || r.Err.Path != c.path || r.Err.Reason != c.reason || r.Err.Msg != c.msg {
+					t.Errorf("rejection #%d %q: %q %q %q; want #1 %q: %q %q %q", r.Index, r.ID, r.Err.Path, r.Err.Reason, r.Err.Msg,
+						wantID, c.path, c.reason, c.msg)
+				}
+			})
+		}
+		// A deep state is kept as it is, for the campaign engine to judge.
+		t.Run(fmt.Sprintf("state, %d deep", depth), func(t *testing.T) {
+			body := []byte(`{"visitorId":"v","visitId":"w","state":{"x":` + arrays + `},"events":[` + eventJSON("CHAT", "first", `{}`) + `]}`)
+			if b := decode(t, body); len(b.Events) != 1 || len(b.State) != len(arrays)+6 {
+				t.Errorf("events %+v, state of %d bytes", b.Events, len(b.State))
+			}
+		})
 	}
 }
