@@ -163,11 +163,11 @@ func eventTime(v scalar, limit int64) (int64, *FieldError) {
 	if v.t != typeNumber {
 		return 0, &FieldError{Path: "time", Reason: ReasonType, Msg: "must be an integer (epoch milliseconds), got " + typeName(v.t)}
 	}
-	text := v.text
-	ms, st := integer(text)
+	ms, st := integer(v.text)
+	text := numberText(v.text)
 	switch {
-	case !isJSONNumber(text):
-		return 0, &FieldError{Path: "time", Reason: ReasonFormat, Msg: quote(text) + " is not a JSON number"}
+	case !isJSONNumber(v.text):
+		return 0, &FieldError{Path: "time", Reason: ReasonFormat, Msg: quote(v.text) + " is not a JSON number"}
 	case st == intFraction:
 		return 0, &FieldError{Path: "time", Reason: ReasonType, Msg: "must be an integer (epoch milliseconds), got " + text}
 	case st == intTooBig || ms <= 0:

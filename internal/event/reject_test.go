@@ -104,6 +104,38 @@ func TestDecodeRejects(t *testing.T) {
 		{"keywords not strings", sde(`{"type":"searchInfo","keywords":["tv",5]}`), "data.keywords[1]", ReasonType, "must be a string, got number"},
 		{"resolved not a boolean", sde(`{"type":"error","error":{"resolved":"false"}}`), "data.error.resolved", ReasonType, ""},
 
+		// Numbers beyond a float64, which JavaScript and encoding/json read
+		// as ±Inf or not at all.
+		{"total beyond a float64", sde(`{"type":"cart","total":1e309}`), "data.total", ReasonRange, "1e309 is out of range of a 64-bit float"},
+		{"total below a float64", sde(`{"type":"purchase","total":-1e400}`), "data.total", ReasonRange, "-1e400 is out of range of a 64-bit float"},
+		{"total beyond a float64, as a string", sde(`{"type":"cart","total":"1e309"}`), "data.total", ReasonRange, "1e309 is out of range of a 64-bit float"},
+		{"just beyond the largest float64", sde(`{"type":"lead","lead":{"value":1.7976931348623159e308}}`), "data.lead.value", ReasonRange, ""},
+		{"309 digits", sde(`{"type":"cart","products":[{"product":{"price":2` + strings.Repeat("0", 308) + `.5}}]}`),
+			"data.products[0].product.price", ReasonRange, "2" + strings.Repeat("0", 63) + "... is out of range of a 64-bit float"},
+		{"balance beyond a float64", sde(`{"type":"ctmrinfo","info":{"balance":-2e308}}`), "data.info.balance", ReasonRange, ""},
+		{"sku beyond a float64", sde(`{"type":"cart","products":[{"product":{"sku":1e999}}]}`), "data.products[0].product.sku", ReasonRange, ""},
+		{"id beyond a float64", offer(`{"campaignId":1e309,"engagementId":2}`), "data.campaignId", ReasonRange, "1e309 is out of range of a 64-bit float"},
+		{"chat number beyond a float64", chat("my_event", `{"a":[1,{"b":2E+308}]}`), "data.a[1].b", ReasonRange, "2E+308 is out of range of a 64-bit float"},
+		{"integer of 400 digits", sde(`{"type":"cart","numItems":` + strings.Repeat("9", 400) + `}`), "data.numItems", ReasonRange,
+			strings.Repeat("9", 64) + "... is out of range of a 64-bit float"},
+
+		// Counts, quantities, prices and totals below zero.
+		{"numItems negative", sde(`{"type":"cart","numItems":-5}`), "data.numItems", ReasonRange, "-5 is negative"},
+		{"numItems negative, as a string", sde(`{"type":"cart","numItems":"-5"}`), "data.numItems", ReasonRange, "-5 is negative"},
+		{"cart total negative", sde(`{"type":"cart","total":-0.01}`), "data.total", ReasonRange, "-0.01 is negative"},
+		{"quantity negative", sde(`{"type":"cart","products":[{"quantity":1},{"quantity":-2}]}`), "data.products[1].quantity", ReasonRange, "-2 is negative"},
+		{"price negative", sde(`{"type":"cart","products":[{"product":{"price":"-7.8"}}]}`), "data.products[0].product.price", ReasonRange, "-7.8 is negative"},
+		{"price negative, exponent", sde(`{"type":"prodView","products":[{"product":{"price":-1e-3}}]}`), "data.products[0].product.price", ReasonRange, "-1e-3 is negative"},
+		{"refund as a purchase", sde(`{"type":"purchase","total":-20,"orderId":"R1"}`), "data.total", ReasonRange, "-20 is negative"},
+		{"purchase cart total negative", sde(`{"type":"purchase","total":1,"cart":{"total":"-1"}}`), "data.cart.total", ReasonRange, "-1 is negative"},
+		{"purchase cart numItems negative", sde(`{"type":"purchase","cart":{"numItems":-1}}`), "data.cart.numItems", ReasonRange, ""},
+		{"purchase line quantity negative", sde(`{"type":"purchase","cart":{"products":[{"quantity":"-1"}]}}`), "data.cart.products[0].quantity", ReasonRange, ""},
+		{"viewed quantity negative", sde(`{"type":"prodView","products":[{"quantity":-3}]}`), "data.products[0].quantity", ReasonRange, ""},
+		{"quantityInStock negative", sde(`{"type":"prodView","products":[{"product":{"quantityInStock":-3}}]}`), "data.products[0].product.quantityInStock", ReasonRange, ""},
+		{"companySize negative", sde(`{"type":"ctmrinfo","info":{"companySize":-10}}`), "data.info.companySize", ReasonRange, "-10 is negative"},
+		{"lead value negative", sde(`{"type":"lead","lead":{"value":-1000}}`), "data.lead.value", ReasonRange, "-1000 is negative"},
+		{"age negative", sde(`{"type":"personal","personal":{"age":{"age":-1}}}`), "data.personal.age.age", ReasonRange, "-1 is negative"},
+
 		// LP_MONITORING.
 		{"page view without url", page(`{"title":"x"}`), "data.url", ReasonMissing, "required"},
 		{"page view without data", `{"time":1,"appName":"LP_MONITORING","eventName":"PAGE_VIEW","data":null}`, "data", ReasonMissing, "required"},
