@@ -116,9 +116,10 @@ func TestDecodeState(t *testing.T) {
 }
 
 func TestBatchReset(t *testing.T) {
-	b := Batch{VisitorID: "v", VisitID: "w", Events: make([]Event, 3, 8), Rejected: make([]Rejection, 1, 4)}
+	b := Batch{VisitorID: "v", VisitID: "w", Events: make([]Event, 3, 8), Rejected: make([]Rejection, 1, 4), State: []byte("{}"), InvalidUTF8: 2}
 	b.Reset()
-	if b.VisitorID != "" || b.VisitID != "" || len(b.Events) != 0 || len(b.Rejected) != 0 || cap(b.Events) != 8 || cap(b.Rejected) != 4 {
+	if b.VisitorID != "" || b.VisitID != "" || len(b.Events) != 0 || len(b.Rejected) != 0 || cap(b.Events) != 8 || cap(b.Rejected) != 4 ||
+		b.State != nil || b.InvalidUTF8 != 0 {
 		t.Errorf("after Reset: %+v (caps %d %d)", b, cap(b.Events), cap(b.Rejected))
 	}
 }

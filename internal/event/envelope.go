@@ -19,7 +19,7 @@ func (d *Decoder) event(limit int64) (Event, *FieldError) {
 		dataDone            bool       // data has been read and checked
 		dataErr, problem    *FieldError
 	)
-	dataStart := len(d.data)
+	dataStart, replaced := len(d.data), sc.replaced
 	next := 0 // in envelopeKeys
 	sc.enter('{')
 	for n := 0; sc.next('}', &n); {
@@ -101,7 +101,7 @@ func (d *Decoder) event(limit int64) (Event, *FieldError) {
 		}
 	}
 	if fe != nil {
-		d.data = d.data[:dataStart]
+		d.data, sc.replaced = d.data[:dataStart], replaced
 		ev.Data = nil
 	}
 	return ev, fe

@@ -2,6 +2,7 @@ package event
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -321,6 +322,41 @@ func TestDecodeDeepNesting(t *testing.T) {
 			body := []byte(`{"visitorId":"v","visitId":"w","state":{"x":` + arrays + `},"events":[` + eventJSON("CHAT", "first", `{}`) + `]}`)
 			if b := decode(t, body); len(b.Events) != 1 || len(b.State) != len(arrays)+6 {
 				t.Errorf("events %+v, state of %d bytes", b.Events, len(b.State))
+			}
+		})
+	}
+}
+
+// TestDecodeInvalidUTF8 checks what becomes of bytes that are not UTF-8 in
+// event data: each is stored as U+FFFD, as encoding/json and RFC 8259
+// allow, rather than the whole event being refused, and counted in
+// Batch.InvalidUTF8 when its event is kept.
+func TestDecodeInvalidUTF8(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		events []string
+		data   []string // the data of the events kept
+		count  int
+	}{
+		{"in a value", []string{eventJSON("CHAT", "a", "{\"s\":\"caf\xe9\"}")}, []string{"{\"s\":\"caf\uFFFD\"}"}, 1},
+		{"in a key, and a truncated character", []string{eventJSON("CHAT", "a", "{\"k\xff\":[\"\xe2\x82\",\"\\n\xc3\"]}")},
+			[]string{"{\"k\uFFFD\":[\"\uFFFD\uFFFD\",\"\\n\uFFFD\"]}"}, 4},
+		{"in an attribute, among valid characters", []string{eventJSON("lp_sdes", "VAR_ADDED", "{\"type\":\"searchInfo\",\"keywords\":[\"t\xf6v\",\"\xc3\xa9\"]}")},
+			[]string{"{\"type\":\"searchInfo\",\"keywords\":[\"t\uFFFDv\",\"é\"]}"}, 1},
+		{"in a rejected event: not counted", []string{
+			eventJSON("CHAT", "a", "{\"s\":\"\xff\xfe\"}"),
+			eventJSON("LP_MONITORING", "PAGE_VIEW", "{\"url\":\"https://a.example\",\"title\":\"\xff\",\"x\":1}"),
+		}, []string{"{\"s\":\"\uFFFD\uFFFD\"}"}, 2},
+		{"valid UTF-8", []string{eventJSON("CHAT", "a", `{"s":"é漢🙂"}`)}, []string{`{"s":"é漢🙂"}`}, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := decode(t, batchBody(c.events...))
+			var got []string
+			for _, ev := range b.Events {
+				got = append(got, string(ev.Data))
+			}
+			if !slices.Equal(got, c.data) || b.InvalidUTF8 != c.count {
+				t.Errorf("data %q, %d bytes replaced; want %q, %d", got, b.InvalidUTF8, c.data, c.count)
 			}
 		})
 	}

@@ -77,6 +77,8 @@ type scanner struct {
 	echo bool
 	out  []byte
 	mark int // the first byte of s not yet copied to out
+	// replaced counts the invalid UTF-8 bytes echo wrote as U+FFFD.
+	replaced int
 }
 
 // reset starts reading doc.
@@ -310,7 +312,9 @@ func (s *scanner) str() string {
 // each string, whatever escapes the document used.
 func (s *scanner) rewrite(open int, content string) {
 	s.flush(open)
-	s.out = AppendJSONString(s.out, content)
+	var replaced int
+	s.out, replaced = appendJSONString(s.out, content)
+	s.replaced += replaced
 	s.mark = s.i
 }
 

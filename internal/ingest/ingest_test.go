@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/campaign"
 	"github.com/sightline/sightline/internal/dedup"
@@ -246,6 +248,50 @@ func TestBadEventRejectedAlone(t *testing.T) {
 	got := e.stored()
 	if len(got) != 2 || got[0].ID != "ok1" || got[1].ID != "ok2" {
 		t.Fatalf("stored %+v", got)
+	}
+}
+
+// TestInvalidUTF8Replaced checks that bytes of event data that are not
+// UTF-8 are stored as U+FFFD, the event kept, and counted.
+func TestInvalidUTF8Replaced(t *testing.T) {
+	accounts, err := account.OpenStore(nil, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts.Add(account.Account{ID: "shop"})
+	reg := prometheus.NewRegistry()
+	log := &memLog{}
+	mux := http.NewServeMux()
+	New(DefaultConfig(), nil, reg, accounts, log, dedup.New(time.Hour, time.Now())).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	now := time.Now().UnixMilli()
+	body := batch(fmt.Sprintf("{\"id\":\"u1\",\"time\":%d,\"appName\":\"CHAT\",\"eventName\":\"my_event\",\"data\":{\"s\":\"caf\xe9 \xff\"}}", now))
+	resp, err := http.Post(srv.URL+"/api/account/shop/events", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if a := decodeAnswer(t, answer); a.Accepted != 1 || len(log.values) != 1 {
+		t.Fatalf("answer %s, %d stored", answer, len(log.values))
+	}
+	s, err := event.ParseRecord(log.values[0])
+	if err != nil || string(s.Data) != "{\"s\":\"caf\uFFFD \uFFFD\"}" {
+		t.Errorf("stored data %q, %v", s.Data, err)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaced := -1.0
+	for _, mf := range families {
+		if mf.GetName() == "sightline_ingest_invalid_utf8_bytes_total" {
+			replaced = mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	if replaced != 2 {
+		t.Errorf("sightline_ingest_invalid_utf8_bytes_total = %v, want 2", replaced)
 	}
 }
 

@@ -20,6 +20,7 @@ type metrics struct {
 	overloaded      prometheus.Counter
 	forbiddenOrigin prometheus.Counter
 	statesRefused   prometheus.Counter
+	invalidUTF8     prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, ix *dedup.Index) *metrics {
@@ -62,6 +63,10 @@ func newMetrics(reg prometheus.Registerer, ix *dedup.Index) *metrics {
 			Name: "sightline_ingest_campaign_states_refused_total",
 			Help: "Campaign states sent back unsigned, or not signed by this deployment's key for their visitor: taken as empty.",
 		}),
+		invalidUTF8: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sightline_ingest_invalid_utf8_bytes_total",
+			Help: "Bytes of valid events' data that were not UTF-8, each stored as U+FFFD.",
+		}),
 	}
 	// Every reason and status shows on /metrics from the start, at 0, and
 	// the hot path finds its counter without formatting a label.
@@ -73,7 +78,7 @@ func newMetrics(reg prometheus.Registerer, ix *dedup.Index) *metrics {
 		m.byCode[code] = m.requests.WithLabelValues(strconv.Itoa(code))
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration, m.batchEvents, m.accepted, m.rejectedBy, m.duplicates, m.overloaded, m.forbiddenOrigin, m.statesRefused,
+		reg.MustRegister(m.requests, m.duration, m.batchEvents, m.accepted, m.rejectedBy, m.duplicates, m.overloaded, m.forbiddenOrigin, m.statesRefused, m.invalidUTF8,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "sightline_dedup_keys",
 				Help: "Event ids remembered for deduplication.",
