@@ -11,6 +11,12 @@
 // lands in Batch.Events or, with a *FieldError naming the offending path,
 // in Batch.Rejected.
 //
+// Whatever a value of an event holds, the event is the most it can cost:
+// a number beyond a float64, a negative amount or a value nested deeper
+// than its event allows, at any depth, rejects that event. Bytes of event
+// data that are not UTF-8 are no reason to reject: each is written as
+// U+FFFD, as encoding/json does, and counted (Batch.InvalidUTF8).
+//
 // # The vocabulary
 //
 // Each app's events and payloads are written once, as Go data in a small
