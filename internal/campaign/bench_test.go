@@ -91,7 +91,7 @@ func benchDecide(b *testing.B, selective bool) {
 	const visitors = 5000
 	raws := make([][]byte, visitors)
 	for i := range raws {
-		raws[i] = testKey.AppendJSON(nil, &st, "shop", fmt.Sprintf("visitor-%d", i))
+		raws[i] = sign(b, &st, fmt.Sprintf("visitor-%d", i))
 	}
 	batch := []event.Event{pv(ms0+60_000, "https://shop.example/category-3/product/123?ref=tv", "tv", "sec-3")}
 	var lat []time.Duration
@@ -107,7 +107,9 @@ func benchDecide(b *testing.B, selective bool) {
 		}
 		d := e.Decide(&Request{VisitorID: visitor, VisitID: "v1", State: sent, Events: batch,
 			IP: visitorIP, UserAgent: visitorUA, Now: t0.Add(time.Minute)}, en)
-		_ = testKey.AppendJSON(nil, &d.State, "shop", visitor)
+		if _, err := testKey.AppendJSON(nil, &d.State, "shop", visitor); err != nil {
+			b.Fatal(err)
+		}
 		lat = append(lat, time.Since(start))
 		if i == 0 {
 			if len(d.Records) == 0 {

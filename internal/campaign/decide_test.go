@@ -61,7 +61,7 @@ func TestGoals(t *testing.T) {
 			d.Goals = []Goal{g}
 			e := mustCompile(t, d)
 			batches := append(tt.batches, tt.batches[len(tt.batches)-1]) // sent again: the goal counts once
-			goals := goalsOf(t, visit(en, e, "visitor-1", false, batches...))
+			goals := goalsOf(t, visit(t, en, e, "visitor-1", false, batches...))
 			if tt.want == "" {
 				if len(goals) != 0 {
 					t.Fatalf("goals %+v, want none", goals)
@@ -108,7 +108,7 @@ func TestDecisions(t *testing.T) {
 	}
 	home := []event.Event{pv(ms0, "https://shop.example/")}
 	e := mustCompile(t, defs())
-	ds := visit(en, e, "visitor-1", false, home)
+	ds := visit(t, en, e, "visitor-1", false, home)
 	if got := shown(ds[0]); got != "21@1/4 12@2/4" {
 		t.Errorf("shown %q, want the high campaign's zone 1 then the low one's zone 2, agents busy (4)", got)
 	}
@@ -117,7 +117,7 @@ func TestDecisions(t *testing.T) {
 	for _, id := range []int{21, 12} {
 		display = append(display, ev(ms0+1, "LP_OFFERS", "OFFER_DISPLAY", fmt.Sprintf(`{"campaignId":1,"engagementId":%d}`, id)))
 	}
-	ds = visit(en, e, "visitor-1", false, home, display)
+	ds = visit(t, en, e, "visitor-1", false, home, display)
 	if got := shown(ds[1]); got != "11@1/4" {
 		t.Errorf("after displays: shown %q, want 11@1/4", got)
 	}
@@ -125,7 +125,7 @@ func TestDecisions(t *testing.T) {
 	// Agents online: the online-only engagement shows too.
 	d := defs()
 	d.Availability["sales"] = "online"
-	ds = visit(en, mustCompile(t, d), "visitor-1", false, home)
+	ds = visit(t, en, mustCompile(t, d), "visitor-1", false, home)
 	if got := shown(ds[0]); got != "21@1/1 22@3/1 12@2/1" {
 		t.Errorf("agents online: shown %q", got)
 	}
@@ -140,7 +140,7 @@ func TestDecisions(t *testing.T) {
 		d = defs()
 		content := &d.Campaigns[1].Engagements[1]
 		content.Interaction, content.SkillName, content.Type = "content", c.skill, 6
-		ds = visit(en, mustCompile(t, d), "visitor-1", false, home)
+		ds = visit(t, en, mustCompile(t, d), "visitor-1", false, home)
 		if got := shown(ds[0]); !strings.Contains(got, c.want) {
 			t.Errorf("content engagement of skill %q: shown %q, want %s among them", c.skill, got, c.want)
 		}
@@ -159,7 +159,7 @@ func TestDecisions(t *testing.T) {
 	counts := map[string]int{}
 	for i := range 1000 {
 		visitor := fmt.Sprintf("visitor-%d", i)
-		first := visit(en, e, visitor, false, home)[0]
+		first := visit(t, en, e, visitor, false, home)[0]
 		var rec websession.EligibilityEvent
 		if err := json.Unmarshal(first.Records[0].Data, &rec); err != nil {
 			t.Fatal(err)
@@ -168,7 +168,7 @@ func TestDecisions(t *testing.T) {
 		if (rec.SiteControlGroup == "CONTROL") != (len(first.Offers) == 0) {
 			t.Fatalf("%s: group %s, offers %d", visitor, rec.SiteControlGroup, len(first.Offers))
 		}
-		again := visit(en, e, visitor, true, home)[0]
+		again := visit(t, en, e, visitor, true, home)[0]
 		json.Unmarshal(again.Records[0].Data, &rec)
 		if rec.SiteControlGroup != map[bool]string{true: "CONTROL", false: "TEST"}[len(first.Offers) == 0] {
 			t.Fatalf("%s: group changed in a later visit", visitor)
@@ -179,7 +179,7 @@ func TestDecisions(t *testing.T) {
 	}
 	d = defs()
 	d.Campaigns[1].ControlGroup = 100
-	ds = visit(en, mustCompile(t, d), "visitor-1", false, home)
+	ds = visit(t, en, mustCompile(t, d), "visitor-1", false, home)
 	var rec websession.EligibilityEvent
 	json.Unmarshal(ds[0].Records[0].Data, &rec)
 	if got := shown(ds[0]); got != "11@1/4 12@2/4" || rec.Campaigns[0].ControlGroup != "CONTROL" || rec.Campaigns[1].ControlGroup != "NA" {
@@ -195,7 +195,7 @@ func TestRecordsInDocument(t *testing.T) {
 	d.Campaigns[0].ProfileIDs = []int64{4}
 	e := mustCompile(t, d)
 	buy := []event.Event{sde(ms0+2, `{"type":"purchase","total":11.7,"orderId":"o1"}`)}
-	ds := visit(en, e, "visitor-1", false, []event.Event{pv(ms0, "https://shop.example/")}, buy)
+	ds := visit(t, en, e, "visitor-1", false, []event.Event{pv(ms0, "https://shop.example/")}, buy)
 	v := websession.Visit{AccountID: "a", VisitorID: "visitor-1", VisitID: "v1"}
 	v.Events = append(v.Events, websession.Event{Time: ms0, App: "LP_MONITORING", Name: "PAGE_VIEW", Data: []byte(`{"url":"https://shop.example/"}`)})
 	for _, dec := range ds {

@@ -88,7 +88,8 @@ func mustCompile(t testing.TB, d *Definitions) *Engine {
 
 // visit runs the batches of one visit through e, each with the state the
 // last answered, and returns the decisions.
-func visit(en Enricher, e *Engine, visitor string, returning bool, batches ...[]event.Event) []Decision {
+func visit(tb testing.TB, en Enricher, e *Engine, visitor string, returning bool, batches ...[]event.Event) []Decision {
+	tb.Helper()
 	var st State
 	if returning {
 		st = State{Visit: "earlier"}
@@ -96,7 +97,7 @@ func visit(en Enricher, e *Engine, visitor string, returning bool, batches ...[]
 	var out []Decision
 	for _, b := range batches {
 		at := b[len(b)-1].Time
-		sent, _ := testKey.Read(testKey.AppendJSON(nil, &st, "shop", visitor), "shop", visitor)
+		sent, _ := testKey.Read(sign(tb, &st, visitor), "shop", visitor)
 		d := e.Decide(&Request{VisitorID: visitor, VisitID: "v1", State: sent, Events: b,
 			IP: visitorIP, UserAgent: visitorUA, Now: time.UnixMilli(at)}, en)
 		st = d.State
@@ -196,7 +197,7 @@ func TestRules(t *testing.T) {
 					}
 				}
 			}
-			ds := visit(en, e, "visitor-1", tt.returning, batches...)
+			ds := visit(t, en, e, "visitor-1", tt.returning, batches...)
 			last := ds[len(ds)-1]
 			if got := len(last.Offers) == 1; got != tt.show {
 				t.Fatalf("shown %v, want %v (offers %+v)", got, tt.show, last.Offers)

@@ -3,6 +3,7 @@ package campaign
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"slices"
 	"strconv"
 
@@ -107,10 +108,22 @@ type offerRef struct {
 	Engagement flexText `json:"engagementId"`
 }
 
-// flexNum is a number a page may send as a string ("11.7").
+// flexNum is a number a page may send as a string ("11.7"). Only a finite
+// one is Valid; otherwise V is 0, so that no event can put into a state
+// a number JSON cannot write (an Inf would make the whole state
+// unwritable).
 type flexNum struct {
 	V     float64
 	Valid bool
+}
+
+// count returns the number as a count: a whole number from 0 to 2^53;
+// false when it is none.
+func (n flexNum) count() (int, bool) {
+	if !n.Valid || n.V < 0 || n.V > 1<<53 || n.V != math.Trunc(n.V) {
+		return 0, false
+	}
+	return int(n.V), true
 }
 
 // ptr returns the number, nil when there is none.
@@ -123,8 +136,10 @@ func (n flexNum) ptr() *float64 {
 
 func (n *flexNum) UnmarshalJSON(b []byte) error {
 	b = bytes.Trim(b, `"`)
-	f, err := strconv.ParseFloat(string(b), 64)
-	n.V, n.Valid = f, err == nil
+	*n = flexNum{}
+	if f, err := strconv.ParseFloat(string(b), 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+		*n = flexNum{V: f, Valid: true}
+	}
 	return nil
 }
 
@@ -223,11 +238,12 @@ func (s *State) attribute(e *event.Event, f *batchFacts) {
 	}
 	switch a.Type {
 	case "cart":
-		items := int(a.NumItems.V)
-		if !a.NumItems.Valid {
+		items, ok := a.NumItems.count()
+		if !ok {
 			items = 0
 			for _, p := range a.Products {
-				items += max(1, int(p.Quantity.V))
+				q, _ := p.Quantity.count()
+				items = min(items+max(1, q), 1<<53)
 			}
 		}
 		s.CartTotal, s.CartItems = a.Total.V, items
@@ -241,7 +257,9 @@ func (s *State) attribute(e *event.Event, f *batchFacts) {
 		var p purchase
 		json.Unmarshal(e.Data, &p)
 		s.Purchases++
-		s.Spent += p.Total.V
+		// Saturated, so that totals near the largest float64 cannot add up
+		// to an Inf.
+		s.Spent = max(-math.MaxFloat64, min(s.Spent+p.Total.V, math.MaxFloat64))
 		s.CartTotal, s.CartItems, s.CartPage = 0, 0, 0
 		if f.purchase == nil {
 			f.purchase = &timed[purchase]{e.Time, p}

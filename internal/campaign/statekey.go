@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"hash"
 	"sync"
 )
@@ -53,11 +54,18 @@ func (m *stateMAC) sign(account, visitor string, content []byte) []byte {
 	return m.sig[:]
 }
 
-// AppendJSON appends s as JSON, signed for account's visitor.
-func (k *StateKey) AppendJSON(dst []byte, s *State, account, visitor string) []byte {
+// AppendJSON appends s as JSON, signed for account's visitor. It fails,
+// appending nothing, when s cannot be written as JSON (a number that is
+// ±Inf or NaN), which no state Decide returns holds: the caller must then
+// answer no state, so that the tag keeps the one it has, rather than an
+// empty one that would lose the visit's facts.
+func (k *StateKey) AppendJSON(dst []byte, s *State, account, visitor string) ([]byte, error) {
 	unsigned := *s
 	unsigned.Sig = ""
-	content, _ := json.Marshal(&unsigned)
+	content, err := json.Marshal(&unsigned)
+	if err != nil {
+		return dst, fmt.Errorf("cannot write campaign state: %w", err)
+	}
 	m := k.macs.Get().(*stateMAC)
 	defer k.macs.Put(m)
 	sig := m.sign(account, visitor, content)
@@ -70,7 +78,7 @@ func (k *StateKey) AppendJSON(dst []byte, s *State, account, visitor string) []b
 	}
 	dst = append(dst, `"sig":"`...)
 	dst = append(dst, sig...)
-	return append(dst, `"}`...)
+	return append(dst, `"}`...), nil
 }
 
 // Read returns the state raw holds, as ReadState does, when k signed it

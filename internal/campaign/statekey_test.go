@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -8,13 +9,23 @@ import (
 // testKey signs the states of the package's tests.
 var testKey = NewStateKey(make([]byte, StateKeySize))
 
+// sign returns s signed by testKey for visitor of the account "shop".
+func sign(tb testing.TB, s *State, visitor string) []byte {
+	tb.Helper()
+	raw, err := testKey.AppendJSON(nil, s, "shop", visitor)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return raw
+}
+
 // TestStateKey checks which states sent back count: those the key signed
 // for the visitor, whatever JSON formatting they went through in the
 // browser, and not changed, unsigned, garbled, or another visitor's or
 // account's. A missing state is empty but not refused.
 func TestStateKey(t *testing.T) {
 	st := State{Visit: "v1", Pages: 3, URL: "https://shop.example/a?b=<c>&d", CartTotal: 11.7, Shown: map[string]int{"7": 1, "3": 2}, Campaigns: []int64{1, 2}}
-	signed := string(testKey.AppendJSON(nil, &st, "shop", "u1"))
+	signed := string(sign(t, &st, "u1"))
 	if !strings.Contains(signed, `"sig":"`) || !strings.HasSuffix(signed, `"}`) {
 		t.Fatalf("signed state %s", signed)
 	}
@@ -47,8 +58,20 @@ func TestStateKey(t *testing.T) {
 			t.Errorf("%s: signature kept in the state read", c.name)
 		}
 	}
-	empty := string(testKey.AppendJSON(nil, &State{}, "shop", "u1"))
+	empty := string(sign(t, &State{}, "u1"))
 	if got, refused := testKey.Read([]byte(empty), "shop", "u1"); refused || got.Pages != 0 || !strings.HasPrefix(empty, `{"sig":"`) {
 		t.Errorf("empty state %s: refused %v", empty, refused)
+	}
+}
+
+// TestStateKeyUnwritable checks that a state JSON cannot hold is an error,
+// with nothing appended, and not an empty state signed in its place, which
+// the tag would keep instead of the visit's.
+func TestStateKeyUnwritable(t *testing.T) {
+	for _, x := range []float64{math.Inf(1), math.Inf(-1), math.NaN()} {
+		out, err := testKey.AppendJSON([]byte("answer"), &State{Visit: "v1", Pages: 3, Spent: x}, "shop", "u1")
+		if err == nil || string(out) != "answer" {
+			t.Errorf("spent %v: appended %q, error %v; want nothing appended and an error", x, out, err)
+		}
 	}
 }

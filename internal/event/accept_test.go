@@ -41,6 +41,12 @@ func TestDecodeAcceptsDocumentedShapes(t *testing.T) {
 		tc{"chat, 64-character custom name", "CHAT", strings.Repeat("a", 64), `{}`},
 		tc{"chat, depth 32", "CHAT", "deep", strings.Repeat(`{"a":`, 31) + `[]` + strings.Repeat(`}`, 31)},
 		tc{"string of 50000 characters", "CHAT", "big", `{"s":"` + strings.Repeat("é", MaxStringLen) + `"}`},
+		tc{"cart of zeros, minus zero too", "lp_sdes", "VAR_ADDED",
+			`{"type":"cart","total":-0.0,"numItems":"-0","products":[{"product":{"price":0E5},"quantity":-0}]}`},
+		tc{"negative balance", "lp_sdes", "VAR_ADDED", `{"type":"ctmrinfo","info":{"balance":-120.5,"loginStatus":-1}}`},
+		tc{"largest float64", "lp_sdes", "VAR_ADDED", `{"type":"purchase","total":1.7976931348623157e308,"cart":{"total":"1.7976931348623157E+308"}}`},
+		tc{"308 digits", "lp_sdes", "VAR_ADDED", `{"type":"cart","total":` + strings.Repeat("9", 308) + `.99}`},
+		tc{"numbers too small for a float64", "CHAT", "tiny", `{"a":1e-400,"b":-1e-400,"c":"1e309"}`},
 	)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -109,7 +115,7 @@ func TestIsChatCatalogEvent(t *testing.T) {
 
 // TestSchemasFitValidation checks what the validator assumes of the schema
 // tables: at most 64 fields an object, every field with a kind and its
-// JSON key.
+// JSON key, nonNegative only on the numbers that check it.
 func TestSchemasFitValidation(t *testing.T) {
 	var walk func(path string, o *object)
 	walk = func(path string, o *object) {
@@ -129,6 +135,9 @@ func TestSchemasFitValidation(t *testing.T) {
 			}
 			if f.kind == 0 {
 				t.Errorf("%s.%s: no kind", path, o.fields[i].name)
+			}
+			if f.nonNegative && f.kind != kindAttrInt && f.kind != kindAttrNumber {
+				t.Errorf("%s.%s: nonNegative on a kind that does not check it", path, o.fields[i].name)
 			}
 			if f.object != nil {
 				walk(path+"."+o.fields[i].name, f.object)

@@ -17,11 +17,14 @@ type Batch struct {
 	// state the tag sends back), nil when absent or not an object; valid
 	// until the next Decode, like Data.
 	State []byte
+	// InvalidUTF8 counts the bytes of Events' data that were not valid
+	// UTF-8, each written to Data as U+FFFD.
+	InvalidUTF8 int
 }
 
 // Reset empties b, keeping the capacity of its slices.
 func (b *Batch) Reset() {
-	b.VisitorID, b.VisitID, b.State = "", "", nil
+	b.VisitorID, b.VisitID, b.State, b.InvalidUTF8 = "", "", nil, 0
 	clear(b.Events)
 	b.Events = b.Events[:0]
 	clear(b.Rejected)

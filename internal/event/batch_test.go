@@ -29,7 +29,7 @@ func TestDecodeBadBatches(t *testing.T) {
 		{"short \\u escape", `{"visitorId":"v","visitId":"w","events":[{"id":"\u12"}]}`, "body: invalid JSON: ..."},
 		{"raw control character", "{\"visitorId\":\"v\",\"visitId\":\"w\x01\",\"events\":[]}", "body: invalid JSON: ..."},
 		{"bad escape", `{"visitorId":"v","visitId":"w\x41","events":[]}`, "body: invalid JSON: ..."},
-		{"too deep", `{"visitorId":"v","visitId":"w","events":[` + strings.Repeat("[", 400) + strings.Repeat("]", 400) + `]}`, "body: invalid JSON: ..."},
+		{"deep value malformed", `{"visitorId":"v","visitId":"w","events":[` + strings.Repeat("[", 400) + strings.Repeat("}", 400) + `]}`, "body: invalid JSON: ..."},
 		{"an array", `[]`, "body: must be a JSON object, got array"},
 		{"a string", `"x"`, "body: must be a JSON object, got string"},
 		{"no visitorId", `{"visitId":"w","events":[]}`, "visitorId: required"},
@@ -116,9 +116,10 @@ func TestDecodeState(t *testing.T) {
 }
 
 func TestBatchReset(t *testing.T) {
-	b := Batch{VisitorID: "v", VisitID: "w", Events: make([]Event, 3, 8), Rejected: make([]Rejection, 1, 4)}
+	b := Batch{VisitorID: "v", VisitID: "w", Events: make([]Event, 3, 8), Rejected: make([]Rejection, 1, 4), State: []byte("{}"), InvalidUTF8: 2}
 	b.Reset()
-	if b.VisitorID != "" || b.VisitID != "" || len(b.Events) != 0 || len(b.Rejected) != 0 || cap(b.Events) != 8 || cap(b.Rejected) != 4 {
+	if b.VisitorID != "" || b.VisitID != "" || len(b.Events) != 0 || len(b.Rejected) != 0 || cap(b.Events) != 8 || cap(b.Rejected) != 4 ||
+		b.State != nil || b.InvalidUTF8 != 0 {
 		t.Errorf("after Reset: %+v (caps %d %d)", b, cap(b.Events), cap(b.Rejected))
 	}
 }

@@ -108,6 +108,7 @@ func (d *Decoder) decode(body []byte, now time.Time, b *Batch) *BatchError {
 	case count > MaxEvents:
 		return &BatchError{Msg: "events: " + strconv.Itoa(count) + " events, limit " + strconv.Itoa(MaxEvents)}
 	}
+	b.InvalidUTF8 = sc.replaced
 	return nil
 }
 

@@ -11,6 +11,12 @@
 // lands in Batch.Events or, with a *FieldError naming the offending path,
 // in Batch.Rejected.
 //
+// Whatever a value of an event holds, the event is the most it can cost:
+// a number beyond a float64, a negative amount or a value nested deeper
+// than its event allows, at any depth, rejects that event. Bytes of event
+// data that are not UTF-8 are no reason to reject: each is written as
+// U+FFFD, as encoding/json does, and counted (Batch.InvalidUTF8).
+//
 // # The vocabulary
 //
 // Each app's events and payloads are written once, as Go data in a small
@@ -42,5 +48,7 @@
 // The scanner is strict JSON (RFC 8259) but for numbers: a number token is
 // read loosely and checked where it is used, so that a malformed number
 // ("01", NaN) rejects its event with ReasonFormat, naming the field, instead
-// of the whole batch. Everything Decode writes out is valid JSON.
+// of the whole batch. Everything Decode writes out is valid JSON. It sets no
+// limit on nesting and skips what is not checked without recursing, so
+// that a body is read in time and memory proportional to its size.
 package event

@@ -19,7 +19,7 @@ func (d *Decoder) event(limit int64) (Event, *FieldError) {
 		dataDone            bool       // data has been read and checked
 		dataErr, problem    *FieldError
 	)
-	dataStart := len(d.data)
+	dataStart, replaced := len(d.data), sc.replaced
 	next := 0 // in envelopeKeys
 	sc.enter('{')
 	for n := 0; sc.next('}', &n); {
@@ -101,7 +101,7 @@ func (d *Decoder) event(limit int64) (Event, *FieldError) {
 		}
 	}
 	if fe != nil {
-		d.data = d.data[:dataStart]
+		d.data, sc.replaced = d.data[:dataStart], replaced
 		ev.Data = nil
 	}
 	return ev, fe
@@ -163,11 +163,11 @@ func eventTime(v scalar, limit int64) (int64, *FieldError) {
 	if v.t != typeNumber {
 		return 0, &FieldError{Path: "time", Reason: ReasonType, Msg: "must be an integer (epoch milliseconds), got " + typeName(v.t)}
 	}
-	text := v.text
-	ms, st := integer(text)
+	ms, st := integer(v.text)
+	text := numberText(v.text)
 	switch {
-	case !isJSONNumber(text):
-		return 0, &FieldError{Path: "time", Reason: ReasonFormat, Msg: quote(text) + " is not a JSON number"}
+	case !isJSONNumber(v.text):
+		return 0, &FieldError{Path: "time", Reason: ReasonFormat, Msg: quote(v.text) + " is not a JSON number"}
 	case st == intFraction:
 		return 0, &FieldError{Path: "time", Reason: ReasonType, Msg: "must be an integer (epoch milliseconds), got " + text}
 	case st == intTooBig || ms <= 0:

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -22,6 +24,11 @@ func FuzzDecode(f *testing.F) {
 	f.Add(batchBody(eventJSON("LP_MONITORING", "PAGE_VIEW", pageViewFixture), eventJSON("CHAT", "link_clicked", linkClickedFixture), `7`))
 	f.Add([]byte(`{"visitorId":"v","visitId":"w","events":[{"id":"x","time":1e3,"appName":"CHAT","eventName":"a","data":{"\u2028":"\ud800"}}]}`))
 	f.Add([]byte(`[]`))
+	// Values out of bounds beside good events: numbers beyond a float64,
+	// negative counts, nesting as deep as encoding/json allows.
+	f.Add(batchBody(eventJSON("lp_sdes", "VAR_ADDED", `{"type":"cart","total":1e309,"numItems":-5}`),
+		eventJSON("CHAT", "a", `{"n":-1e400,"m":[1E+999]}`), eventJSON("CHAT", "b", `{}`)))
+	f.Add(batchBody(eventJSON("CHAT", "a", `{"a":`+nested(jsonMaxDepth-5, "[", "]")+`}`), eventJSON("CHAT", "b", "{\"s\":\"\xff\"}")))
 	var d Decoder
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var b Batch
@@ -49,18 +56,21 @@ func checkBatchError(t *testing.T, body []byte, err error) {
 // checkBatch checks the invariants of a batch decoded from body. Decode
 // checks numbers where it reads them, so a body with a malformed number
 // decodes with that number's event rejected; a batch without rejections
-// must have been valid JSON.
+// must have been valid JSON (unless nested deeper than encoding/json
+// allows). Valid events' data must read into Go values: its numbers
+// within a float64.
 func checkBatch(t *testing.T, body []byte, b *Batch) {
 	t.Helper()
-	if !json.Valid(body) && len(b.Rejected) == 0 {
+	if !json.Valid(body) && len(b.Rejected) == 0 && nesting(body) <= jsonMaxDepth {
 		t.Fatal("Decode accepted invalid JSON without rejecting an event")
 	}
 	n := countEvents(t, body)
 	var indexes []int
 	for _, ev := range b.Events {
 		indexes = append(indexes, ev.Index)
-		if !json.Valid(ev.Data) || len(ev.Data) == 0 || ev.Data[0] != '{' {
-			t.Fatalf("event %d: data %q is not a JSON object", ev.Index, ev.Data)
+		var values map[string]any
+		if err := json.Unmarshal(ev.Data, &values); err != nil {
+			t.Fatalf("event %d: data %q is not a JSON object encoding/json reads: %v", ev.Index, ev.Data, err)
 		}
 		var compact bytes.Buffer
 		if json.Compact(&compact, ev.Data); !bytes.Equal(compact.Bytes(), ev.Data) {
@@ -93,6 +103,27 @@ func checkBatch(t *testing.T, body []byte, b *Batch) {
 	if len(indexes) != n {
 		t.Fatalf("%d outcomes for %d events", len(indexes), n)
 	}
+}
+
+// nesting returns how deeply the containers of the JSON document doc
+// nest.
+func nesting(doc []byte) int {
+	depth, deepest, inString := 0, 0, false
+	for i := 0; i < len(doc); i++ {
+		switch c := doc[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '[' || c == '{':
+			depth++
+			deepest = max(deepest, depth)
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // countEvents returns the number of items of the events array of body, a
@@ -150,8 +181,8 @@ func FuzzParseRecord(f *testing.F) {
 
 // fuzzData decodes a batch with one event of app and name whose data is
 // data, checks the batch, and when the event is valid, that its data is the
-// input's.
-func fuzzData(t *testing.T, d *Decoder, app, name string, data []byte) {
+// input's ({} for null), and returns it (nil when the event is rejected).
+func fuzzData(t *testing.T, d *Decoder, app, name string, data []byte) []byte {
 	body := batchBody(eventJSON(app, name, string(data)))
 	var b Batch
 	if err := d.Decode(body, testNow, &b); err != nil {
@@ -159,12 +190,19 @@ func fuzzData(t *testing.T, d *Decoder, app, name string, data []byte) {
 		if !strings.HasPrefix(err.Error(), "body: invalid JSON") {
 			t.Fatalf("a data object made the batch bad: %v", err)
 		}
-		return
+		return nil
 	}
 	checkBatch(t, body, &b)
-	if len(b.Events) == 1 && !loneSurrogate.Match(data) && !sameJSON(t, b.Events[0].Data, data) {
+	if len(b.Events) == 0 {
+		return nil
+	}
+	if bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
+		data = []byte("{}") // null data is no data
+	}
+	if !loneSurrogate.Match(data) && !sameJSON(t, b.Events[0].Data, data) {
 		t.Fatalf("data %s came out as %s", data, b.Events[0].Data)
 	}
+	return b.Events[0].Data
 }
 
 // loneSurrogate matches a \u escape of a UTF-16 surrogate, which Decode
@@ -184,12 +222,43 @@ func FuzzOffers(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzData(t, &d, "LP_OFFERS", "OFFER_IMPRESSION", data) })
 }
 
+// FuzzSDES also checks that no attribute is accepted with a negative
+// amount (counts, quantities, prices, totals, values, ages).
 func FuzzSDES(f *testing.F) {
 	for _, d := range sdeFixtures(f) {
 		f.Add(d.data)
 	}
+	f.Add([]byte(`{"type":"purchase","total":"-0","cart":{"numItems":0,"total":-0.0,"products":[{"product":{"price":"-1e-9"},"quantity":2}]}}`))
+	f.Add([]byte(`{"type":"lead","lead":{"value":-1}}`))
 	var d Decoder
-	f.Fuzz(func(t *testing.T, data []byte) { fuzzData(t, &d, "lp_sdes", "VAR_ADDED", data) })
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if kept := fuzzData(t, &d, "lp_sdes", "VAR_ADDED", data); kept != nil {
+			checkAmounts(t, unmarshal(t, kept))
+		}
+	})
+}
+
+// amounts are the properties of attributes that may not be negative.
+var amounts = []string{"numItems", "quantity", "price", "total", "quantityInStock", "companySize", "value", "age"}
+
+// checkAmounts fails when a property of v named in amounts is a negative
+// number, or a string holding one.
+func checkAmounts(t *testing.T, v any) {
+	t.Helper()
+	switch v := v.(type) {
+	case []any:
+		for _, item := range v {
+			checkAmounts(t, item)
+		}
+	case map[string]any:
+		for key, item := range v {
+			text := fmt.Sprint(item) // a json.Number or a string
+			if n, err := strconv.ParseFloat(text, 64); slices.Contains(amounts, key) && err == nil && n < 0 {
+				t.Fatalf("%s: %s accepted", key, text)
+			}
+			checkAmounts(t, item)
+		}
+	}
 }
 
 func FuzzPageView(f *testing.F) {

@@ -21,6 +21,13 @@ const hexDigits = "0123456789abcdef"
 // gives the same bytes. Runs of bytes needing no escape are copied whole,
 // found eight bytes at a time.
 func AppendJSONString(dst []byte, s string) []byte {
+	dst, _ = appendJSONString(dst, s)
+	return dst
+}
+
+// appendJSONString is AppendJSONString, and returns how many invalid UTF-8
+// bytes it replaced.
+func appendJSONString(dst []byte, s string) (out []byte, replaced int) {
 	dst = append(dst, '"')
 	start := 0 // s[start:i] is pending, needing no escape
 	for i := 0; i < len(s); {
@@ -61,6 +68,7 @@ func AppendJSONString(dst []byte, s string) []byte {
 		case r == utf8.RuneError && size == 1:
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, "\uFFFD"...)
+			replaced++
 		case r == '\u2028' || r == '\u2029':
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
@@ -72,5 +80,5 @@ func AppendJSONString(dst []byte, s string) []byte {
 		start = i
 	}
 	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, '"'), replaced
 }

@@ -3,6 +3,7 @@ package event
 import (
 	"math"
 	"strconv"
+	"strings"
 )
 
 // intStatus says whether a number is a usable integer.
@@ -107,6 +108,32 @@ func isNumericText(s string) bool {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// inFloatRange reports whether the number text s (isNumericText) is within
+// the range of a float64, ±1.8e308. Numbers too small for one are in it:
+// they round to zero.
+func inFloatRange(s string) bool {
+	// Without an exponent, at most 308 digits before the point: below 1e308.
+	if len(s) <= 308 && strings.IndexAny(s, "eE") < 0 {
+		return true
+	}
+	_, err := strconv.ParseFloat(s, 64) // s is number text: the only error is a value out of range
+	return err == nil
+}
+
+// isNegative reports whether the number text s (isNumericText) is below
+// zero: "-0" and "-0.0e5" are not.
+func isNegative(s string) bool {
+	if len(s) == 0 || s[0] != '-' {
+		return false
+	}
+	for i := 1; i < len(s) && s[i] != 'e' && s[i] != 'E'; i++ {
+		if s[i] > '0' && s[i] <= '9' {
+			return true
+		}
+	}
+	return false
+}
 
 // isDecimalInt reports whether s is an integer written as strconv.AppendInt
 // writes it: digits without leading zeros, after a '-' when negative.

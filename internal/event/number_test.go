@@ -2,6 +2,7 @@ package event
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -60,6 +61,30 @@ func TestIsDecimalInt(t *testing.T) {
 		want := err == nil && strconv.FormatInt(n, 10) == in
 		if got := isDecimalInt(in); got != want {
 			t.Errorf("isDecimalInt(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestInFloatRange(t *testing.T) {
+	big := "1" + strings.Repeat("7", 308) // 1.7e308, 309 digits
+	for in, want := range map[string]bool{
+		"0": true, "-11.7": true, "1e308": true, "1.7976931348623157e308": true, "-1.7976931348623157E+308": true,
+		"1e-400": true, "-1e-400": true, strings.Repeat("9", 308): true, big: true, big + ".5": true, "06e2": true,
+		"1.7976931348623159e308": false, "1e309": false, "-1e400": false, "2" + big[1:]: false, "1e99999999999": false,
+	} {
+		if got := inFloatRange(in); got != want {
+			t.Errorf("inFloatRange(%q) = %v", in, got)
+		}
+	}
+}
+
+func TestIsNegative(t *testing.T) {
+	for in, want := range map[string]bool{
+		"-5": true, "-0.01": true, "-1e-400": true, "-07": true, "-0.0e0": false, "-0": false, "-00.000E+5": false,
+		"0": false, "5": false, "1e-3": false, "": false,
+	} {
+		if got := isNegative(in); got != want {
+			t.Errorf("isNegative(%q) = %v", in, got)
 		}
 	}
 }

@@ -51,12 +51,32 @@ const maxQuoted = 64
 // maxQuoted bytes, so that a message never carries raw control characters
 // or an unbounded copy of the input.
 func quote(s string) string {
+	head, cut := clip(s)
+	if cut {
+		return strconv.Quote(head) + "..."
+	}
+	return strconv.Quote(head)
+}
+
+// numberText returns the number text s (ASCII) for an error message,
+// unquoted, cut as quote cuts values.
+func numberText(s string) string {
+	head, cut := clip(s)
+	if cut {
+		return head + "..."
+	}
+	return head
+}
+
+// clip returns s cut to at most maxQuoted bytes at a character boundary,
+// and whether it was cut.
+func clip(s string) (head string, cut bool) {
 	if len(s) <= maxQuoted {
-		return strconv.Quote(s)
+		return s, false
 	}
-	cut := maxQuoted
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	end := maxQuoted
+	for end > 0 && !utf8.RuneStart(s[end]) {
+		end--
 	}
-	return strconv.Quote(s[:cut]) + "..."
+	return s[:end], true
 }

@@ -97,8 +97,9 @@ func (w *RecordWriter) Append(dst []byte, s *Stored) []byte {
 }
 
 // recordReaders are the validators of ParseRecord, which may run
-// concurrently.
-var recordReaders = sync.Pool{New: func() any { return new(validator) }}
+// concurrently. They let numbers beyond a float64 pass, which records
+// stored before ingest refused them may hold.
+var recordReaders = sync.Pool{New: func() any { return &validator{anyRange: true} }}
 
 // recordStrings are the string properties of a record, in the order of
 // Stored's fields.
@@ -108,7 +109,8 @@ var recordStrings = [...]string{"id", "accountId", "visitorId", "visitId", "ip",
 // keeps, so b may be reused. Properties it does not know are ignored, so
 // that older readers accept newer records; every property AppendRecord
 // writes is required. Data is checked as free-form event data is on
-// ingest (see MaxDataDepth, MaxStringLen) and written compact.
+// ingest (see MaxDataDepth, MaxStringLen), but for the range of numbers,
+// and written compact.
 func ParseRecord(b []byte) (Stored, error) {
 	v := recordReaders.Get().(*validator)
 	defer recordReaders.Put(v)

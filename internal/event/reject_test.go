@@ -1,6 +1,8 @@
 package event
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,6 +104,38 @@ func TestDecodeRejects(t *testing.T) {
 			"50001 characters, limit 50000"},
 		{"keywords not strings", sde(`{"type":"searchInfo","keywords":["tv",5]}`), "data.keywords[1]", ReasonType, "must be a string, got number"},
 		{"resolved not a boolean", sde(`{"type":"error","error":{"resolved":"false"}}`), "data.error.resolved", ReasonType, ""},
+
+		// Numbers beyond a float64, which JavaScript and encoding/json read
+		// as ±Inf or not at all.
+		{"total beyond a float64", sde(`{"type":"cart","total":1e309}`), "data.total", ReasonRange, "1e309 is out of range of a 64-bit float"},
+		{"total below a float64", sde(`{"type":"purchase","total":-1e400}`), "data.total", ReasonRange, "-1e400 is out of range of a 64-bit float"},
+		{"total beyond a float64, as a string", sde(`{"type":"cart","total":"1e309"}`), "data.total", ReasonRange, "1e309 is out of range of a 64-bit float"},
+		{"just beyond the largest float64", sde(`{"type":"lead","lead":{"value":1.7976931348623159e308}}`), "data.lead.value", ReasonRange, ""},
+		{"309 digits", sde(`{"type":"cart","products":[{"product":{"price":2` + strings.Repeat("0", 308) + `.5}}]}`),
+			"data.products[0].product.price", ReasonRange, "2" + strings.Repeat("0", 63) + "... is out of range of a 64-bit float"},
+		{"balance beyond a float64", sde(`{"type":"ctmrinfo","info":{"balance":-2e308}}`), "data.info.balance", ReasonRange, ""},
+		{"sku beyond a float64", sde(`{"type":"cart","products":[{"product":{"sku":1e999}}]}`), "data.products[0].product.sku", ReasonRange, ""},
+		{"id beyond a float64", offer(`{"campaignId":1e309,"engagementId":2}`), "data.campaignId", ReasonRange, "1e309 is out of range of a 64-bit float"},
+		{"chat number beyond a float64", chat("my_event", `{"a":[1,{"b":2E+308}]}`), "data.a[1].b", ReasonRange, "2E+308 is out of range of a 64-bit float"},
+		{"integer of 400 digits", sde(`{"type":"cart","numItems":` + strings.Repeat("9", 400) + `}`), "data.numItems", ReasonRange,
+			strings.Repeat("9", 64) + "... is out of range of a 64-bit float"},
+
+		// Counts, quantities, prices and totals below zero.
+		{"numItems negative", sde(`{"type":"cart","numItems":-5}`), "data.numItems", ReasonRange, "-5 is negative"},
+		{"numItems negative, as a string", sde(`{"type":"cart","numItems":"-5"}`), "data.numItems", ReasonRange, "-5 is negative"},
+		{"cart total negative", sde(`{"type":"cart","total":-0.01}`), "data.total", ReasonRange, "-0.01 is negative"},
+		{"quantity negative", sde(`{"type":"cart","products":[{"quantity":1},{"quantity":-2}]}`), "data.products[1].quantity", ReasonRange, "-2 is negative"},
+		{"price negative", sde(`{"type":"cart","products":[{"product":{"price":"-7.8"}}]}`), "data.products[0].product.price", ReasonRange, "-7.8 is negative"},
+		{"price negative, exponent", sde(`{"type":"prodView","products":[{"product":{"price":-1e-3}}]}`), "data.products[0].product.price", ReasonRange, "-1e-3 is negative"},
+		{"refund as a purchase", sde(`{"type":"purchase","total":-20,"orderId":"R1"}`), "data.total", ReasonRange, "-20 is negative"},
+		{"purchase cart total negative", sde(`{"type":"purchase","total":1,"cart":{"total":"-1"}}`), "data.cart.total", ReasonRange, "-1 is negative"},
+		{"purchase cart numItems negative", sde(`{"type":"purchase","cart":{"numItems":-1}}`), "data.cart.numItems", ReasonRange, ""},
+		{"purchase line quantity negative", sde(`{"type":"purchase","cart":{"products":[{"quantity":"-1"}]}}`), "data.cart.products[0].quantity", ReasonRange, ""},
+		{"viewed quantity negative", sde(`{"type":"prodView","products":[{"quantity":-3}]}`), "data.products[0].quantity", ReasonRange, ""},
+		{"quantityInStock negative", sde(`{"type":"prodView","products":[{"product":{"quantityInStock":-3}}]}`), "data.products[0].product.quantityInStock", ReasonRange, ""},
+		{"companySize negative", sde(`{"type":"ctmrinfo","info":{"companySize":-10}}`), "data.info.companySize", ReasonRange, "-10 is negative"},
+		{"lead value negative", sde(`{"type":"lead","lead":{"value":-1000}}`), "data.lead.value", ReasonRange, "-1000 is negative"},
+		{"age negative", sde(`{"type":"personal","personal":{"age":{"age":-1}}}`), "data.personal.age.age", ReasonRange, "-1 is negative"},
 
 		// LP_MONITORING.
 		{"page view without url", page(`{"title":"x"}`), "data.url", ReasonMissing, "required"},
@@ -229,5 +263,101 @@ func TestDecodeReusesDecoder(t *testing.T) {
 		if fe.Error() != before[i] {
 			t.Errorf("rejection %d changed with the next batch: %q, was %q", i, fe.Error(), before[i])
 		}
+	}
+}
+
+// TestDecodeDeepNesting checks that a value nested deeper than its event
+// allows, at any depth the body's size permits, rejects its event alone
+// when the body is JSON: the events beside it are kept.
+func TestDecodeDeepNesting(t *testing.T) {
+	envelope := `"time":1467291704525,"appName":"CHAT","eventName":"my_event"`
+	sde := func(data string) string {
+		return `{"id":"d","time":1467291704525,"appName":"lp_sdes","eventName":"VAR_ADDED","data":` + data + `}`
+	}
+	for _, depth := range []int{10_000, 1 << 17} { // 2^17 objects fill most of a 1 MiB body
+		arrays := nested(depth, "[", "]")
+		objects := nested(depth, `{"a":`, "}")
+		for _, c := range []struct {
+			name   string
+			event  string
+			path   string
+			reason Reason
+			msg    string
+		}{
+			{"chat data, arrays", `{"id":"d",` + envelope + `,"data":{"a":` + arrays + `}}`,
+				"data.a" + strings.Repeat("[0]", MaxDataDepth-1), ReasonTooLong, "nested deeper than 32 levels"},
+			{"chat data, objects", `{"id":"d",` + envelope + `,"data":` + objects + `}`,
+				"data" + strings.Repeat(".a", MaxDataDepth), ReasonTooLong, "nested deeper than 32 levels"},
+			{"chat data before its header", `{"id":"d","data":` + objects + `,` + envelope + `}`,
+				"data" + strings.Repeat(".a", MaxDataDepth), ReasonTooLong, "nested deeper than 32 levels"},
+			{"attribute, unknown field", sde(`{"type":"cart","x":` + objects + `}`), "data.x", ReasonUnknownField, "unknown field"},
+			{"attribute, number field", sde(`{"type":"cart","total":` + arrays + `}`), "data.total", ReasonType,
+				"must be a number or a string holding one, got array"},
+			{"attribute, before its type", sde(`{"x":` + arrays + `,"type":"cart"}`), "data.x", ReasonUnknownField, "unknown field"},
+			{"envelope field", `{"id":"d",` + envelope + `,"x":` + arrays + `}`, "x", ReasonUnknownField, "unknown field"},
+			{"id", `{"id":` + arrays + `,` + envelope + `}`, "id", ReasonType, "must be a string, got array"},
+			{"the event", arrays, "event", ReasonType, "must be an object, got array"},
+		} {
+			t.Run(fmt.Sprintf("%s, %d deep", c.name, depth), func(t *testing.T) {
+				b := decode(t, batchBody(eventJSON("CHAT", "first", `{"n":1}`), c.event, eventJSON("CHAT", "last", `{"n":[[2]]}`)))
+				if len(b.Events) != 2 || b.Events[0].Index != 0 || b.Events[1].Index != 2 || string(b.Events[1].Data) != `{"n":[[2]]}` {
+					t.Fatalf("events %+v, want the first and the last", b.Events)
+				}
+				if len(b.Rejected) != 1 {
+					t.Fatalf("rejections %+v, want one", b.Rejected)
+				}
+				r := b.Rejected[0]
+				wantID := "d"
+				if c.name == "id" || c.name == "the event" {
+					wantID = ""
+				}
+				if r.Index != 1 || r.ID != wantID || r.Err.Path != c.path || r.Err.Reason != c.reason || r.Err.Msg != c.msg {
+					t.Errorf("rejection #%d %q: %q %q %q; want #1 %q: %q %q %q", r.Index, r.ID, r.Err.Path, r.Err.Reason, r.Err.Msg,
+						wantID, c.path, c.reason, c.msg)
+				}
+			})
+		}
+		// A deep state is kept as it is, for the campaign engine to judge.
+		t.Run(fmt.Sprintf("state, %d deep", depth), func(t *testing.T) {
+			body := []byte(`{"visitorId":"v","visitId":"w","state":{"x":` + arrays + `},"events":[` + eventJSON("CHAT", "first", `{}`) + `]}`)
+			if b := decode(t, body); len(b.Events) != 1 || len(b.State) != len(arrays)+6 {
+				t.Errorf("events %+v, state of %d bytes", b.Events, len(b.State))
+			}
+		})
+	}
+}
+
+// TestDecodeInvalidUTF8 checks what becomes of bytes that are not UTF-8 in
+// event data: each is stored as U+FFFD, as encoding/json and RFC 8259
+// allow, rather than the whole event being refused, and counted in
+// Batch.InvalidUTF8 when its event is kept.
+func TestDecodeInvalidUTF8(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		events []string
+		data   []string // the data of the events kept
+		count  int
+	}{
+		{"in a value", []string{eventJSON("CHAT", "a", "{\"s\":\"caf\xe9\"}")}, []string{"{\"s\":\"caf\uFFFD\"}"}, 1},
+		{"in a key, and a truncated character", []string{eventJSON("CHAT", "a", "{\"k\xff\":[\"\xe2\x82\",\"\\n\xc3\"]}")},
+			[]string{"{\"k\uFFFD\":[\"\uFFFD\uFFFD\",\"\\n\uFFFD\"]}"}, 4},
+		{"in an attribute, among valid characters", []string{eventJSON("lp_sdes", "VAR_ADDED", "{\"type\":\"searchInfo\",\"keywords\":[\"t\xf6v\",\"\xc3\xa9\"]}")},
+			[]string{"{\"type\":\"searchInfo\",\"keywords\":[\"t\uFFFDv\",\"é\"]}"}, 1},
+		{"in a rejected event: not counted", []string{
+			eventJSON("CHAT", "a", "{\"s\":\"\xff\xfe\"}"),
+			eventJSON("LP_MONITORING", "PAGE_VIEW", "{\"url\":\"https://a.example\",\"title\":\"\xff\",\"x\":1}"),
+		}, []string{"{\"s\":\"\uFFFD\uFFFD\"}"}, 2},
+		{"valid UTF-8", []string{eventJSON("CHAT", "a", `{"s":"é漢🙂"}`)}, []string{`{"s":"é漢🙂"}`}, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := decode(t, batchBody(c.events...))
+			var got []string
+			for _, ev := range b.Events {
+				got = append(got, string(ev.Data))
+			}
+			if !slices.Equal(got, c.data) || b.InvalidUTF8 != c.count {
+				t.Errorf("data %q, %d bytes replaced; want %q, %d", got, b.InvalidUTF8, c.data, c.count)
+			}
+		})
 	}
 }

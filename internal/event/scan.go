@@ -39,15 +39,16 @@ func typeName(t jsonType) string {
 	return "nothing"
 }
 
-// maxDepth is how deeply values may nest in a document: a container inside
-// maxDepth containers is a syntax error. Validation limits event data far
-// more tightly (MaxDataDepth); this bounds the skipping of the rest.
-const maxDepth = 300
-
 // scanner reads one JSON document value by value, in one pass and without
 // building a tree: the validator checks and writes each value as the
 // scanner reaches it. The first syntax error stops the scanner (err, and
 // every later read returns a zero value at once).
+//
+// The scanner sets no limit on nesting: its callers recurse only as deep as
+// what they check (schemas, MaxDataDepth) and skip the rest, which skip
+// does without recursing, so a document nested as deeply as its size
+// allows is read in bounded stack, and a value nested too deeply for its
+// event rejects that event, not the document.
 //
 // Syntax follows RFC 8259, with two leniencies that turn what would be a
 // syntax error into a rejected event, which is more useful to a tag's
@@ -55,10 +56,13 @@ const maxDepth = 300
 // checked where they are used (isJSONNumber), and a \u escape of a lone
 // UTF-16 surrogate is kept as its six characters.
 type scanner struct {
-	s     string // the document
-	i     int    // the position of the next byte to read
-	depth int    // containers open at i
-	err   error  // the first syntax error
+	s   string // the document
+	i   int    // the position of the next byte to read
+	err error  // the first syntax error
+
+	// nest holds, while skip reads a value, the containers of it that are
+	// open, a bit each (1 for an object), innermost last.
+	nest []uint64
 
 	// unescaped holds the contents of strings with escapes, appended one
 	// after the other and never overwritten during one document, so that
@@ -73,11 +77,13 @@ type scanner struct {
 	echo bool
 	out  []byte
 	mark int // the first byte of s not yet copied to out
+	// replaced counts the invalid UTF-8 bytes echo wrote as U+FFFD.
+	replaced int
 }
 
 // reset starts reading doc.
 func (s *scanner) reset(doc string) {
-	*s = scanner{s: doc, unescaped: s.unescaped[:0]}
+	*s = scanner{s: doc, unescaped: s.unescaped[:0], nest: s.nest[:0]}
 }
 
 // startEcho starts copying what the scanner reads, from its position on, to
@@ -174,12 +180,7 @@ func (s *scanner) enter(open byte) bool {
 		s.fail("expected "+strconv.QuoteRune(rune(open)), s.i)
 		return false
 	}
-	if s.depth >= maxDepth {
-		s.fail("nested deeper than "+strconv.Itoa(maxDepth)+" levels", s.i)
-		return false
-	}
 	s.i++
-	s.depth++
 	return true
 }
 
@@ -196,7 +197,6 @@ func (s *scanner) next(end byte, n *int) bool {
 	switch c := s.s[s.i]; {
 	case c == end:
 		s.i++
-		s.depth--
 		return false
 	case *n == 0:
 	case c == ',':
@@ -312,7 +312,9 @@ func (s *scanner) str() string {
 // each string, whatever escapes the document used.
 func (s *scanner) rewrite(open int, content string) {
 	s.flush(open)
-	s.out = AppendJSONString(s.out, content)
+	var replaced int
+	s.out, replaced = appendJSONString(s.out, content)
+	s.replaced += replaced
 	s.mark = s.i
 }
 
@@ -450,26 +452,62 @@ func (s *scanner) literal() string {
 	return ""
 }
 
-// skip reads the next value, whatever it is, checking only its syntax.
+// skip reads the next value, whatever it is, checking only its syntax. It
+// does not recurse: the containers open inside the value are bits of
+// s.nest, so that skipping a value nested d deep takes constant stack and
+// d/8 bytes, whatever d.
 func (s *scanner) skip() {
-	switch s.peek() {
-	case typeObject:
-		s.enter('{')
-		for n := 0; s.next('}', &n); {
-			s.key()
-			s.skip()
+	nest := s.nest[:0]
+	depth := 0 // containers open
+	n := 0     // items read of the innermost one
+	for {
+		switch t := s.peek(); t {
+		case typeObject, typeArray:
+			open := byte('[')
+			if t == typeObject {
+				open = '{'
+			}
+			if !s.enter(open) {
+				break
+			}
+			if depth%64 == 0 {
+				nest = append(nest, 0)
+			}
+			if t == typeObject {
+				nest[depth/64] |= 1 << (depth % 64)
+			} else {
+				nest[depth/64] &^= 1 << (depth % 64)
+			}
+			depth++
+			n = 0
+		case typeString:
+			s.str()
+		case typeNumber:
+			s.number()
+		case typeBool, typeNull:
+			s.literal()
 		}
-	case typeArray:
-		s.enter('[')
-		for n := 0; s.next(']', &n); {
-			s.skip()
+		// A value has been read: move to the next item of the innermost
+		// open container, closing those that end.
+		for {
+			if depth == 0 || s.err != nil {
+				s.nest = nest
+				return
+			}
+			object := nest[(depth-1)/64]&(1<<((depth-1)%64)) != 0
+			end := byte(']')
+			if object {
+				end = '}'
+			}
+			if s.next(end, &n) {
+				if object {
+					s.key()
+				}
+				break
+			}
+			depth--
+			n = 1 // the container just closed was an item of its parent
 		}
-	case typeString:
-		s.str()
-	case typeNumber:
-		s.number()
-	case typeBool, typeNull:
-		s.literal()
 	}
 }
 

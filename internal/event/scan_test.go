@@ -48,6 +48,64 @@ func scanDocument(doc string) (syntaxOK, numbersOK bool) {
 	return sc.err == nil, numbersOK
 }
 
+// jsonMaxDepth is how deeply encoding/json lets values nest; the scanner
+// has no limit.
+const jsonMaxDepth = 10000
+
+// nested returns open n times, then 0, then close n times.
+func nested(n int, open, close string) string {
+	return strings.Repeat(open, n) + "0" + strings.Repeat(close, n)
+}
+
+// skipDocument reads doc with skip and reports whether its syntax is
+// valid.
+func skipDocument(doc string) bool {
+	var sc scanner
+	sc.reset(doc)
+	sc.skip()
+	sc.end()
+	return sc.err == nil
+}
+
+// TestScannerSkip checks that skip agrees with encoding/json about which
+// documents are JSON, at any depth: where encoding/json stops (10000
+// levels), the answer is known.
+func TestScannerSkip(t *testing.T) {
+	deep := 1 << 20
+	for _, c := range []struct {
+		name  string
+		doc   string
+		valid bool
+	}{
+		{"scalar", `"a"`, true},
+		{"empty containers", `[[],{},[{}],{"a":[]}]`, true},
+		{"mixed", `{"a":[1,"b",{"c":null,"d":[true,false]}],"e":{}}`, true},
+		{"trailing comma", `[1,]`, false},
+		{"key not a string", `{1:2}`, false},
+		{"missing colon", `{"a" 1}`, false},
+		{"array closed as an object", `[1}`, false},
+		{"object closed as an array", `{"a":1]`, false},
+		{"unterminated", `[[{"a":[`, false},
+		{"arrays, encoding/json's limit", nested(jsonMaxDepth, "[", "]"), true},
+		{"objects, encoding/json's limit", nested(jsonMaxDepth, `{"a":`, "}"), true},
+		{"arrays, 2^20 deep", nested(deep, "[", "]"), true},
+		{"objects and arrays, 2^20 deep", nested(deep/2, `{"a":[`, "]}"), true},
+		{"items after deep ones", `[` + nested(deep, "[", "]") + `,` + nested(100, `{"b":`, "}") + `,"c"]`, true},
+		{"mismatch 2^20 deep", nested(deep, "[", "]")[:deep+1] + "}" + strings.Repeat("]", deep-1), false},
+		{"mismatch under 64 objects", strings.Repeat(`{"a":`, 64) + `[0}` + strings.Repeat("}", 64), false},
+		{"unclosed 2^20 deep", strings.Repeat("[", deep), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if len(c.doc) < 50*jsonMaxDepth && json.Valid([]byte(c.doc)) != c.valid {
+				t.Fatalf("test case disagrees with encoding/json")
+			}
+			if got := skipDocument(c.doc); got != c.valid {
+				t.Errorf("skip: valid %v, want %v", got, c.valid)
+			}
+		})
+	}
+}
+
 // TestScannerSyntax checks that the scanner agrees with encoding/json about
 // which documents are JSON, but for the number tokens it reads loosely.
 func TestScannerSyntax(t *testing.T) {
@@ -60,14 +118,10 @@ func TestScannerSyntax(t *testing.T) {
 		`["a\x"]`, `["\u12"]`, `["\u12G4"]`, `["\'"]`, "[\"a\x01b\"]", "[\"a\tb\"]", "[\"a\\\\\nb\"]",
 		"[\"\x04\\b\"]", "{\"k\x1f\":1}", "[\"a\\\"\n\"]", `["abc`, `["abc\`, `tru`, `nul`, `fals`, `[truex]`,
 		`{} {}`, `[1]]`, `"a"b`, `[-]`, `[-x]`, `[+]`, "\x01[]", `[1 2]`, `{"a":1 "b":2}`, `[}`, `{]`,
-		strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth),
-		strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1),
+		nested(jsonMaxDepth, "[", "]"), nested(jsonMaxDepth, `{"a":`, "}"), nested(jsonMaxDepth, "[", "}"),
 	} {
 		syntaxOK, numbersOK := scanDocument(doc)
 		want := json.Valid([]byte(doc))
-		if strings.HasPrefix(doc, strings.Repeat("[", maxDepth+1)) {
-			want = false // deeper than the scanner allows; encoding/json allows 10000
-		}
 		if got := syntaxOK && numbersOK; got != want {
 			t.Errorf("scan(%q): syntax ok %v, numbers ok %v; json.Valid %v", doc, syntaxOK, numbersOK, want)
 		}
@@ -160,15 +214,19 @@ func TestCopyAny(t *testing.T) {
 
 // FuzzScanner checks the scanner against encoding/json: a document is
 // valid JSON exactly when the scanner reads it without a syntax error and
-// all its number tokens are JSON numbers.
+// all its number tokens are JSON numbers; and skip finds the same syntax
+// errors as reading value by value.
 func FuzzScanner(f *testing.F) {
-	for _, doc := range []string{`{"a":[1,"b",{"c":null}]}`, `["\ud83d\ude42\n"]`, `[01,-inf]`, `{"a":1,}`} {
+	for _, doc := range []string{`{"a":[1,"b",{"c":null}]}`, `["\ud83d\ude42\n"]`, `[01,-inf]`, `{"a":1,}`, nested(100, `{"a":[`, "]}"), nested(70, "[", "}")} {
 		f.Add(doc)
 	}
 	f.Fuzz(func(t *testing.T, doc string) {
 		syntaxOK, numbersOK := scanDocument(doc)
-		if strings.Count(doc, "[")+strings.Count(doc, "{") > maxDepth {
-			return // may nest deeper than the scanner allows
+		if skipOK := skipDocument(doc); skipOK != syntaxOK {
+			t.Fatalf("skip(%q): syntax ok %v; read value by value: %v", doc, skipOK, syntaxOK)
+		}
+		if strings.Count(doc, "[")+strings.Count(doc, "{") > jsonMaxDepth {
+			return // may nest deeper than encoding/json allows
 		}
 		if valid := json.Valid([]byte(doc)); valid != (syntaxOK && numbersOK) {
 			t.Fatalf("scan(%q): syntax ok %v, numbers ok %v; json.Valid %v", doc, syntaxOK, numbersOK, valid)

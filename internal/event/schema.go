@@ -55,6 +55,9 @@ type field struct {
 	oneOf    []int64
 	hasRange bool
 	min, max int64
+	// nonNegative numbers (kindAttrInt, kindAttrNumber) may not be below
+	// zero (ReasonRange): counts, quantities, prices.
+	nonNegative bool
 
 	// joinOf, for a string property, names sibling properties whose values
 	// joined with "_" the string must equal (ReasonMismatch); joinIdx are
@@ -155,6 +158,13 @@ func joinOf(f field, names ...string) field {
 // between returns f restricted to the integers min..max.
 func between(f field, min, max int64) field {
 	f.hasRange, f.min, f.max = true, min, max
+	return f
+}
+
+// nonNegative returns the number field f restricted to values of at least
+// zero.
+func nonNegative(f field) field {
+	f.nonNegative = true
 	return f
 }
 

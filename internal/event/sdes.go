@@ -4,6 +4,13 @@ package event
 // the shapes of the page type table of spec/README.md, with the field types
 // of spec/engagement-attributes.txt (v2 typing, strings accepted for
 // numbers as pages send them).
+//
+// Counts, quantities, prices, totals, a lead's value and an age are never
+// negative. A purchase's total neither: a refund is not a purchase (the
+// campaign engine counts every purchase as a conversion and adds its total
+// to what the visitor spent), and the spec has no attribute for one. A
+// customer's balance may be negative (a debt), and so may the codes and
+// levels that are not amounts.
 
 var (
 	sdeType = required(str("type"))
@@ -12,14 +19,19 @@ var (
 	month = between(attrInt("month"), 1, 12)
 	date  = closed(day, month, attrInt("year"))
 
-	product = closed(attrText("name"), attrText("category"), attrText("sku"), attrNum("price"))
+	price    = nonNegative(attrNum("price"))
+	quantity = nonNegative(attrInt("quantity"))
+	total    = nonNegative(attrNum("total"))
+	numItems = nonNegative(attrInt("numItems"))
+
+	product = closed(attrText("name"), attrText("category"), attrText("sku"), price)
 	// cartLine is an item of a cart's products.
-	cartLine = closed(obj("product", product), attrInt("quantity"))
+	cartLine = closed(obj("product", product), quantity)
 	// viewedLine is an item of a prodView's products.
 	viewedLine = closed(
-		obj("product", closed(attrText("name"), attrText("category"), attrText("sku"), attrNum("price"),
-			attrText("statusInStock"), attrInt("quantityInStock"))),
-		attrInt("quantity"),
+		obj("product", closed(attrText("name"), attrText("category"), attrText("sku"), price,
+			attrText("statusInStock"), nonNegative(attrInt("quantityInStock")))),
+		quantity,
 	)
 	cartProducts = arrayOf("products", obj("", cartLine))
 )
@@ -27,20 +39,20 @@ var (
 // sdeData is the payload of lp_sdes VAR_ADDED: one attribute, its type
 // property selecting its shape.
 var sdeData = &object{tag: "type", variants: []variant{
-	{"cart", closed(sdeType, attrNum("total"), attrText("currency"), attrInt("numItems"), cartProducts)},
-	{"purchase", closed(sdeType, attrNum("total"), attrText("currency"), attrText("orderId"),
-		obj("cart", closed(cartProducts, attrInt("numItems"), attrNum("total"))))},
+	{"cart", closed(sdeType, total, attrText("currency"), numItems, cartProducts)},
+	{"purchase", closed(sdeType, total, attrText("currency"), attrText("orderId"),
+		obj("cart", closed(cartProducts, numItems, total)))},
 	{"prodView", closed(sdeType, attrText("currency"), arrayOf("products", obj("", viewedLine)))},
 	{"ctmrinfo", closed(sdeType, obj("info", closed(
 		attrText("cstatus"), attrText("ctype"), attrText("customerId"), attrNum("balance"), attrText("currency"),
-		attrText("socialId"), attrText("imei"), attrText("userName"), attrInt("companySize"),
+		attrText("socialId"), attrText("imei"), attrText("userName"), nonNegative(attrInt("companySize")),
 		attrText("companyBranch"), attrText("accountName"), attrText("role"),
 		obj("lastPaymentDate", date), obj("registrationDate", date),
 		attrInt("loginStatus"), attrText("storeNumber"), attrText("storeZipCode"),
 	)))},
 	{"personal", closed(sdeType, obj("personal", closed(
 		attrText("firstname"), attrText("lastname"),
-		obj("age", closed(attrNum("age"), attrInt("year"), month, day)),
+		obj("age", closed(nonNegative(attrNum("age")), attrInt("year"), month, day)),
 		arrayOf("contacts", obj("", closed(attrText("email"), attrText("phone")))),
 		attrText("gender"), attrText("language"), attrText("company"),
 	)))},
@@ -48,7 +60,7 @@ var sdeData = &object{tag: "type", variants: []variant{
 	{"mrktInfo", closed(sdeType, obj("info", closed(
 		oneOf(attrInt("channel"), 0, 1, 2, 3, 4), attrText("affiliate"), attrText("campaignId"))))},
 	{"lead", closed(sdeType, obj("lead", closed(
-		attrText("topic"), attrNum("value"), attrText("currency"), attrText("leadId"))))},
+		attrText("topic"), nonNegative(attrNum("value")), attrText("currency"), attrText("leadId"))))},
 	{"service", closed(sdeType, obj("service", closed(
 		attrText("topic"), between(attrInt("status"), 0, 10), attrText("category"), attrText("serviceId"))))},
 	{"error", closed(sdeType, obj("error", closed(

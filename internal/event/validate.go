@@ -35,6 +35,9 @@ type validator struct {
 	join  []byte // the expected value of a joinOf string
 	last  string // the text of the last string or number read
 	err   *FieldError
+	// anyRange has numbers beyond a float64's range pass, for records
+	// stored before ingest refused them (ParseRecord).
+	anyRange bool
 }
 
 // part is the value of a property that takes part in a join (field.joinOf).
@@ -138,15 +141,7 @@ func (v *validator) value(f *field, t jsonType) {
 			v.length(s)
 		}
 	case kindAttrNumber:
-		if t == typeNumber {
-			v.number()
-			return
-		}
-		if s := v.readString(); !isNumericText(s) {
-			v.failString(f, s)
-		} else {
-			v.length(s)
-		}
+		v.attrNumber(f, t)
 	case kindAttrText:
 		if t == typeNumber {
 			v.number()
@@ -215,7 +210,8 @@ func (x number) integer() (int64, intStatus) {
 }
 
 // number reads a number and checks its syntax, which the scanner does
-// not. It returns false when it is malformed ("01", "+1", NaN).
+// not, and its range. It returns false when it is malformed ("01", "+1",
+// NaN) or beyond a float64 (1e309).
 func (v *validator) number() (number, bool) {
 	var x number
 	x.text, x.n, x.plain = v.sc.number()
@@ -223,10 +219,49 @@ func (v *validator) number() (number, bool) {
 	if v.sc.err != nil {
 		return x, false
 	}
-	if !x.plain && !isJSONNumber(x.text) {
+	if x.plain {
+		return x, true
+	}
+	if !isJSONNumber(x.text) {
 		return x, v.fail(ReasonFormat, quote(x.text)+" is not a JSON number")
 	}
-	return x, true
+	return x, v.inRange(x.text)
+}
+
+// inRange checks that the number text s is within the range of a float64,
+// in which JavaScript, encoding/json and the campaign engine hold numbers:
+// beyond it they read ±Inf, or fail.
+func (v *validator) inRange(s string) bool {
+	if v.anyRange || inFloatRange(s) {
+		return true
+	}
+	return v.fail(ReasonRange, numberText(s)+" is out of range of a 64-bit float")
+}
+
+// attrNumber reads an engagement attribute "double" of type t, a JSON
+// number or a string holding one, and checks it: within a float64's range,
+// and not negative when f is nonNegative.
+func (v *validator) attrNumber(f *field, t jsonType) {
+	var s string
+	if t == typeNumber {
+		x, ok := v.number()
+		if !ok {
+			return
+		}
+		s = x.text
+	} else {
+		s = v.readString()
+		if !isNumericText(s) {
+			v.failString(f, s)
+			return
+		}
+		if !v.length(s) || !v.inRange(s) {
+			return
+		}
+	}
+	if f.nonNegative && isNegative(s) {
+		v.fail(ReasonRange, numberText(s)+" is negative")
+	}
 }
 
 // length checks the length limit of strings.
@@ -256,9 +291,9 @@ func (v *validator) id(f *field, t jsonType) bool {
 	n, st := x.integer()
 	switch {
 	case st == intFraction:
-		return v.fail(ReasonType, "must be "+f.kind.describe()+", got "+x.text)
+		return v.fail(ReasonType, "must be "+f.kind.describe()+", got "+numberText(x.text))
 	case st == intTooBig || n < 0:
-		return v.fail(ReasonRange, x.text+" is not an integer in 0.."+strconv.FormatInt(maxExactInt, 10))
+		return v.fail(ReasonRange, numberText(x.text)+" is not an integer in 0.."+strconv.FormatInt(maxExactInt, 10))
 	}
 	return true
 }
@@ -267,12 +302,15 @@ func (v *validator) id(f *field, t jsonType) bool {
 // field's constraints.
 func (v *validator) integer(f *field, x number) bool {
 	n, st := x.integer()
-	s := x.text
+	s := numberText(x.text)
 	switch st {
 	case intFraction:
 		return v.fail(ReasonType, "must be "+f.kind.describe()+", got "+s)
 	case intTooBig:
 		return v.fail(ReasonRange, s+" is beyond ±2^53")
+	}
+	if f.nonNegative && n < 0 {
+		return v.fail(ReasonRange, s+" is negative")
 	}
 	if f.oneOf != nil {
 		for _, ok := range f.oneOf {

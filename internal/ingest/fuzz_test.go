@@ -17,11 +17,14 @@ import (
 )
 
 // FuzzHandler posts arbitrary bodies, plain or as gzip, to the collector:
-// it never panics, answers only with the statuses of the contract, and a
-// 200 answer accounts for every event it stored.
+// it never panics, answers only with the statuses of the contract, a 200
+// answer accounts for every event it stored, and a body that is JSON is
+// not refused as invalid JSON, however deeply it nests.
 func FuzzHandler(f *testing.F) {
 	now := time.Now().UnixMilli()
 	f.Add(batch(pageView("a", now)), false)
+	f.Add(batch(pageView("a", now), `{"time":1,"appName":"CHAT","eventName":"x","data":{"a":`+strings.Repeat("[", 9_000)+strings.Repeat("]", 9_000)+`}}`), false)
+	f.Add(batch(`{"time":1,"appName":"lp_sdes","eventName":"VAR_ADDED","data":{"type":"cart","total":1e309,"numItems":-5}}`, pageView("b", now)), false)
 	f.Add(batch(pageView("a", now), pageView("a", now), `{"time":1,"appName":"CHAT","eventName":"x"}`), false)
 	f.Add(gz(batch(pageView("b", now))), true)
 	f.Add([]byte(`{"visitorId":"v","visitId":"s","events":[null,1,"x",{}]}`), false)
@@ -67,6 +70,9 @@ func FuzzHandler(f *testing.F) {
 			var a answer
 			if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil || a.Error == "" {
 				t.Fatalf("error answer without error: %q", rec.Body)
+			}
+			if strings.Contains(a.Error, "invalid JSON") && !gzipped && json.Valid(body) {
+				t.Fatalf("JSON refused as invalid: %s", a.Error)
 			}
 		default:
 			t.Fatalf("status %d: %s", rec.Code, rec.Body)

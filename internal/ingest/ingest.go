@@ -330,6 +330,9 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, acct *account.
 	for _, rej := range b.Rejected {
 		h.metrics.rejected(rej.Err.Reason)
 	}
+	if b.InvalidUTF8 > 0 {
+		h.metrics.invalidUTF8.Add(float64(b.InvalidUTF8))
+	}
 
 	// Events repeated inside the batch count as duplicates at once; the
 	// others are reserved in the dedup index.

@@ -12,10 +12,13 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/campaign"
@@ -253,6 +256,107 @@ func TestBadEventRejectedAlone(t *testing.T) {
 	got := e.stored()
 	if len(got) != 2 || got[0].ID != "ok1" || got[1].ID != "ok2" {
 		t.Fatalf("stored %+v", got)
+	}
+}
+
+// TestBadValueRejectedAlone posts batches with one event whose value is
+// out of bounds (a number beyond a float64, a negative count, a nesting
+// 10,000 deep) between two good ones: the good ones are stored, the bad
+// one is rejected naming its field and the limit.
+func TestBadValueRejectedAlone(t *testing.T) {
+	e := newEnv(t, DefaultConfig())
+	now := time.Now().UnixMilli()
+	bad := func(app, name, data string) string {
+		return fmt.Sprintf(`{"id":"bad","time":%d,"appName":%q,"eventName":%q,"data":%s}`, now, app, name, data)
+	}
+	deep := strings.Repeat(`{"a":`, 10_000) + "0" + strings.Repeat("}", 10_000)
+	for i, tc := range []struct {
+		name  string
+		event string
+		err   string
+	}{
+		{"total beyond a float64", bad("lp_sdes", "VAR_ADDED", `{"type":"cart","total":1e309,"numItems":2}`),
+			"data.total: 1e309 is out of range of a 64-bit float"},
+		{"total below a float64", bad("lp_sdes", "VAR_ADDED", `{"type":"purchase","total":-1e400}`),
+			"data.total: -1e400 is out of range of a 64-bit float"},
+		{"negative count", bad("lp_sdes", "VAR_ADDED", `{"type":"cart","total":11.7,"numItems":-5}`),
+			"data.numItems: -5 is negative"},
+		{"negative quantity", bad("lp_sdes", "VAR_ADDED", `{"type":"cart","products":[{"product":{"price":7.8},"quantity":"-1"}]}`),
+			"data.products[0].quantity: -1 is negative"},
+		{"negative price", bad("lp_sdes", "VAR_ADDED", `{"type":"prodView","products":[{"product":{"price":-7.8}}]}`),
+			"data.products[0].product.price: -7.8 is negative"},
+		{"nesting 10,000 deep", bad("CHAT", "my_event", deep),
+			"data" + strings.Repeat(".a", event.MaxDataDepth) + ": nested deeper than 32 levels"},
+		{"nesting 10,000 deep in an attribute", bad("lp_sdes", "VAR_ADDED", `{"type":"cart","products":`+deep+`}`),
+			"data.products: must be an array, got object"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first, last := fmt.Sprintf("g%da", i), fmt.Sprintf("g%db", i)
+			code, _, body := e.post("shop", batch(pageView(first, now), tc.event, pageView(last, now)), nil)
+			if code != 200 {
+				t.Fatalf("status %d: %.200s", code, body)
+			}
+			a := decodeAnswer(t, body)
+			if a.Accepted != 2 || len(a.Rejected) != 1 {
+				t.Fatalf("answer %s", body)
+			}
+			if r := a.Rejected[0]; r.Index != 1 || r.ID != "bad" || r.Error != tc.err {
+				t.Errorf("rejection %+v, want #1 bad: %s", r, tc.err)
+			}
+			var ids []string
+			for _, s := range e.stored() {
+				if strings.HasPrefix(s.ID, fmt.Sprintf("g%d", i)) {
+					ids = append(ids, s.ID)
+				}
+			}
+			if slices.Sort(ids); !slices.Equal(ids, []string{first, last}) {
+				t.Errorf("stored %v, want %s and %s", ids, first, last)
+			}
+		})
+	}
+}
+
+// TestInvalidUTF8Replaced checks that bytes of event data that are not
+// UTF-8 are stored as U+FFFD, the event kept, and counted.
+func TestInvalidUTF8Replaced(t *testing.T) {
+	accounts, err := account.OpenStore(nil, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts.Add(account.Account{ID: "shop"})
+	reg := prometheus.NewRegistry()
+	log := &memLog{}
+	mux := http.NewServeMux()
+	New(DefaultConfig(), nil, reg, accounts, log, dedup.New(time.Hour, time.Now())).Register(mux)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	now := time.Now().UnixMilli()
+	body := batch(fmt.Sprintf("{\"id\":\"u1\",\"time\":%d,\"appName\":\"CHAT\",\"eventName\":\"my_event\",\"data\":{\"s\":\"caf\xe9 \xff\"}}", now))
+	resp, err := http.Post(srv.URL+"/api/account/shop/events", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if a := decodeAnswer(t, answer); a.Accepted != 1 || len(log.values) != 1 {
+		t.Fatalf("answer %s, %d stored", answer, len(log.values))
+	}
+	s, err := event.ParseRecord(log.values[0])
+	if err != nil || string(s.Data) != "{\"s\":\"caf\uFFFD \uFFFD\"}" {
+		t.Errorf("stored data %q, %v", s.Data, err)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaced := -1.0
+	for _, mf := range families {
+		if mf.GetName() == "sightline_ingest_invalid_utf8_bytes_total" {
+			replaced = mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	if replaced != 2 {
+		t.Errorf("sightline_ingest_invalid_utf8_bytes_total = %v, want 2", replaced)
 	}
 }
 

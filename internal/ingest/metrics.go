@@ -24,6 +24,7 @@ type metrics struct {
 	slowBodies      prometheus.Counter
 	clientLimited   prometheus.Counter
 	memoryFull      prometheus.Counter
+	invalidUTF8     prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, ix *dedup.Index, memory *budget) *metrics {
@@ -82,6 +83,10 @@ func newMetrics(reg prometheus.Registerer, ix *dedup.Index, memory *budget) *met
 			Name: "sightline_ingest_body_memory_full_total",
 			Help: "Requests refused with 429 because the bodies in progress held the body memory limit.",
 		}),
+		invalidUTF8: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sightline_ingest_invalid_utf8_bytes_total",
+			Help: "Bytes of valid events' data that were not UTF-8, each stored as U+FFFD.",
+		}),
 	}
 	// Every reason and status shows on /metrics from the start, at 0, and
 	// the hot path finds its counter without formatting a label.
@@ -94,7 +99,7 @@ func newMetrics(reg prometheus.Registerer, ix *dedup.Index, memory *budget) *met
 	}
 	if reg != nil {
 		reg.MustRegister(m.requests, m.duration, m.batchEvents, m.accepted, m.rejectedBy, m.duplicates, m.overloaded, m.forbiddenOrigin, m.statesRefused,
-			m.reading, m.slowBodies, m.clientLimited, m.memoryFull,
+			m.reading, m.slowBodies, m.clientLimited, m.memoryFull, m.invalidUTF8,
 			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 				Name: "sightline_dedup_keys",
 				Help: "Event ids remembered for deduplication.",

@@ -28,7 +28,8 @@ func (h *Handler) UseCampaigns(c Campaigns, en campaign.Enricher, key *campaign.
 // decide runs the campaign engine of the account on batch b, and returns
 // the decision, or nil when the account has no active campaign. The state
 // the batch brings back counts only when this server's key signed it for
-// the visitor. k.state gets the state to answer, signed.
+// the visitor. k.state gets the state to answer, signed, or nothing when
+// it cannot be written: the tag then keeps the state it has.
 func (h *Handler) decide(ctx context.Context, accountID string, b *event.Batch, rec *event.Stored, k *work) *campaign.Decision {
 	if h.campaigns == nil {
 		return nil
@@ -49,7 +50,9 @@ func (h *Handler) decide(ctx context.Context, accountID string, b *event.Batch, 
 		VisitorID: b.VisitorID, VisitID: b.VisitID, State: st, Events: b.Events,
 		IP: rec.IP, UserAgent: rec.UserAgent, Now: h.now(),
 	}, h.enricher)
-	k.state = h.stateKey.AppendJSON(k.state[:0], &d.State, accountID, b.VisitorID)
+	if k.state, err = h.stateKey.AppendJSON(k.state[:0], &d.State, accountID, b.VisitorID); err != nil {
+		h.logger.Error("campaign state not answered", "account", accountID, "err", err)
+	}
 	return &d
 }
 
@@ -64,7 +67,8 @@ func appendRecords(k *work, rec *event.Stored, d *campaign.Decision) {
 }
 
 // appendDecision appends the answer's "engagements" (when the decision
-// shows any) and "state" members: state is d's state, signed.
+// shows any) and "state" members: state is d's state, signed, left out
+// when empty.
 func appendDecision(dst []byte, d *campaign.Decision, state []byte) []byte {
 	if d == nil {
 		return dst
@@ -72,6 +76,9 @@ func appendDecision(dst []byte, d *campaign.Decision, state []byte) []byte {
 	if len(d.Offers) > 0 {
 		offers, _ := json.Marshal(d.Offers)
 		dst = append(append(dst, `,"engagements":`...), offers...)
+	}
+	if len(state) == 0 {
+		return dst
 	}
 	return append(append(dst, `,"state":`...), state...)
 }
