@@ -66,8 +66,9 @@ func TestVisitLimitsSplitAVisit(t *testing.T) {
 // partition stays within its share, and every event is written once.
 func TestOpenVisitsMemoryIsBounded(t *testing.T) {
 	r := newRig(t)
-	const share = 1200 // about two visits a partition
-	r.tune = func(c *Config) { c.MaxOpenBytes = share * 2 } // the rig's log has 2 partitions
+	// About two visits a partition; the rig's log has 2 partitions.
+	const share = 1200
+	r.tune = func(c *Config) { c.MaxOpenBytes = share * 2 }
 	r.restart()
 	var want []string
 	for i := range 20 {
