@@ -262,7 +262,7 @@ func runBenchMemory(ctx context.Context, args []string, stdout, stderr io.Writer
 	fmt.Fprintf(stdout, "peak RSS: VmHWM at the end of the attack; end RSS: VmRSS then; heap: go_memstats_heap_alloc_bytes then;\n"+
 		"open visits: sightline_sessionizer_open_visits (at the last checkpoint); stop: from the signal to the exit;\n"+
 		"checkpoint, spool: bytes in websessions/state after the stop; restart: from exec to the first 200 from /readyz;\n"+
-		"restart RSS, restart peak: VmRSS and VmHWM then. MB are 2^20 bytes.\n\n")
+		"restart RSS, restart peak: VmRSS and VmHWM then. MB are 2^20 bytes, KB 2^10.\n\n")
 	width := len("binary")
 	for _, bin := range binaries {
 		width = max(width, len(bin))
@@ -337,7 +337,7 @@ var memoryColumns = []memoryColumn{
 	{"heap MB", 0, func(m *memoryRun) float64 { return m.heap / (1 << 20) }},
 	{"open visits", 0, func(m *memoryRun) float64 { return m.openVisits }},
 	{"stop s", 2, func(m *memoryRun) float64 { return m.stop.Seconds() }},
-	{"checkpoint MB", 1, func(m *memoryRun) float64 { return mb(m.checkpoint) }},
+	{"checkpoint KB", 1, func(m *memoryRun) float64 { return float64(m.checkpoint) / (1 << 10) }},
 	{"spool MB", 1, func(m *memoryRun) float64 { return mb(m.spool) }},
 	{"restart s", 2, func(m *memoryRun) float64 { return m.restart.Seconds() }},
 	{"restart RSS MB", 0, func(m *memoryRun) float64 { return mb(m.restartRSS) }},

@@ -48,7 +48,7 @@ func TestBenchMemory(t *testing.T) {
 			args: []string{"--attack", "visitor", "--events", "50", "--binary", binary, "--binary", binary, "--duration", "1s"},
 			rows: 2,
 			want: []string{"attack visitor (1 client, batches of 50 events of one visit)", "stopped by SIGTERM"},
-			figures: []string{"acked", "events/s", "attack s", "peak RSS MB", "end RSS MB", "heap MB", "stop s", "checkpoint MB",
+			figures: []string{"acked", "events/s", "attack s", "peak RSS MB", "end RSS MB", "heap MB", "stop s", "checkpoint KB",
 				"restart s", "restart RSS MB", "restart peak MB"},
 		},
 		{

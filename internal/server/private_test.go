@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -26,11 +25,7 @@ import (
 // 0700 and every file and socket 0600.
 func TestDataDirIsPrivate(t *testing.T) {
 	defer syscall.Umask(syscall.Umask(0)) // process-wide: no test of this package runs in parallel
-	var offset atomic.Int64               // how far the server's clock is ahead of the wall clock
-	cfg := testConfig(filepath.Join(t.TempDir(), "data"))
-	cfg.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-	cfg.Sessionizer.CheckpointInterval = 50 * time.Millisecond
-	cfg.Sessionizer.Poll = 20 * time.Millisecond
+	cfg, offset := aheadConfig(filepath.Join(t.TempDir(), "data"))
 	s := start(t, cfg) // creates the demo account, its admin token and campaigns
 	if err := s.Accounts().Add(account.Account{ID: "acme"}); err != nil {
 		t.Fatal(err)

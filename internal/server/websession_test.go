@@ -32,12 +32,7 @@ import (
 // the end of its hour, and pulls the hour's file through the Data Access
 // API with OAuth: the file lists, downloads and decodes with the schema.
 func TestWebSessionsEndToEnd(t *testing.T) {
-	var offset atomic.Int64 // how far the server's clock is ahead of the wall clock
-	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-	cfg := testConfig(t.TempDir())
-	cfg.Now = now
-	cfg.Sessionizer.CheckpointInterval = 50 * time.Millisecond
-	cfg.Sessionizer.Poll = 20 * time.Millisecond
+	cfg, offset := aheadConfig(t.TempDir())
 	s := start(t, cfg)
 	if err := s.Accounts().Add(account.Account{ID: "acme"}); err != nil {
 		t.Fatal(err)
@@ -134,11 +129,7 @@ func TestWebSessionsEndToEnd(t *testing.T) {
 // document of package websession (which also holds the eligibility and
 // goal records that the campaign engine will feed, not ingest).
 func TestSpecVisitThroughIngest(t *testing.T) {
-	var offset atomic.Int64
-	cfg := testConfig(t.TempDir())
-	cfg.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-	cfg.Sessionizer.CheckpointInterval = 50 * time.Millisecond
-	cfg.Sessionizer.Poll = 20 * time.Millisecond
+	cfg, offset := aheadConfig(t.TempDir())
 	s := start(t, cfg)
 	if err := s.Accounts().Add(account.Account{ID: "75555851"}); err != nil {
 		t.Fatal(err)
@@ -258,11 +249,7 @@ func signedGet(t *testing.T, s *testServer, creds oauth1.Credentials, rawURL str
 // sessionizer is stalled, and once the write can succeed it carries on and
 // the visit's hour is written.
 func TestStalledWebSessionsRecover(t *testing.T) {
-	var offset atomic.Int64
-	cfg := testConfig(t.TempDir())
-	cfg.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-	cfg.Sessionizer.CheckpointInterval = 50 * time.Millisecond
-	cfg.Sessionizer.Poll = 20 * time.Millisecond
+	cfg, offset := aheadConfig(t.TempDir())
 	s := start(t, cfg)
 	if err := s.Accounts().Add(account.Account{ID: "acme"}); err != nil {
 		t.Fatal(err)
@@ -303,6 +290,18 @@ func TestStalledWebSessionsRecover(t *testing.T) {
 	if _, metrics := getBody(t, s, "/metrics"); !strings.Contains(metrics, `sightline_consumer_stalled{consumer="sessionizer"} 0`) {
 		t.Error("the stall metric still shows the sessionizer stalled")
 	}
+}
+
+// aheadConfig returns the configuration of a test server on dir whose
+// clock runs offset ahead of the wall clock (tests move it to close visits
+// and hours), with its sessionizer checkpointing and polling often.
+func aheadConfig(dir string) (cfg server.Config, offset *atomic.Int64) {
+	offset = new(atomic.Int64)
+	cfg = testConfig(dir)
+	cfg.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	cfg.Sessionizer.CheckpointInterval = 50 * time.Millisecond
+	cfg.Sessionizer.Poll = 20 * time.Millisecond
+	return cfg, offset
 }
 
 // waitFor polls cond for up to 30 s.
