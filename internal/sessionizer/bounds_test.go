@@ -189,3 +189,41 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// TestVisitsReadBackFromTheLog writes the same visits with their events
+// kept in memory and read back from the log when they close: the files
+// are the same.
+func TestVisitsReadBackFromTheLog(t *testing.T) {
+	docs := map[string][]string{}
+	for _, bc := range []struct {
+		name  string
+		cache int64
+	}{{"cached", 0}, {"refs", -1}} {
+		r := newRig(t)
+		r.tune = func(c *Config) { c.CacheBytes = bc.cache }
+		r.render = func(dst []byte, v *websession.Visit) []byte {
+			dst = fmt.Appendf(dst, "%s/%s/%s#%d %s %s:", v.AccountID, v.VisitorID, v.VisitID, v.Continuation, v.IP, v.UserAgent)
+			for _, e := range v.Events {
+				dst = fmt.Appendf(dst, " %d/%d %s %s %s", e.Time, e.ServerTime, e.App, e.Name, e.Data)
+			}
+			return dst
+		}
+		r.restart()
+		for i := range 60 {
+			at := t0.Add(time.Duration(i) * 37 * time.Second)
+			n := i % 7
+			// Visits interleaved in the log, a late event and another account.
+			r.send("acme", fmt.Sprintf("u%d", n), fmt.Sprintf("v%d", n), at, at.Add(-time.Duration(i%3)*time.Second))
+			r.sendData("beta", fmt.Sprintf("u%d", n), "v", at, at, fmt.Sprintf(`{"n":%d}`, i))
+		}
+		r.step(t0.Add(40 * time.Minute))
+		r.checkpoint()
+		r.send("acme", "u1", "v1", t0.Add(50*time.Minute), t0.Add(time.Minute)) // after v1 closed: a continuation
+		r.step(t0.Add(3 * time.Hour))
+		r.checkpoint()
+		docs[bc.name] = append(r.allDocs("acme"), r.allDocs("beta")...)
+	}
+	if len(docs["cached"]) < 14 || !slices.Equal(docs["cached"], docs["refs"]) {
+		t.Fatalf("documents with events kept:\n%v\nread back from the log:\n%v", docs["cached"], docs["refs"])
+	}
+}

@@ -25,15 +25,19 @@ type trackedVisit struct {
 	websession.Visit
 	first, last int64 // server times of its first and last events, epoch ms
 	closeAt     int64 // when it closes, epoch ms
-	// While open: where its events are in the log (refs.go); Events holds
-	// only those of a visit restored from a checkpoint of version 2.
-	refs refs
+	// While open: where its events are in the log (refs.go), and, while
+	// cached, the events themselves, so that closing it reads nothing.
+	// Events holds only those of a visit restored from a checkpoint of
+	// version 2, which are not in refs.
+	refs   refs
+	cached bool
+	cache  []websession.Event
 	// events and bytes count its events and their data, for the limits
 	// of a visit; cost is what it takes in memory, for the partition's.
 	events int
 	bytes  int64
 	cost   int64
-	held   int64 // what its Events take, when restored with them
+	held   int64 // what its Events and cache take
 }
 
 // appendVisit appends v in the binary form.
@@ -160,7 +164,7 @@ func (d *decoder) openVisit(v *trackedVisit, v2 bool) error {
 		return err
 	}
 	for _, e := range v.Events {
-		v.held += int64(len(e.Data)) + 64
+		v.held += int64(len(e.Data)) + eventOverhead
 	}
 	if v2 {
 		v.events = len(v.Events)

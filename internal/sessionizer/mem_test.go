@@ -12,14 +12,24 @@ import (
 )
 
 // BenchmarkOpenVisitMemory measures the heap an open visit of 10 page views
-// takes (the target: a million of them in 4 GiB, 4,295 bytes each). Its
-// events stay in the log: it holds where they are.
+// takes (the target: a million of them in 4 GiB, 4,295 bytes each), with
+// its events in memory (cached) and with only where they are in the log.
 func BenchmarkOpenVisitMemory(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		cache int64
+	}{{"cached", 1 << 40}, {"refs", -1}} {
+		b.Run(bc.name, func(b *testing.B) { benchOpenVisitMemory(b, bc.cache) })
+	}
+}
+
+func benchOpenVisitMemory(b *testing.B, cache int64) {
 	const visits = 100_000
 	ua := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 	for b.Loop() {
 		p := &partition{open: map[string]*trackedVisit{}, closed: map[uint64]closedEntry{}}
-		s := &Sessionizer{cfg: Config{}.WithDefaults(), logger: slog.New(slog.DiscardHandler), parts: []*partition{p}}
+		cfg := Config{MaxOpenBytes: 1 << 40, CacheBytes: cache}.WithDefaults()
+		s := &Sessionizer{cfg: cfg, logger: slog.New(slog.DiscardHandler), parts: []*partition{p}}
 		records := make([][]byte, 10)
 		var before, after runtime.MemStats
 		runtime.GC()

@@ -92,12 +92,20 @@ func (d *decoder) refs(r *refs) {
 	}
 }
 
-// load reads v's events from the log into v.Events, after those it holds
-// already (a visit of an older checkpoint, which kept its events), with
-// their data in s's scratch buffer: v must be spooled before the next
-// load. Records in v's runs that are not v's (retention deleted v's and
+// load puts v's events in v.Events, after those it holds already (a visit
+// of an older checkpoint, which kept its events): those it keeps if it is
+// cached, else read from the log, with their data in s's scratch buffer:
+// v must be spooled before the next load. Records in v's runs that are not v's (retention deleted v's and
 // the log passed later ones) are left out.
 func (s *Sessionizer) load(ctx context.Context, p *partition, v *trackedVisit) error {
+	if v.cached {
+		if v.Events == nil {
+			v.Events = v.cache
+		} else {
+			v.Events = append(v.Events, v.cache...)
+		}
+		return nil
+	}
 	if cap(s.scratch) < int(v.bytes) {
 		s.scratch = make([]byte, 0, v.bytes)
 	}

@@ -40,12 +40,14 @@
 //
 // # Bounded memory
 //
-// An open visit holds where its events are in the log, not the events: a
-// few bytes for each run of adjacent records (a batch's events are
-// adjacent) and about 500 bytes of its own. Its events are read again from
-// the log when it closes (refs.go). So the memory and the checkpoint of a
-// visit grow with its batches, not with their bytes, and a restart reads a
-// checkpoint of offsets rather than of events.
+// An open visit always holds where its events are in the log: a few bytes
+// for each run of adjacent records (a batch's events are adjacent) and
+// about 600 bytes of its own (refs.go). While it is small (64 KiB of event
+// data) and its partition's open visits take less than their share of
+// CacheBytes, it also keeps its events, so that closing it reads nothing;
+// otherwise, and after a restart, its events are read again from the log
+// when it closes. A checkpoint holds only where events are: its size and a
+// restart's time grow with the open visits' batches, not their bytes.
 //
 // Three bounds hold whatever clients send. A visit reaching MaxVisitEvents
 // or MaxVisitBytes is closed at the event that would pass the limit, which
@@ -67,6 +69,7 @@
 package sessionizer
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
 	"fmt"
@@ -112,6 +115,11 @@ type Config struct {
 	// a million visits), shared evenly by the partitions: past its share,
 	// a partition closes early the visits due to close first.
 	MaxOpenBytes int64
+	// CacheBytes is how much memory the open visits may take while new
+	// visits keep their events in memory, as well as where they are in
+	// the log, so that closing them reads nothing (a quarter of
+	// MaxOpenBytes); negative for none.
+	CacheBytes int64
 	// MaxClosedVisits bounds how many closed visits are remembered for
 	// numbering continuations (2,000,000, about 100 MB): past it the
 	// oldest are forgotten first.
@@ -142,6 +150,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxOpenBytes == 0 {
 		c.MaxOpenBytes = 512 << 20
+	}
+	if c.CacheBytes == 0 {
+		c.CacheBytes = c.MaxOpenBytes / 4
 	}
 	if c.MaxClosedVisits == 0 {
 		c.MaxClosedVisits = 2_000_000
@@ -541,17 +552,44 @@ func (s *Sessionizer) add(p *partition, m eventlog.Message) {
 		p.open[key] = v
 		v.closeAt = s.closeAt(v)
 		heap.Push(&p.due, dueVisit{closeAt: v.closeAt, key: key, visit: v})
+		v.cached = p.openBytes <= s.cacheShare()
 	}
 	v.first, v.last = min(v.first, at), max(v.last, at)
 	v.closeAt = s.closeAt(v)
 	v.refs.add(m.Offset, m.Next)
 	v.events++
 	v.bytes += int64(len(rec.Data))
+	switch {
+	case !v.cached:
+	case v.bytes > maxCachedVisit || p.openBytes > s.cacheShare():
+		v.cached, v.cache, v.held = false, nil, 0 // read from the log when it closes
+	default:
+		v.cache = append(v.cache, websession.Event{
+			Time: rec.Time, ServerTime: at,
+			App: s.names.string(rec.AppName), Name: s.names.string(rec.EventName),
+			Data: bytes.Clone(rec.Data),
+		})
+		v.held += int64(len(rec.Data)) + eventOverhead
+	}
 	p.recost(key, v)
 	if p.openBytes > s.cfg.MaxOpenBytes/int64(len(s.parts)) {
 		s.shed(p)
 	}
 }
+
+// An open visit keeps its events in memory, as well as where they are in
+// the log, while it is small and its partition's visits take less than
+// its share of CacheBytes: most visits close without reading the log
+// again. A visit restored from a checkpoint, or past these, keeps only
+// where its events are.
+const (
+	maxCachedVisit = 64 << 10 // bytes of event data
+	eventOverhead  = 64       // what an event takes beyond its data
+)
+
+// cacheShare is how much memory a partition's open visits may take while
+// new visits keep their events.
+func (s *Sessionizer) cacheShare() int64 { return s.cfg.CacheBytes / int64(len(s.parts)) }
 
 // Why a visit was closed before its time (the reason label of
 // sightline_sessionizer_visits_split_total).
@@ -644,7 +682,7 @@ func (s *Sessionizer) spoolClosing(ctx context.Context, p *partition) error {
 		}
 		// The due heap may still hold v until its closing time: keep
 		// nothing big there.
-		v.Events, v.refs = nil, refs{}
+		v.Events, v.cache, v.refs = nil, nil, refs{}
 		p.closing[i] = nil
 	}
 	p.closing = p.closing[:0]

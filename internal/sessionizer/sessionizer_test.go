@@ -39,6 +39,8 @@ type rig struct {
 	complete []int64
 	maxDur   time.Duration // Config.MaxDuration; 0 for the default
 	tune     func(*Config) // if set, changes config()'s
+	// render writes a document; nil for renderIDs.
+	render func(dst []byte, v *websession.Visit) []byte
 }
 
 func newRig(t *testing.T) *rig {
@@ -72,7 +74,11 @@ func (r *rig) config() Config {
 func (r *rig) restart() {
 	r.t.Helper()
 	logger := slog.New(slog.DiscardHandler)
-	r.hours = NewHours(logger, r.store, HoursConfig{Dir: r.config().Dir, PartBytes: 300, Now: func() time.Time { return r.now }}, nil, renderIDs)
+	render := r.render
+	if render == nil {
+		render = renderIDs
+	}
+	r.hours = NewHours(logger, r.store, HoursConfig{Dir: r.config().Dir, PartBytes: 300, Now: func() time.Time { return r.now }}, nil, render)
 	var err error
 	r.complete = nil
 	if r.s != nil {

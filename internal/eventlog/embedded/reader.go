@@ -40,6 +40,10 @@ type readerPartition struct {
 	mu    sync.Mutex // serializes Reads
 	fr    *frameReader
 	files map[int64]*segment // open segments by base
+	// bases are the segments' bases as the last Read listed them: ranges
+	// of records a Read passed are in them, unless retention deleted them
+	// since.
+	bases []int64
 }
 
 // OpenReader opens the event log in dir for reading. The number of
@@ -100,7 +104,7 @@ func (r *Reader) read(ctx context.Context, p int, from, to eventlog.Offset, maxB
 	// Retention in the writer may delete a segment between listing and
 	// opening it: list again, a few times.
 	for attempt := 0; ; attempt++ {
-		err := rp.read(ctx, &d)
+		err := rp.read(ctx, &d, to >= 0 && attempt == 0)
 		if errors.Is(err, fs.ErrNotExist) && attempt < 3 {
 			continue
 		}
@@ -111,16 +115,22 @@ func (r *Reader) read(ctx context.Context, p int, from, to eventlog.Offset, maxB
 	}
 }
 
-// read reads the partition into d.
-func (rp *readerPartition) read(ctx context.Context, d *delivery) error {
-	bases, err := listSegments(rp.dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // the writer is creating the log
+// read reads the partition into d, from the segments the last listing
+// found if listed is set (a range of records passed before), else from
+// those there are now.
+func (rp *readerPartition) read(ctx context.Context, d *delivery, listed bool) error {
+	if !listed || len(rp.bases) == 0 {
+		bases, err := listSegments(rp.dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // the writer is creating the log
+		}
+		if err != nil {
+			return err
+		}
+		rp.forget(bases)
+		rp.bases = bases
 	}
-	if err != nil {
-		return err
-	}
-	rp.forget(bases)
+	bases := rp.bases
 	if len(bases) == 0 {
 		return nil
 	}
@@ -131,20 +141,23 @@ func (rp *readerPartition) read(ctx context.Context, d *delivery) error {
 	for i > 0 && bases[i] > d.next {
 		i--
 	}
-	for ; i < len(bases) && !d.stop; i++ {
+	for ; i < len(bases) && !d.stop && (d.to < 0 || d.next < d.to); i++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		seg := rp.segment(bases[i])
 		last := i == len(bases)-1
 		var lim int64
-		if last {
+		switch {
+		case last && d.to >= 0:
+			lim = d.to // passed before: on disk
+		case last:
 			size, err := seg.size()
 			if err != nil {
 				return err
 			}
 			lim = seg.base + size
-		} else {
+		default:
 			lim = bases[i+1]
 		}
 		if d.to >= 0 {
