@@ -689,13 +689,7 @@ func TestKeptOffline(t *testing.T) {
 	ctx, site := openEmptyPage(t, srv.Addr(), dir)
 	offline := func(off bool) {
 		t.Helper()
-		_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-			MatchedNetworkConditions: []*network.Conditions{{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}}})
-		if err == nil {
-			_, err = chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{
-				Offline: off, DownloadThroughput: -1, UploadThroughput: -1})
-		}
-		if err != nil {
+		if err := setOffline(ctx, off); err != nil {
 			t.Fatal(err)
 		}
 	}
