@@ -1,4 +1,5 @@
-// Package tag serves the browser tag: GET /tag/{accountId}.js, the script a
+// Package tag serves the browser tag: GET /tag/{accountId}.js (and
+// /tag/tag.js?site={accountId}, LivePerson's snippet's URL), the script a
 // brand's pages load to get the lpTag API (tag.js, embedded in the binary).
 //
 // The script is the same for every account: the tag reads its account from
@@ -108,7 +109,9 @@ func (h *Handler) Sizes() (minified, gzipped, brotli int) {
 	return len(h.script), len(h.gzipped), len(h.brotli)
 }
 
-// Register adds GET /tag/{accountId}.js to mux.
+// Register adds GET /tag/{accountId}.js to mux, and GET
+// /tag/tag.js?site={accountId}, where LivePerson's snippet loads the tag
+// from once its host is Sightline's.
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /tag/{file}", h.serve)
 }
@@ -118,6 +121,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		http.NotFound(w, r)
 		return
+	}
+	if site := r.URL.Query().Get("site"); id == "tag" && site != "" {
+		id = site
 	}
 	if _, ok := h.accounts.Get(id); !ok {
 		http.Error(w, "unknown account "+id, http.StatusNotFound)

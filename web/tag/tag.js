@@ -19,8 +19,12 @@
   var script = d.currentScript;
   var src = script && script.src || "";
   var base = src.replace(/\/tag\/[^\/]*$/, "");
-  var site = String(lp.site || (src.match(/\/tag\/([^\/?#]+)\.js/) || [])[1] || "");
+  // Sightline's snippet loads /tag/{site}.js; LivePerson's, /tag/tag.js?site={site}.
+  var site = String(lp.site || (src.match(/[?&]site=([^&#]+)/) || src.match(/\/tag\/([^\/?#]+)\.js/) || [])[1] || "");
   var consented = true;
+  // started is false while a page that set lpTag.autoStart = false has not
+  // called lpTag.start(): nothing is sent until it does.
+  var started = lp.autoStart !== false;
 
   // ---- lpTag.events ----
 
@@ -267,6 +271,8 @@
   // state is the campaign engine's state of the visit: the server answers
   // it, the tag sends it back with the next batch.
   var STATE = "lpsl_state_" + site, state = null;
+  // IDENTITY keeps the identity lpTag.identities gave for the visit.
+  var IDENTITY = "lpsl_identity";
   try {
     outbox = JSON.parse(load(OUTBOX) || "[]");
     state = JSON.parse(load(STATE) || "null");
@@ -345,6 +351,10 @@
   // the next drain, here or on the next page, and the server, which knows
   // the events' ids, stores it once.
   function drain(beacon) {
+    if (!started) {
+      keep();
+      return;
+    }
     if (beacon) {
       if (w.navigator.onLine !== false && w.navigator.sendBeacon) {
         outbox.forEach(function (b) {
@@ -648,7 +658,7 @@
       state = null;
       clearTimeout(timer);
       try {
-        ["lpsl_vid", "lpsl_visit", CONTEXTS, OUTBOX, STATE].forEach(function (k) { w.localStorage.removeItem(k); });
+        ["lpsl_vid", "lpsl_visit", CONTEXTS, OUTBOX, STATE, IDENTITY].forEach(function (k) { w.localStorage.removeItem(k); });
       } catch (e) {
         // blocked storage holds nothing either
       }
@@ -667,15 +677,66 @@
     return (type ? [type] : order).reduce(function (all, t) { return all.concat(current[t] || []); }, []);
   }
 
+  // ---- LivePerson's snippet ----
+
+  // run calls fn, a function the page handed over, keeping its errors to
+  // itself.
+  function run(fn) {
+    if (typeof fn !== "function") {
+      return;
+    }
+    try {
+      fn();
+    } catch (e) {
+      if (w.console && w.console.error) {
+        w.console.error("lpTag: a deferred function failed:", e);
+      }
+    }
+  }
+
+  // identify calls f, a function of lpTag.identities, with a callback that
+  // keeps the identity it gives ({iss, acr, sub}) for the visit.
+  function identify(f) {
+    if (typeof f !== "function") {
+      return;
+    }
+    try {
+      f(function (id) {
+        if (id && typeof id === "object" && id.sub) {
+          lp._identity = {iss: String(id.iss || ""), acr: String(id.acr || ""), sub: String(id.sub)};
+          save(IDENTITY, JSON.stringify({visitId: touch(), iss: lp._identity.iss, acr: lp._identity.acr, sub: lp._identity.sub}));
+        }
+      });
+    } catch (e) {
+      if (w.console && w.console.error) {
+        w.console.error("lpTag: an identity function failed:", e);
+      }
+    }
+  }
+
   // ---- install, then replay what the snippet queued ----
 
   var queued = lp._q || [];
   var early = Array.isArray(lp.sdes) ? lp.sdes : []; // lpTag.sdes = lpTag.sdes || []; lpTag.sdes.push(...)
+  // LivePerson's snippet queues lpTag.defer(fn, kind): binds in _defB,
+  // triggers in _defT, the rest in _defL.
+  var defB = lp._defB || [], defT = lp._defT || [], defL = lp._defL || [];
+  var identities = Array.isArray(lp.identities) ? lp.identities : [];
   lp.events = {bind: bind, unbind: unbind, trigger: trigger, hasFired: hasFired};
   lp.sdes = {push: push, send: sendNow, get: get};
   lp.newPage = newPage;
   lp.consent = consent;
+  lp.defer = run; // from now on at once
+  lp.identities = {push: function () { Array.prototype.forEach.call(arguments, identify); }};
+  lp._defB = lp._defT = lp._defL = [];
   lp._q = {push: function (c) { replay(c, 0); }};
+  lp.start = function () {
+    lp.autoStart = true;
+    if (!started) {
+      started = true;
+      pageView(w.location.href);
+    }
+  };
   if (!Array.isArray(lp.section)) {
     lp.section = lp.section ? [String(lp.section)] : [];
   }
@@ -698,12 +759,18 @@
     }
   }
   queued.filter(isConsent).forEach(function (c) { replay(c, 0); });
-  pageView(w.location.href);
+  defB.forEach(run); // the listeners first, so that they hear what follows
+  if (started) {
+    pageView(w.location.href);
+  }
   queued.forEach(function (c, i) {
     if (!isConsent(c)) {
       replay(c, i + 1);
     }
   });
+  defT.forEach(run);
+  defL.forEach(run);
+  identities.forEach(identify);
   push(early);
   drain(); // what earlier pages could not send
   w.addEventListener("online", function () { drain(); });

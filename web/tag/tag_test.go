@@ -57,6 +57,9 @@ func TestServe(t *testing.T) {
 		{name: "weak etag in a list", path: "/tag/75555851.js", ifNoneMatch: `"old", W/` + h.etag, wantCode: 304},
 		{name: "other etag", path: "/tag/75555851.js", ifNoneMatch: `"old"`, wantCode: 200},
 		{name: "unknown account", path: "/tag/qa51680169.js", wantCode: 404},
+		{name: "LivePerson's URL", path: "/tag/tag.js?site=75555851", wantCode: 200},
+		{name: "LivePerson's URL, unknown account", path: "/tag/tag.js?site=qa51680169", wantCode: 404},
+		{name: "LivePerson's URL without a site", path: "/tag/tag.js", wantCode: 404},
 		{name: "not a script", path: "/tag/75555851", wantCode: 404},
 	}
 	for _, tc := range tests {
