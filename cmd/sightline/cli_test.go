@@ -431,8 +431,16 @@ func TestServeOnNewDataDir(t *testing.T) {
 		t.Errorf("the printed curl command: %+v, %v; want 1 accepted", a, err)
 	}
 	p.stop(t)
-	if out := p.stdout.String(); out != "" {
-		t.Errorf("serve on a data directory that is not new printed %q, want nothing", out)
+	// A restart prints where things are again, but not the first start's
+	// account and token.
+	again := p.stdout.String()
+	for _, want := range []string{"http://" + p.addr + "/ ", "http://" + p.addr + "/demo/", "events tail --account demo --data " + data} {
+		if !strings.Contains(again, want) {
+			t.Errorf("serve on a data directory that is not new printed\n%s\nwant it to contain %q", again, want)
+		}
+	}
+	if strings.Contains(again, "Created account") || strings.Contains(again, "SIGHTLINE_ADMIN_TOKEN") {
+		t.Errorf("serve on a data directory that is not new printed the first start's hints:\n%s", again)
 	}
 	if ids := tailIDs(t, data, "demo"); len(ids) != 2 {
 		t.Errorf("events tail --account demo printed %q, want the one event sent and the demo campaigns' eligibility", ids)

@@ -91,9 +91,20 @@ with this token, shown once (%s accounts token %s makes a new one):
 `, server.DemoAccountID, cfg.DataDir, srv.Addr(), server.DemoAccountID, os.Args[0], server.DemoAccountID, cfg.DataDir,
 			os.Args[0], server.DemoAccountID, cfg.DataDir, os.Args[0], server.DemoAccountID, srv.DemoAdminToken, os.Args[0], server.DemoAccountID)
 	}
+	printURLs(stdout, srv, cfg.DataDir)
 	<-ctx.Done()
 	logger.Info("shutting down")
 	return srv.Shutdown()
+}
+
+// printURLs tells, at every start, where the server is and what to open.
+func printURLs(w io.Writer, srv *server.Server, data string) {
+	fmt.Fprintf(w, "Sightline is serving http://%s/ (the start page: the tag's snippet for an account, links)\n", srv.Addr())
+	if _, ok := srv.Accounts().Get(server.DemoAccountID); ok {
+		fmt.Fprintf(w, "Demo shop: http://%s/demo/   its events: %s events tail --account %s --data %s --follow\n",
+			srv.Addr(), os.Args[0], server.DemoAccountID, data)
+	}
+	fmt.Fprintf(w, "Metrics: http://%s/metrics   readiness: http://%s/readyz\n", srv.Addr(), srv.Addr())
 }
 
 // webSessionFlags adds the settings that decide what the web-session files

@@ -36,6 +36,7 @@ import (
 	"github.com/sightline/sightline/internal/sessionizer"
 	"github.com/sightline/sightline/internal/websession"
 	"github.com/sightline/sightline/web/demo"
+	"github.com/sightline/sightline/web/start"
 	"github.com/sightline/sightline/web/tag"
 )
 
@@ -273,6 +274,7 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	mux := http.NewServeMux()
 	collector.Register(mux)
 	tags.Register(mux)
+	start.New(s.accounts, DemoAccountID).Register(mux)
 	admin.New(s.campaigns, s.accounts, logger).Register(mux)
 	demo.Register(mux)
 	if err := s.mountDataAccess(mux, logger, cfg); err != nil {
