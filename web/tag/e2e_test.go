@@ -444,6 +444,36 @@ body > * { position: static !important; opacity: .5 !important; }</style>` +
 	if err != nil || len(later) == 0 || later[0] != "7" {
 		t.Errorf("contexts on the next page: %v (%v), want from 7 on", later, err)
 	}
+
+	// Leaving the page (not into the back/forward cache) takes the
+	// engagements still shown with it: OFFER_REMOVE for each, sent with
+	// the page's last beacon.
+	time.Sleep(time.Second) // the new page's engagements all shown
+	leave := `(function () {
+  var before = lpTag.events.hasFired("LP_OFFERS", "OFFER_REMOVE").length, onPage = document.querySelectorAll("lpsl-engagement").length;
+  window.dispatchEvent(new Event("pagehide"));
+  return [onPage, lpTag.events.hasFired("LP_OFFERS", "OFFER_REMOVE").length - before, document.querySelectorAll("lpsl-engagement").length];
+})()`
+	counts, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](leave))
+	if err != nil || len(counts) != 3 || counts[0] == 0 || counts[1] != counts[0] || counts[2] != 0 {
+		t.Fatalf("leaving the page with [shown, removed, left] engagements %v (%v): want every one shown removed", counts, err)
+	}
+	removals, err := chromedp.Run(ctx, chromedp.Evaluate[int](`lpTag.events.hasFired("LP_OFFERS", "OFFER_REMOVE").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	storedRemovals := 0
+	for deadline := time.Now().Add(30 * time.Second); storedRemovals != removals && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		storedRemovals = 0
+		for _, s := range storedEvents(t, dir) {
+			if s.EventName == "OFFER_REMOVE" {
+				storedRemovals++
+			}
+		}
+	}
+	if storedRemovals != removals {
+		t.Errorf("%d OFFER_REMOVE stored, want the %d the page fired", storedRemovals, removals)
+	}
 }
 
 // TestEveryAttributeType pushes one attribute of each of the ten types, in

@@ -774,7 +774,15 @@
   push(early);
   drain(); // what earlier pages could not send
   w.addEventListener("online", function () { drain(); });
-  w.addEventListener("pagehide", function () { flush(true); });
+  // Leaving the page takes its engagements with it (OFFER_REMOVE, sent with
+  // the last beacon), unless the page goes into the back/forward cache
+  // (persisted), where they stay on it for its return.
+  w.addEventListener("pagehide", function (ev) {
+    if (!ev.persisted) {
+      shown.forEach(remove);
+    }
+    flush(true);
+  });
   d.addEventListener("visibilitychange", function () {
     if (d.visibilityState === "hidden") {
       flush(true);
