@@ -15,6 +15,16 @@ build:
 run: build
 	./$(BIN) serve
 
+# The demo, for a first look at web-session files within minutes: a data
+# directory of its own (demo-data), visits that close after a minute
+# without events, and a clock set about three minutes before the end of an
+# hour, so that the hour of the visits made now is complete, and its files
+# written, three minutes from now. The README's "A first look" says what to
+# run next. Not for real use: the clock runs ahead of (or behind) the
+# wall clock.
+demo: build
+	./$(BIN) serve --data demo-data --visit-timeout 1m --clock-offset $$(( (57 - $$(date -u +%-M)) * 60 - $$(date -u +%-S) ))s
+
 vet:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
