@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -16,6 +17,7 @@ func runAccountsAdd(args []string, stdout, stderr io.Writer) error {
 	data := dataDirFlag(fs)
 	var origins stringList
 	fs.Var(&origins, "origin", "page origin allowed to send events, scheme://host[:port], or * for any (repeatable)")
+	shape := documentShapeFlag(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -28,11 +30,42 @@ func runAccountsAdd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := store.Add(account.Account{ID: id, Origins: origins}); err != nil {
+	if err := store.Add(account.Account{ID: id, Origins: origins, DocumentShape: *shape}); err != nil {
 		return err
 	}
 	a, _ := store.Get(id)
 	fmt.Fprintf(stdout, "added account %s (origins: %s)\n", a.ID, originsText(a.Origins))
+	return nil
+}
+
+// documentShapeFlag adds --document-shape.
+func documentShapeFlag(fs *flag.FlagSet) *string {
+	return fs.String("document-shape", "", "how the account's web-session documents are written and served: plain (as the Data Access API's example shows them) or wrapped (metaData and recordCollection as Avro-JSON unions, as the live service writes them and the Singer tap reads them)")
+}
+
+// runAccountsSet changes an account's settings.
+func runAccountsSet(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("accounts set", stderr)
+	data := dataDirFlag(fs)
+	shape := documentShapeFlag(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := oneArgument("accounts set", "account ID", pos); err != nil {
+		return err
+	}
+	if !flagSet(fs, "document-shape") {
+		return fmt.Errorf("accounts set: nothing to set (--document-shape)")
+	}
+	store, err := account.OpenStore(nil, server.AccountsDir(*data))
+	if err != nil {
+		return err
+	}
+	if err := store.SetDocumentShape(pos[0], *shape); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "account %s: web-session documents are written %s from the next hour written (websessions build writes earlier hours again)\n", pos[0], *shape)
 	return nil
 }
 

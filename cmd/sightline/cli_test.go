@@ -17,6 +17,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/server"
 )
 
 // pollTimeout bounds the wait for a running server to pick up an account
@@ -63,6 +66,8 @@ func TestAccountsAddAndList(t *testing.T) {
 		{name: "bad origin", args: []string{"badorigin", "--origin", "ftp://shop.example", "--data", data}, wantErr: "scheme must be http or https"},
 		{name: "origin with a path", args: []string{"badorigin", "--origin", "https://shop.example/tv", "--data", data}, wantErr: "must be scheme://host[:port] only"},
 		{name: "two ids", args: []string{"one", "two", "--data", data}, wantErr: `unexpected argument "two"`},
+		{name: "wrapped documents", args: []string{"wrapco", "--document-shape", "wrapped", "--data", data}, wantOut: "added account wrapco (origins: none (servers only))\n"},
+		{name: "unknown document shape", args: []string{"boxco", "--document-shape", "boxed", "--data", data}, wantErr: `documentShape: "boxed" is not one of plain, wrapped`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,6 +95,7 @@ func TestAccountsAddAndList(t *testing.T) {
 		"75555851":              {"https://shop.example", "https://www.shop.example"},
 		"qa51680169":            {"https://qa.example", "http://localhost:8080"},
 		"servers_only-1":        {"none", "(servers", "only)"},
+		"wrapco":                {"none", "(servers", "only)"},
 		strings.Repeat("y", 32): {"*"},
 	}
 	got := listAccounts(t, data)
@@ -469,6 +475,38 @@ func hintRequest(t *testing.T, hint, addr string) (string, []byte) {
 	b := curl[body+len(" -d '") : len(curl)-1]
 	b = strings.ReplaceAll(b, "'$(date +%s000)'", strconv.FormatInt(time.Now().UnixMilli(), 10))
 	return url, []byte(b)
+}
+
+// TestAccountsSet changes an account's document shape, and refuses what
+// is not one.
+func TestAccountsSet(t *testing.T) {
+	data := t.TempDir()
+	if _, stderr, code := runSightline(t, "accounts", "add", "acme", "--data", data); code != 0 {
+		t.Fatal(stderr)
+	}
+	for _, tc := range []struct {
+		args    []string // after "accounts set"
+		wantErr string
+		shape   string // stored after
+	}{
+		{[]string{"acme", "--document-shape", "wrapped"}, "", "wrapped"},
+		{[]string{"acme", "--document-shape", "boxed"}, `documentShape: "boxed" is not one of plain, wrapped`, "wrapped"},
+		{[]string{"acme"}, "nothing to set", "wrapped"},
+		{[]string{"nobody", "--document-shape", "plain"}, `no account "nobody"`, "wrapped"},
+		{[]string{"acme", "--document-shape", "plain"}, "", "plain"},
+	} {
+		_, stderr, code := runSightline(t, append(append([]string{"accounts", "set"}, tc.args...), "--data", data)...)
+		if (code != 0) != (tc.wantErr != "") || !strings.Contains(stderr, tc.wantErr) {
+			t.Errorf("accounts set %v: exit %d, stderr %q; want error %q", tc.args, code, stderr, tc.wantErr)
+		}
+		store, err := account.OpenStore(nil, server.AccountsDir(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, _ := store.Get("acme"); a.DocumentShape != tc.shape {
+			t.Errorf("after accounts set %v: shape %q, want %q", tc.args, a.DocumentShape, tc.shape)
+		}
+	}
 }
 
 func TestCommandErrors(t *testing.T) {

@@ -5,6 +5,7 @@
 //	sightline accounts add ID       add an account (--origin URL ...)
 //	sightline accounts list         list accounts
 //	sightline accounts token ID     create or replace an account's admin API token
+//	sightline accounts set ID       change an account's settings (--document-shape)
 //	sightline campaigns export      write an account's campaign definitions as YAML
 //	sightline campaigns apply       replace an account's campaign definitions with a YAML file's
 //	sightline events tail           print an account's stored events as JSON lines
@@ -52,6 +53,7 @@ commands:
   accounts add ID [--origin URL ...]
   accounts list
   accounts token ID          create or replace the account's admin API token (prints it)
+  accounts set ID --document-shape plain|wrapped
   campaigns export --account ID [-o FILE]
                              write the account's campaign definitions as YAML
   campaigns apply -f FILE --account ID
@@ -90,6 +92,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		sub := cmd + " " + rest[0]
 		switch sub {
+		case "accounts set":
+			return runAccountsSet(rest[1:], stdout, stderr)
 		case "accounts add":
 			return runAccountsAdd(rest[1:], stdout, stderr)
 		case "accounts list":

@@ -23,7 +23,6 @@ import (
 	"github.com/sightline/sightline/internal/filestore"
 	"github.com/sightline/sightline/internal/server"
 	"github.com/sightline/sightline/internal/sessionizer"
-	"github.com/sightline/sightline/internal/websession"
 )
 
 // runWebSessionsBuild rebuilds the web-session files of a range of hours of
@@ -272,13 +271,16 @@ func openHours(data string, cfg server.Config, dir string) (*sessionizer.Hours, 
 		return nil, nil, err
 	}
 	store, err := filestore.NewDir(server.WebSessionFilesDir(data))
-	if err != nil {
-		enricher.Close()
-		return nil, nil, err
+	if err == nil {
+		var accounts *account.Store
+		if accounts, err = account.OpenStore(slog.New(slog.DiscardHandler), server.AccountsDir(data)); err == nil {
+			h := sessionizer.NewHours(slog.New(slog.DiscardHandler), store, sessionizer.HoursConfig{Dir: dir, Lock: server.WebSessionHoursLock(data)}, nil,
+				server.RenderDocument(accounts, enricher))
+			return h, func() { enricher.Close() }, nil
+		}
 	}
-	h := sessionizer.NewHours(slog.New(slog.DiscardHandler), store, sessionizer.HoursConfig{Dir: dir, Lock: server.WebSessionHoursLock(data)}, nil,
-		func(dst []byte, v *websession.Visit) []byte { return websession.AppendDocument(dst, v, enricher) })
-	return h, func() { enricher.Close() }, nil
+	enricher.Close()
+	return nil, nil, err
 }
 
 // parseTime reads a required RFC 3339 time or epoch milliseconds.

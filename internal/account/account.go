@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -31,6 +32,23 @@ type Account struct {
 	// AdminTokenHash is the SHA-256, in hex, of the account's admin API
 	// token (see NewAdminToken); empty when it has none.
 	AdminTokenHash string `json:"adminTokenHash,omitempty"`
+	// DocumentShape is how the account's web-session documents are
+	// written and served: "" or "plain" as the Data Access API's example
+	// shows them, "wrapped" as the live service writes them, with
+	// metaData and recordCollection as Avro-JSON unions (see
+	// websession.Shape).
+	DocumentShape string `json:"documentShape,omitempty"`
+}
+
+// DocumentShapes are the values of Account.DocumentShape.
+var DocumentShapes = []string{"plain", "wrapped"}
+
+// ValidateDocumentShape checks a value of Account.DocumentShape.
+func ValidateDocumentShape(shape string) error {
+	if shape != "" && !slices.Contains(DocumentShapes, shape) {
+		return fmt.Errorf("documentShape: %q is not one of %s", shape, strings.Join(DocumentShapes, ", "))
+	}
+	return nil
 }
 
 // ErrExists is returned when adding an account whose ID is taken.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sightline/sightline/internal/atomicfile"
 	"github.com/sightline/sightline/internal/jsondir"
 )
 
@@ -65,6 +66,9 @@ func (s *Store) Add(a Account) error {
 	if err := ValidateID(a.ID); err != nil {
 		return err
 	}
+	if err := ValidateDocumentShape(a.DocumentShape); err != nil {
+		return err
+	}
 	origins := make([]string, 0, len(a.Origins))
 	for _, o := range a.Origins {
 		n, err := NormalizeOrigin(o)
@@ -88,6 +92,35 @@ func (s *Store) Add(a Account) error {
 	return nil
 }
 
+// SetDocumentShape sets how account id's web-session documents are
+// written and served (Account.DocumentShape), rewriting its file
+// atomically. Hours written before keep their shape.
+func (s *Store) SetDocumentShape(id, shape string) error {
+	if err := ValidateDocumentShape(shape); err != nil {
+		return fmt.Errorf("account %s: %w", id, err)
+	}
+	return s.update(id, func(a *Account) { a.DocumentShape = shape })
+}
+
+// update changes account id with change and rewrites its file atomically;
+// a server picks the change up within a second.
+func (s *Store) update(id string, change func(*Account)) error {
+	cur, ok := s.Get(id)
+	if !ok {
+		return fmt.Errorf("no account %q", id)
+	}
+	a := *cur // the stored one is shared with readers
+	change(&a)
+	b, err := json.MarshalIndent(&a, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(s.dir.Path(id), append(b, '\n')); err != nil {
+		return fmt.Errorf("cannot write account %s: %w", id, err)
+	}
+	return s.dir.Reload()
+}
+
 // decodeAccount reads the file of account id.
 func decodeAccount(id string, b []byte) (*Account, error) {
 	var a Account
@@ -99,6 +132,9 @@ func decodeAccount(id string, b []byte) (*Account, error) {
 	}
 	if a.ID != id {
 		return nil, fmt.Errorf("id %q does not match file name %q", a.ID, id+".json")
+	}
+	if err := ValidateDocumentShape(a.DocumentShape); err != nil {
+		return nil, err
 	}
 	return &a, nil
 }

@@ -6,10 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-
-	"github.com/sightline/sightline/internal/atomicfile"
 )
 
 // AdminTokenPrefix starts every admin token, so that a leaked one is
@@ -58,18 +55,5 @@ func (s *Store) SetAdminTokenHash(id, hash string) error {
 			return fmt.Errorf("account %s: admin token hash must be %d hex digits", id, 2*sha256.Size)
 		}
 	}
-	cur, ok := s.Get(id)
-	if !ok {
-		return fmt.Errorf("no account %q", id)
-	}
-	a := *cur // the stored one is shared with readers
-	a.AdminTokenHash = hash
-	b, err := json.MarshalIndent(&a, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.Write(s.dir.Path(id), append(b, '\n')); err != nil {
-		return fmt.Errorf("cannot write account %s: %w", id, err)
-	}
-	return s.dir.Reload()
+	return s.update(id, func(a *Account) { a.AdminTokenHash = hash })
 }

@@ -58,8 +58,9 @@ type Config struct {
 	// Retention is how long files are kept, the longest range a listing
 	// may ask for; DefaultRetention if zero.
 	Retention time.Duration
-	// Schema is the Avro schema document of the records, served as is.
-	Schema []byte
+	// Schema returns the Avro schema document of an account's records,
+	// served as is; none is served if it is nil or returns nothing.
+	Schema func(account string) []byte
 	// Location is the time zone of the @scopeStartDate and @scopeEndDate
 	// offsets; time.Local if nil.
 	Location *time.Location
@@ -429,14 +430,18 @@ func (h *handler) serveSchema(w http.ResponseWriter, r *http.Request, account st
 		h.fail(w, r, &apiError{http.StatusNotFound, fmt.Sprintf("no schema %q: only schemaId=latest is served", id)})
 		return
 	}
-	if len(h.cfg.Schema) == 0 {
+	var schema []byte
+	if h.cfg.Schema != nil {
+		schema = h.cfg.Schema(account)
+	}
+	if len(schema) == 0 {
 		h.fail(w, r, &apiError{http.StatusNotFound, "no schema configured"})
 		return
 	}
-	sum := sha256.Sum256(h.cfg.Schema)
+	sum := sha256.Sum256(schema)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
-	http.ServeContent(w, r, "schema.json", time.Time{}, bytes.NewReader(h.cfg.Schema))
+	http.ServeContent(w, r, "schema.json", time.Time{}, bytes.NewReader(schema))
 }
 
 // apiError is a request the API refuses, other than for authentication.

@@ -162,7 +162,7 @@ func (f *fixture) do(t *testing.T, method, target string, k Key, header http.Hea
 }
 
 func specConfig() Config {
-	return Config{PublicURL: publicURL, Location: edt, Schema: schema}
+	return Config{PublicURL: publicURL, Location: edt, Schema: func(string) []byte { return schema }}
 }
 
 func compact(t *testing.T, s string) string {

@@ -275,7 +275,7 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	collector.Register(mux)
 	tags.Register(mux)
 	start.New(s.accounts, DemoAccountID).Register(mux)
-	admin.New(s.campaigns, s.accounts, logger).Register(mux)
+	admin.New(s.campaigns, s.accounts, logger).ServeDocumentShapes(s.accounts).Register(mux)
 	demo.Register(mux)
 	if err := s.mountDataAccess(mux, logger, cfg); err != nil {
 		return nil, err
@@ -370,9 +370,7 @@ func (s *Server) openWebSessions(logger *slog.Logger, reg prometheus.Registerer,
 	}
 	hc := cfg.Hours
 	hc.Dir, hc.Now, hc.Lock = WebSessionStateDir(cfg.DataDir), cfg.Now, WebSessionHoursLock(cfg.DataDir)
-	s.hours = sessionizer.NewHours(logger, store, hc, m, func(dst []byte, v *websession.Visit) []byte {
-		return websession.AppendDocument(dst, v, s.enricher)
-	})
+	s.hours = sessionizer.NewHours(logger, store, hc, m, RenderDocument(s.accounts, s.enricher))
 	sc := cfg.Sessionizer
 	sc.Dir, sc.Now = WebSessionStateDir(cfg.DataDir), cfg.Now
 	if s.sessions, err = sessionizer.New(logger, s.log, sc, m, s.hours.Complete); err != nil {
@@ -381,13 +379,33 @@ func (s *Server) openWebSessions(logger *slog.Logger, reg prometheus.Registerer,
 	return nil
 }
 
+// DocumentShape returns the shape of the web-session documents of account
+// id (account.Account.DocumentShape): its hours are written in it, and
+// its schema served in it.
+func DocumentShape(accounts *account.Store, id string) websession.Shape {
+	if a, ok := accounts.Get(id); ok {
+		sh, _ := websession.ParseShape(a.DocumentShape) // the store checked it
+		return sh
+	}
+	return websession.Plain
+}
+
+// RenderDocument returns what writes a visit's web-session document, in
+// its account's shape, for the hourly job and rebuilds.
+func RenderDocument(accounts *account.Store, en websession.Enricher) func(dst []byte, v *websession.Visit) []byte {
+	return func(dst []byte, v *websession.Visit) []byte {
+		return DocumentShape(accounts, v.AccountID).AppendDocument(dst, v, en)
+	}
+}
+
 // mountDataAccess serves the web-session files through the Data Access API.
 func (s *Server) mountDataAccess(mux *http.ServeMux, logger *slog.Logger, cfg Config) error {
 	keys, err := dataaccess.OpenKeys(logger, dataaccess.KeysDir(cfg.DataDir))
 	if err != nil {
 		return err
 	}
-	dc := dataaccess.Config{PublicURL: cfg.PublicURL, Retention: cfg.Hours.Retention, Schema: websession.Schema, Logger: logger}
+	dc := dataaccess.Config{PublicURL: cfg.PublicURL, Retention: cfg.Hours.Retention, Logger: logger,
+		Schema: func(account string) []byte { return DocumentShape(s.accounts, account).Schema() }}
 	if err := dc.Validate(); err != nil {
 		return err
 	}

@@ -26,11 +26,25 @@ const (
 // but to unescape strings with escapes and to copy the referrer handed to
 // en.Search.
 func AppendDocument(dst []byte, v *Visit, en Enricher) []byte {
-	dst = append(dst, `{"dataType":{"`+ns+`DataTypeEnum":"WebSession"},"metaData":{"accountId":`...)
+	return appendDocument(dst, v, en, Plain)
+}
+
+// appendDocument is AppendDocument in shape sh.
+func appendDocument(dst []byte, v *Visit, en Enricher, sh Shape) []byte {
+	dst = append(dst, `{"dataType":{"`+ns+`DataTypeEnum":"WebSession"},"metaData":`...)
+	if sh == Wrapped {
+		dst = append(dst, `{"`+ns+`MetaData":`...)
+	}
+	dst = append(dst, `{"accountId":`...)
 	dst = appendOptString(dst, v.AccountID)
 	dst = append(dst, `,"schemaVersion":"`+SchemaVersion+`","startTime":`...)
 	dst = appendStartTime(dst, v)
-	dst = append(dst, `,"endTime":null},"recordCollection":[`...)
+	dst = append(dst, `,"endTime":null}`...)
+	if sh == Wrapped {
+		dst = append(dst, `},"recordCollection":{"array":[`...)
+	} else {
+		dst = append(dst, `,"recordCollection":[`...)
+	}
 	d := document{dst: dst, v: v}
 	d.eligible, d.goals, d.control = v.campaignRecords()
 	if v.Continuation == 0 {
@@ -42,6 +56,9 @@ func AppendDocument(dst []byte, v *Visit, en Enricher) []byte {
 	d.goalsAchieved()
 	d.eligibility()
 	d.impressions()
+	if sh == Wrapped {
+		return append(d.dst, "]}}"...)
+	}
 	return append(d.dst, "]}"...)
 }
 

@@ -48,6 +48,7 @@ type Handler struct {
 	defs   Definitions
 	tokens Tokens
 	logger *slog.Logger
+	shapes DocumentShapes // nil: no dataAccess routes
 }
 
 // New returns the admin API over defs, authenticated by tokens. logger
@@ -78,6 +79,10 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		set: func(d *campaign.Definitions, a campaign.Availability) { d.Availability = a },
 	})
 	route("PUT availability/{skill}", h.putSkill)
+	if h.shapes != nil {
+		route("GET dataAccess", h.getDataAccess)
+		route("PUT dataAccess", h.putDataAccess)
+	}
 	route("DELETE availability/{skill}", h.deleteSkill)
 
 	registerCollection(route, "campaigns", "id", collection[campaign.Campaign]{
