@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,8 +14,6 @@ import (
 	"github.com/linkedin/goavro/v2"
 
 	"github.com/sightline/sightline/internal/account"
-	"github.com/sightline/sightline/internal/dataaccess"
-	"github.com/sightline/sightline/internal/dataaccess/oauth1"
 )
 
 // TestDocumentShapes sets one account's web-session documents to the
@@ -65,10 +62,6 @@ func TestDocumentShapes(t *testing.T) {
 			{"id":"e1","time":%d,"appName":"LP_MONITORING","eventName":"PAGE_VIEW","data":{"url":"https://shop.example/"}}]}`, sent.UnixMilli()))
 	}
 	offset.Store(int64(2 * time.Hour))
-	keys, err := dataaccess.OpenKeys(slog.New(slog.DiscardHandler), dataaccess.KeysDir(cfg.DataDir))
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		account string
 		meta    func(d map[string]any) any
@@ -82,11 +75,7 @@ func TestDocumentShapes(t *testing.T) {
 			},
 			func(d map[string]any) any { r, _ := d["recordCollection"].(map[string]any); return r["array"] }},
 	} {
-		key, err := keys.Add(tc.account)
-		if err != nil {
-			t.Fatal(err)
-		}
-		creds := oauth1.Credentials{ConsumerKey: key.ConsumerKey, ConsumerSecret: key.ConsumerSecret, Token: key.AccessToken, TokenSecret: key.TokenSecret}
+		creds := dataAccessKey(t, cfg.DataDir, tc.account)
 		resp := signedGet(t, s, creds, s.url("/data_access_le/account/"+tc.account+"/le/schema?schemaId=latest"))
 		schema, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()

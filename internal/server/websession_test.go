@@ -37,15 +37,7 @@ func TestWebSessionsEndToEnd(t *testing.T) {
 	if err := s.Accounts().Add(account.Account{ID: "acme"}); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := dataaccess.OpenKeys(slog.New(slog.DiscardHandler), dataaccess.KeysDir(cfg.DataDir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := keys.Add("acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds := oauth1.Credentials{ConsumerKey: key.ConsumerKey, ConsumerSecret: key.ConsumerSecret, Token: key.AccessToken, TokenSecret: key.TokenSecret}
+	creds := dataAccessKey(t, cfg.DataDir, "acme")
 
 	sent := time.Now()
 	body := fmt.Sprintf(`{"visitorId":"pKytlMTwSPCwpJS-RQqtlQ","visitId":"AjvT6hLKTEi3AXgGnYu_mQ","events":[
@@ -105,11 +97,7 @@ func TestWebSessionsEndToEnd(t *testing.T) {
 	if err := s.Accounts().Add(account.Account{ID: "beta"}); err != nil {
 		t.Fatal(err)
 	}
-	other, err := keys.Add("beta")
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherCreds := oauth1.Credentials{ConsumerKey: other.ConsumerKey, ConsumerSecret: other.ConsumerSecret, Token: other.AccessToken, TokenSecret: other.TokenSecret}
+	otherCreds := dataAccessKey(t, cfg.DataDir, "beta")
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		resp := signedGet(t, s, otherCreds, f.Href)
 		resp.Body.Close()
@@ -134,15 +122,7 @@ func TestSpecVisitThroughIngest(t *testing.T) {
 	if err := s.Accounts().Add(account.Account{ID: "75555851"}); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := dataaccess.OpenKeys(slog.New(slog.DiscardHandler), dataaccess.KeysDir(cfg.DataDir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := keys.Add("75555851")
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds := oauth1.Credentials{ConsumerKey: key.ConsumerKey, ConsumerSecret: key.ConsumerSecret, Token: key.AccessToken, TokenSecret: key.TokenSecret}
+	creds := dataAccessKey(t, cfg.DataDir, "75555851")
 	body := `{"visitorId":"pKytlMTwSPCwpJS-RQqtlQ","visitId":"AjvT6hLKTEi3AXgGnYu_mQ.606c99c686cbe0d422d558a5005b3ec2275dc20a","events":[
 		{"id":"pv1","time":1467291704525,"appName":"LP_MONITORING","eventName":"PAGE_VIEW","data":{"url":"https://authentication.liveperson.net/login.html","referrer":"","title":"Login","sections":["loginPages"]}},
 		{"id":"pv2","time":1467291714765,"appName":"LP_MONITORING","eventName":"PAGE_VIEW","data":{"url":"https://z1.le.liveperson.net/a/89995382/#wa!webagent","referrer":"https://authentication.liveperson.net/login.html","sections":[]}},
@@ -290,6 +270,22 @@ func TestStalledWebSessionsRecover(t *testing.T) {
 	if _, metrics := getBody(t, s, "/metrics"); !strings.Contains(metrics, `sightline_consumer_stalled{consumer="sessionizer"} 0`) {
 		t.Error("the stall metric still shows the sessionizer stalled")
 	}
+}
+
+// dataAccessKey adds a Data Access API key of account to the data
+// directory dataDir (a running server picks it up within a second) and
+// returns its credentials.
+func dataAccessKey(t *testing.T, dataDir, account string) oauth1.Credentials {
+	t.Helper()
+	keys, err := dataaccess.OpenKeys(slog.New(slog.DiscardHandler), dataaccess.KeysDir(dataDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := keys.Add(account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return oauth1.Credentials{ConsumerKey: key.ConsumerKey, ConsumerSecret: key.ConsumerSecret, Token: key.AccessToken, TokenSecret: key.TokenSecret}
 }
 
 // aheadConfig returns the configuration of a test server on dir whose
