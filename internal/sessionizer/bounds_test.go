@@ -10,8 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/sightline/sightline/internal/atomicfile"
 	"github.com/sightline/sightline/internal/websession"
@@ -53,7 +52,7 @@ func TestVisitLimitsSplitAVisit(t *testing.T) {
 				t.Fatalf("documents of %v events (%v), want %v", sizes, docs, tc.sizes)
 			}
 			if tc.reason != "" {
-				if n := counterValue(t, r.s.metrics.splitVisits.WithLabelValues(tc.reason)); n != float64(len(tc.sizes)-1) {
+				if n := testutil.ToFloat64(r.s.metrics.splitVisits.WithLabelValues(tc.reason)); n != float64(len(tc.sizes)-1) {
 					t.Errorf("%v splits counted, want %d", n, len(tc.sizes)-1)
 				}
 			}
@@ -96,7 +95,7 @@ func TestOpenVisitsMemoryIsBounded(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("event times written %v\nwant %v", got, want)
 	}
-	if n := counterValue(t, r.s.metrics.splitVisits.WithLabelValues(splitMemory)); n == 0 {
+	if n := testutil.ToFloat64(r.s.metrics.splitVisits.WithLabelValues(splitMemory)); n == 0 {
 		t.Error("no visit counted as closed early for memory")
 	}
 }
@@ -177,53 +176,5 @@ func TestVersion2CheckpointIsRead(t *testing.T) {
 	r.checkpoint()
 	if got, want := r.allDocs("acme"), []string{"acme/u1/v1#0:" + ms(m(1)) + "," + ms(m(5))}; !slices.Equal(got, want) {
 		t.Fatalf("documents %v, want %v", got, want)
-	}
-}
-
-// counterValue returns the value of counter c.
-func counterValue(t *testing.T, c prometheus.Counter) float64 {
-	t.Helper()
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
-		t.Fatal(err)
-	}
-	return m.GetCounter().GetValue()
-}
-
-// TestVisitsReadBackFromTheLog writes the same visits with their events
-// kept in memory and read back from the log when they close: the files
-// are the same.
-func TestVisitsReadBackFromTheLog(t *testing.T) {
-	docs := map[string][]string{}
-	for _, bc := range []struct {
-		name  string
-		cache int64
-	}{{"cached", 0}, {"refs", -1}} {
-		r := newRig(t)
-		r.tune = func(c *Config) { c.CacheBytes = bc.cache }
-		r.render = func(dst []byte, v *websession.Visit) []byte {
-			dst = fmt.Appendf(dst, "%s/%s/%s#%d %s %s:", v.AccountID, v.VisitorID, v.VisitID, v.Continuation, v.IP, v.UserAgent)
-			for _, e := range v.Events {
-				dst = fmt.Appendf(dst, " %d/%d %s %s %s", e.Time, e.ServerTime, e.App, e.Name, e.Data)
-			}
-			return dst
-		}
-		r.restart()
-		for i := range 60 {
-			at := t0.Add(time.Duration(i) * 37 * time.Second)
-			n := i % 7
-			// Visits interleaved in the log, a late event and another account.
-			r.send("acme", fmt.Sprintf("u%d", n), fmt.Sprintf("v%d", n), at, at.Add(-time.Duration(i%3)*time.Second))
-			r.sendData("beta", fmt.Sprintf("u%d", n), "v", at, at, fmt.Sprintf(`{"n":%d}`, i))
-		}
-		r.step(t0.Add(40 * time.Minute))
-		r.checkpoint()
-		r.send("acme", "u1", "v1", t0.Add(50*time.Minute), t0.Add(time.Minute)) // after v1 closed: a continuation
-		r.step(t0.Add(3 * time.Hour))
-		r.checkpoint()
-		docs[bc.name] = append(r.allDocs("acme"), r.allDocs("beta")...)
-	}
-	if len(docs["cached"]) < 14 || !slices.Equal(docs["cached"], docs["refs"]) {
-		t.Fatalf("documents with events kept:\n%v\nread back from the log:\n%v", docs["cached"], docs["refs"])
 	}
 }

@@ -28,7 +28,7 @@ import (
 // Integers are varints, but key hashes (8 bytes, little-endian), and
 // strings a uvarint length and bytes. An open visit is a visit (codec.go),
 // with no events but those a version 2 checkpoint held, then its refs
-// (runsLength runs start end, refs.go), events and bytes. Version 2,
+// (runsLength runs runsEnd start end, refs.go), events and bytes. Version 2,
 // whose open visits were visits with all their events, is read too.
 
 const (

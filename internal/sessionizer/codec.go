@@ -165,12 +165,12 @@ func (d *decoder) openVisit(v *trackedVisit, v2 bool) error {
 	}
 	for _, e := range v.Events {
 		v.held += int64(len(e.Data)) + eventOverhead
+		if v2 {
+			v.bytes += int64(len(e.Data))
+		}
 	}
 	if v2 {
 		v.events = len(v.Events)
-		for _, e := range v.Events {
-			v.bytes += int64(len(e.Data))
-		}
 		return nil
 	}
 	d.refs(&v.refs)

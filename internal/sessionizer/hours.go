@@ -81,15 +81,9 @@ func NewHours(logger *slog.Logger, store Store, cfg HoursConfig, m *Metrics, ren
 	if m == nil {
 		m, _ = NewMetrics(nil)
 	}
-	if cfg.PartBytes == 0 {
-		cfg.PartBytes = 256 << 20
-	}
-	if cfg.Retention == 0 {
-		cfg.Retention = 30 * 24 * time.Hour
-	}
-	if cfg.Grace == 0 {
-		cfg.Grace = hourfiles.DefaultGrace
-	}
+	setDefault(&cfg.PartBytes, 256<<20)
+	setDefault(&cfg.Retention, 30*24*time.Hour)
+	setDefault(&cfg.Grace, hourfiles.DefaultGrace)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -44,13 +44,16 @@ func (r *refs) add(off, next eventlog.Offset) {
 	r.start, r.end = off, next
 }
 
-// each calls fn with the start and end of every run, the last one too if
-// last is set, until fn returns false.
-func (r *refs) each(fn func(start, end eventlog.Offset) bool, last bool) {
+// each calls fn with the start and end of every run, in order, until fn
+// returns false.
+func (r *refs) each(fn func(start, end eventlog.Offset) bool) {
 	var end eventlog.Offset
 	for b := r.runs; len(b) > 0; {
 		gap, n := binary.Uvarint(b)
-		length, m := binary.Uvarint(b[n:])
+		length, m := binary.Uvarint(b[max(n, 0):])
+		if n <= 0 || m <= 0 {
+			return // not runs add wrote (checkpoints are checksummed)
+		}
 		b = b[n+m:]
 		start := end + eventlog.Offset(gap)
 		end = start + eventlog.Offset(length)
@@ -58,7 +61,7 @@ func (r *refs) each(fn func(start, end eventlog.Offset) bool, last bool) {
 			return
 		}
 	}
-	if last && r.end > r.start {
+	if r.end > r.start {
 		fn(r.start, r.end)
 	}
 }
@@ -67,28 +70,17 @@ func (r *refs) each(fn func(start, end eventlog.Offset) bool, last bool) {
 func appendRefs(dst []byte, r *refs) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(r.runs)))
 	dst = append(dst, r.runs...)
-	dst = binary.AppendVarint(dst, int64(r.start))
-	return binary.AppendVarint(dst, int64(r.end))
+	for _, off := range [...]eventlog.Offset{r.runsEnd, r.start, r.end} {
+		dst = binary.AppendVarint(dst, int64(off))
+	}
+	return dst
 }
 
 // refs reads what appendRefs wrote.
 func (d *decoder) refs(r *refs) {
 	r.runs = append([]byte(nil), d.bytes()...)
-	r.start, r.end = eventlog.Offset(d.varint()), eventlog.Offset(d.varint())
-	// each trusts the runs: check them, and find runsEnd.
-	for b := r.runs; len(b) > 0 && d.err == nil; {
-		gap, n := binary.Uvarint(b)
-		if n <= 0 {
-			d.fail()
-			return
-		}
-		length, m := binary.Uvarint(b[n:])
-		if m <= 0 {
-			d.fail()
-			return
-		}
-		b = b[n+m:]
-		r.runsEnd += eventlog.Offset(gap + length)
+	for _, off := range [...]*eventlog.Offset{&r.runsEnd, &r.start, &r.end} {
+		*off = eventlog.Offset(d.varint())
 	}
 }
 
@@ -128,7 +120,7 @@ func (s *Sessionizer) load(ctx context.Context, p *partition, v *trackedVisit) e
 			return true
 		})
 		return err == nil
-	}, true)
+	})
 	if err != nil {
 		return fmt.Errorf("sessionizer: read the events of a closing visit in partition %d: %w", p.id, err)
 	}

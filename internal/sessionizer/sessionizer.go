@@ -132,35 +132,28 @@ type Config struct {
 
 // WithDefaults returns c with the defaults of its zero fields filled in.
 func (c Config) WithDefaults() Config {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	def(&c.Timeout, 30*time.Minute)
-	def(&c.MaxDuration, 24*time.Hour)
-	def(&c.CheckpointInterval, 10*time.Second)
-	def(&c.Lag, 10*time.Second)
-	def(&c.Poll, 250*time.Millisecond)
-	if c.MaxVisitEvents == 0 {
-		c.MaxVisitEvents = 50_000
-	}
-	if c.MaxVisitBytes == 0 {
-		c.MaxVisitBytes = 32 << 20
-	}
-	if c.MaxOpenBytes == 0 {
-		c.MaxOpenBytes = 512 << 20
-	}
-	if c.CacheBytes == 0 {
-		c.CacheBytes = c.MaxOpenBytes / 4
-	}
-	if c.MaxClosedVisits == 0 {
-		c.MaxClosedVisits = 2_000_000
-	}
+	setDefault(&c.Timeout, 30*time.Minute)
+	setDefault(&c.MaxDuration, 24*time.Hour)
+	setDefault(&c.CheckpointInterval, 10*time.Second)
+	setDefault(&c.Lag, 10*time.Second)
+	setDefault(&c.Poll, 250*time.Millisecond)
+	setDefault(&c.MaxVisitEvents, 50_000)
+	setDefault(&c.MaxVisitBytes, 32<<20)
+	setDefault(&c.MaxOpenBytes, 512<<20)
+	setDefault(&c.CacheBytes, c.MaxOpenBytes/4)
+	setDefault(&c.MaxClosedVisits, 2_000_000)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
 	return c
+}
+
+// setDefault sets *v to def if it is the zero value.
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
 }
 
 // Sessionizer is the consumer of the log that builds visits. It is used
@@ -486,7 +479,8 @@ func (s *Sessionizer) Step(ctx context.Context) (bool, error) {
 }
 
 // stepPartition reads up to chunk bytes of records of p, and closes and
-// spools the visits that are due. It returns the number of records read.
+// spools the visits that are due (closeDue also spools those the records
+// read closed). It returns the number of records read.
 func (s *Sessionizer) stepPartition(ctx context.Context, p *partition, chunk int) (int, error) {
 	n := 0
 	next, err := s.log.Read(ctx, p.id, p.next, chunk, func(m eventlog.Message) bool {
@@ -494,9 +488,6 @@ func (s *Sessionizer) stepPartition(ctx context.Context, p *partition, chunk int
 		s.add(p, m)
 		return true
 	})
-	if err == nil {
-		err = s.spoolClosing(ctx, p)
-	}
 	if err != nil {
 		p.next = next // what was read before the error was taken
 		return n, fmt.Errorf("sessionizer: read partition %d: %w", p.id, err)

@@ -49,8 +49,11 @@ func TestRunRecoversFromAFailedWrite(t *testing.T) {
 	if _, err := s.Flush(ctx, m(90)); err == nil {
 		t.Fatal("flush with the spool unwritable succeeded")
 	}
-	if s.Stalled() == nil {
-		t.Fatal("Run does not report the failure")
+	// Run records the failure once the flush has its answer.
+	for deadline := time.Now().Add(30 * time.Second); s.Stalled() == nil; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("Run does not report the failure")
+		}
 	}
 	if _, err := s.Flush(ctx, m(90)); !errors.Is(err, ErrStalled) {
 		t.Fatalf("flush while stalled: %v, want ErrStalled", err)
