@@ -326,14 +326,8 @@ func TestHealthAndReadiness(t *testing.T) {
 		{"/healthz", "ok\n"},
 		{"/readyz", "ready\n"},
 	} {
-		resp, err := s.client.Get(s.url(tt.path))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || string(b) != tt.body {
-			t.Errorf("GET %s: %d %q, want 200 %q", tt.path, resp.StatusCode, b, tt.body)
+		if code, b := getBody(t, s, tt.path); code != http.StatusOK || b != tt.body {
+			t.Errorf("GET %s: %d %q, want 200 %q", tt.path, code, b, tt.body)
 		}
 	}
 }
@@ -359,23 +353,6 @@ func TestMetrics(t *testing.T) {
 	}
 
 	fams := s.scrape(t)
-
-	// metric returns the single series of name with labels.
-	metric := func(name string, labels map[string]string) *dto.Metric {
-		t.Helper()
-		f, ok := fams[name]
-		if !ok {
-			t.Errorf("/metrics has no %s", name)
-			return nil
-		}
-		for _, m := range f.GetMetric() {
-			if hasLabels(m, labels) {
-				return m
-			}
-		}
-		t.Errorf("/metrics has no %s%v", name, labels)
-		return nil
-	}
 	tests := []struct {
 		name   string
 		labels map[string]string
@@ -391,31 +368,27 @@ func TestMetrics(t *testing.T) {
 		{"sightline_dedup_keys", nil, gauge, 2},
 	}
 	for _, tt := range tests {
-		if m := metric(tt.name, tt.labels); m != nil {
-			if got := tt.value(m); got != tt.want {
-				t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)
-			}
+		if got := tt.value(series(t, fams, tt.name, tt.labels)); got != tt.want {
+			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)
 		}
 	}
 
 	// One append means at least one fsync.
-	if m := metric("sightline_eventlog_fsync_duration_seconds", nil); m != nil {
-		if n := histogramCount(m); n < 1 {
-			t.Errorf("sightline_eventlog_fsync_duration_seconds count = %v, want at least 1", n)
-		}
+	if n := histogramCount(series(t, fams, "sightline_eventlog_fsync_duration_seconds", nil)); n < 1 {
+		t.Errorf("sightline_eventlog_fsync_duration_seconds count = %v, want at least 1", n)
 	}
 	// A series per partition; together they hold the two records.
 	var total float64
-	series := fams["sightline_eventlog_bytes"].GetMetric()
-	for _, m := range series {
+	perPartition := fams["sightline_eventlog_bytes"].GetMetric()
+	for _, m := range perPartition {
 		if v := gauge(m); v < 0 {
 			t.Errorf("sightline_eventlog_bytes%v = %v", m.GetLabel(), v)
 		} else {
 			total += v
 		}
 	}
-	if len(series) != cfg.Log.Partitions {
-		t.Errorf("sightline_eventlog_bytes has %d series, want one per partition (%d)", len(series), cfg.Log.Partitions)
+	if len(perPartition) != cfg.Log.Partitions {
+		t.Errorf("sightline_eventlog_bytes has %d series, want one per partition (%d)", len(perPartition), cfg.Log.Partitions)
 	}
 	if total < 2*200 { // each record holds over 200 bytes of JSON
 		t.Errorf("sightline_eventlog_bytes sum to %v, want at least two records", total)
@@ -439,6 +412,22 @@ func (s *testServer) scrape(t *testing.T) map[string]*dto.MetricFamily {
 		t.Fatalf("parse /metrics: %v", err)
 	}
 	return fams
+}
+
+// series returns the series of name with labels (nil: its only one) in
+// fams, a scrape of /metrics.
+func series(t *testing.T, fams map[string]*dto.MetricFamily, name string, labels map[string]string) *dto.Metric {
+	t.Helper()
+	var found []*dto.Metric
+	for _, m := range fams[name].GetMetric() {
+		if hasLabels(m, labels) {
+			found = append(found, m)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("/metrics has %d series of %s%v, want 1", len(found), name, labels)
+	}
+	return found[0]
 }
 
 func hasLabels(m *dto.Metric, want map[string]string) bool {

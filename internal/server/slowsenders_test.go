@@ -72,7 +72,7 @@ func TestSlowSendersDoNotShutOthersOut(t *testing.T) {
 	}
 	posts.Wait()
 	s.waitReading(t, slow)
-	if held := s.value(t, "sightline_ingest_body_memory_bytes"); held > slow*16<<10 {
+	if held := s.value(t, "sightline_ingest_body_memory_bytes", nil); held > slow*16<<10 {
 		t.Errorf("the slow bodies hold %v bytes, want at most a first buffer (16 KiB) each", held)
 	}
 
@@ -87,7 +87,7 @@ func TestSlowSendersDoNotShutOthersOut(t *testing.T) {
 			t.Errorf("slow sender %d: status %d, want 408", i, resp.StatusCode)
 		}
 	}
-	if n := s.value(t, "sightline_ingest_slow_bodies_total"); n != slow {
+	if n := s.value(t, "sightline_ingest_slow_bodies_total", nil); n != slow {
 		t.Errorf("%v slow bodies counted, want %d", n, slow)
 	}
 }
@@ -95,22 +95,21 @@ func TestSlowSendersDoNotShutOthersOut(t *testing.T) {
 // waitReading waits until the server reads n bodies at least.
 func (s *testServer) waitReading(t *testing.T, n int) {
 	t.Helper()
-	for deadline := time.Now().Add(pollTimeout); s.value(t, "sightline_ingest_bodies_reading") < float64(n); time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(pollTimeout); s.value(t, "sightline_ingest_bodies_reading", nil) < float64(n); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the server reads %v bodies, want %d", s.value(t, "sightline_ingest_bodies_reading"), n)
+			t.Fatalf("the server reads %v bodies, want %d", s.value(t, "sightline_ingest_bodies_reading", nil), n)
 		}
 	}
 }
 
-// value returns the value of the gauge or counter name, of one series.
-func (s *testServer) value(t *testing.T, name string) float64 {
+// value returns the value of the gauge or counter name's series with
+// labels (nil: its only series).
+func (s *testServer) value(t *testing.T, name string, labels map[string]string) float64 {
 	t.Helper()
-	f := s.scrape(t)[name]
-	if len(f.GetMetric()) != 1 {
-		t.Fatalf("/metrics has %d series of %s, want 1", len(f.GetMetric()), name)
+	fams := s.scrape(t)
+	m := series(t, fams, name, labels)
+	if fams[name].GetType() == dto.MetricType_COUNTER {
+		return counter(m)
 	}
-	if f.GetType() == dto.MetricType_COUNTER {
-		return counter(f.GetMetric()[0])
-	}
-	return gauge(f.GetMetric()[0])
+	return gauge(m)
 }
