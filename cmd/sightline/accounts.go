@@ -10,6 +10,7 @@ import (
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/server"
+	"github.com/sightline/sightline/internal/websession"
 )
 
 func runAccountsAdd(args []string, stdout, stderr io.Writer) error {
@@ -39,8 +40,10 @@ func runAccountsAdd(args []string, stdout, stderr io.Writer) error {
 }
 
 // documentShapeFlag adds --document-shape.
-func documentShapeFlag(fs *flag.FlagSet) *string {
-	return fs.String("document-shape", "", "how the account's web-session documents are written and served: plain (as the Data Access API's example shows them) or wrapped (metaData and recordCollection as Avro-JSON unions, as the live service writes them and the Singer tap reads them)")
+func documentShapeFlag(fs *flag.FlagSet) *websession.Shape {
+	shape := new(websession.Shape)
+	fs.TextVar(shape, "document-shape", websession.Plain, "how the account's web-session documents are written and served: plain (as the Data Access API's example shows them) or wrapped (metaData and recordCollection as Avro-JSON unions, as the live service writes them and the Singer tap reads them)")
+	return shape
 }
 
 // runAccountsSet changes an account's settings.
@@ -65,7 +68,7 @@ func runAccountsSet(args []string, stdout, stderr io.Writer) error {
 	if err := store.SetDocumentShape(pos[0], *shape); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "account %s: web-session documents are written %s from the next hour written (websessions build writes earlier hours again)\n", pos[0], *shape)
+	fmt.Fprintf(stdout, "account %s: web-session documents are written %v from the next hour written (websessions build writes earlier hours again)\n", pos[0], *shape)
 	return nil
 }
 

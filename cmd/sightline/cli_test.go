@@ -67,7 +67,7 @@ func TestAccountsAddAndList(t *testing.T) {
 		{name: "origin with a path", args: []string{"badorigin", "--origin", "https://shop.example/tv", "--data", data}, wantErr: "must be scheme://host[:port] only"},
 		{name: "two ids", args: []string{"one", "two", "--data", data}, wantErr: `unexpected argument "two"`},
 		{name: "wrapped documents", args: []string{"wrapco", "--document-shape", "wrapped", "--data", data}, wantOut: "added account wrapco (origins: none (servers only))\n"},
-		{name: "unknown document shape", args: []string{"boxco", "--document-shape", "boxed", "--data", data}, wantErr: `documentShape: "boxed" is not one of plain, wrapped`},
+		{name: "unknown document shape", args: []string{"boxco", "--document-shape", "boxed", "--data", data}, wantErr: `document shape "boxed" is not plain or wrapped`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -490,7 +490,7 @@ func TestAccountsSet(t *testing.T) {
 		shape   string // stored after
 	}{
 		{[]string{"acme", "--document-shape", "wrapped"}, "", "wrapped"},
-		{[]string{"acme", "--document-shape", "boxed"}, `documentShape: "boxed" is not one of plain, wrapped`, "wrapped"},
+		{[]string{"acme", "--document-shape", "boxed"}, `document shape "boxed" is not plain or wrapped`, "wrapped"},
 		{[]string{"acme"}, "nothing to set", "wrapped"},
 		{[]string{"nobody", "--document-shape", "plain"}, `no account "nobody"`, "wrapped"},
 		{[]string{"acme", "--document-shape", "plain"}, "", "plain"},
@@ -503,8 +503,8 @@ func TestAccountsSet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a, _ := store.Get("acme"); a.DocumentShape != tc.shape {
-			t.Errorf("after accounts set %v: shape %q, want %q", tc.args, a.DocumentShape, tc.shape)
+		if a, _ := store.Get("acme"); a.DocumentShape.String() != tc.shape {
+			t.Errorf("after accounts set %v: shape %v, want %s", tc.args, a.DocumentShape, tc.shape)
 		}
 	}
 }

@@ -10,9 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
+
+	"github.com/sightline/sightline/internal/websession"
 )
 
 // MaxIDLen is the longest account ID.
@@ -33,22 +34,9 @@ type Account struct {
 	// token (see NewAdminToken); empty when it has none.
 	AdminTokenHash string `json:"adminTokenHash,omitempty"`
 	// DocumentShape is how the account's web-session documents are
-	// written and served: "" or "plain" as the Data Access API's example
-	// shows them, "wrapped" as the live service writes them, with
-	// metaData and recordCollection as Avro-JSON unions (see
-	// websession.Shape).
-	DocumentShape string `json:"documentShape,omitempty"`
-}
-
-// DocumentShapes are the values of Account.DocumentShape.
-var DocumentShapes = []string{"plain", "wrapped"}
-
-// ValidateDocumentShape checks a value of Account.DocumentShape.
-func ValidateDocumentShape(shape string) error {
-	if shape != "" && !slices.Contains(DocumentShapes, shape) {
-		return fmt.Errorf("documentShape: %q is not one of %s", shape, strings.Join(DocumentShapes, ", "))
-	}
-	return nil
+	// written and served: plain (the default) as the Data Access API's
+	// example shows them, or wrapped as the live service writes them.
+	DocumentShape websession.Shape `json:"documentShape,omitzero"`
 }
 
 // ErrExists is returned when adding an account whose ID is taken.

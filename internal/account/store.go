@@ -12,6 +12,7 @@ import (
 
 	"github.com/sightline/sightline/internal/atomicfile"
 	"github.com/sightline/sightline/internal/jsondir"
+	"github.com/sightline/sightline/internal/websession"
 )
 
 // Store is the set of accounts in a directory, one <id>.json file each.
@@ -66,9 +67,6 @@ func (s *Store) Add(a Account) error {
 	if err := ValidateID(a.ID); err != nil {
 		return err
 	}
-	if err := ValidateDocumentShape(a.DocumentShape); err != nil {
-		return err
-	}
 	origins := make([]string, 0, len(a.Origins))
 	for _, o := range a.Origins {
 		n, err := NormalizeOrigin(o)
@@ -95,10 +93,7 @@ func (s *Store) Add(a Account) error {
 // SetDocumentShape sets how account id's web-session documents are
 // written and served (Account.DocumentShape), rewriting its file
 // atomically. Hours written before keep their shape.
-func (s *Store) SetDocumentShape(id, shape string) error {
-	if err := ValidateDocumentShape(shape); err != nil {
-		return fmt.Errorf("account %s: %w", id, err)
-	}
+func (s *Store) SetDocumentShape(id string, shape websession.Shape) error {
 	return s.update(id, func(a *Account) { a.DocumentShape = shape })
 }
 
@@ -132,9 +127,6 @@ func decodeAccount(id string, b []byte) (*Account, error) {
 	}
 	if a.ID != id {
 		return nil, fmt.Errorf("id %q does not match file name %q", a.ID, id+".json")
-	}
-	if err := ValidateDocumentShape(a.DocumentShape); err != nil {
-		return nil, err
 	}
 	return &a, nil
 }

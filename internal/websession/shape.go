@@ -38,6 +38,18 @@ func (sh Shape) String() string {
 	return "plain"
 }
 
+// MarshalText writes the shape's name.
+func (sh Shape) MarshalText() ([]byte, error) { return []byte(sh.String()), nil }
+
+// UnmarshalText reads a shape's name (ParseShape).
+func (sh *Shape) UnmarshalText(b []byte) error {
+	v, err := ParseShape(string(b))
+	if err == nil {
+		*sh = v
+	}
+	return err
+}
+
 // Schema returns the Avro schema of the shape's documents.
 func (sh Shape) Schema() []byte {
 	if sh == Wrapped {

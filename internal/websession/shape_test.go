@@ -60,3 +60,22 @@ func TestShapes(t *testing.T) {
 		t.Error("ParseShape took an unknown shape")
 	}
 }
+
+// TestShapeJSON keeps a shape in JSON by its name, as account files do,
+// and refuses a name that is none.
+func TestShapeJSON(t *testing.T) {
+	for _, sh := range []Shape{Plain, Wrapped} {
+		b, err := json.Marshal(sh)
+		var back Shape
+		if err == nil {
+			err = json.Unmarshal(b, &back)
+		}
+		if err != nil || back != sh || string(b) != `"`+sh.String()+`"` {
+			t.Errorf("%v: %s, back %v, %v", sh, b, back, err)
+		}
+	}
+	var sh Shape
+	if err := json.Unmarshal([]byte(`"boxed"`), &sh); err == nil {
+		t.Error(`"boxed" read as a shape`)
+	}
+}

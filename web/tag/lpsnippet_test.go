@@ -160,14 +160,9 @@ func TestLivePersonSnippetAutoStart(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(serveSite(t, page))); err != nil {
 		t.Fatal(err)
 	}
-	loaded := `typeof lpTag.events.hasFired === "function"`
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](loaded)); err == nil && ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the tag did not load")
-		}
+	loaded := `typeof lpTag.events.hasFired === "function"` // the tag's bus, not the snippet's
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](loaded, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatalf("the tag did not load: %v", err)
 	}
 	time.Sleep(1500 * time.Millisecond) // past the batch timer
 	if n := len(storedEvents(t, dir)); n != 0 {

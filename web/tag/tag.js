@@ -728,7 +728,6 @@
   lp.consent = consent;
   lp.defer = run; // from now on at once
   lp.identities = {push: function () { Array.prototype.forEach.call(arguments, identify); }};
-  lp._defB = lp._defT = lp._defL = [];
   lp._q = {push: function (c) { replay(c, 0); }};
   lp.start = function () {
     lp.autoStart = true;

@@ -1,25 +1,23 @@
 package admin
 
 import (
-	"fmt"
 	"net/http"
-	"slices"
-	"strings"
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/campaign"
+	"github.com/sightline/sightline/internal/websession"
 )
 
 // DocumentShapes keeps how each account's web-session documents are
 // written and served (account.Account.DocumentShape): *account.Store.
 type DocumentShapes interface {
 	Get(id string) (*account.Account, bool)
-	SetDocumentShape(id, shape string) error
+	SetDocumentShape(id string, shape websession.Shape) error
 }
 
 // dataAccess is the body of GET and PUT dataAccess.
 type dataAccess struct {
-	// DocumentShape is "plain" or "wrapped" (account.DocumentShapes).
+	// DocumentShape is "plain" or "wrapped" (websession.ParseShape).
 	DocumentShape string `json:"documentShape"`
 }
 
@@ -35,7 +33,7 @@ func (h *Handler) getDataAccess(w http.ResponseWriter, r *http.Request, id strin
 	if !ok {
 		return notFound("no account %q", id)
 	}
-	writeJSON(w, http.StatusOK, "", dataAccess{DocumentShape: shapeName(a.DocumentShape)})
+	writeJSON(w, http.StatusOK, "", dataAccess{DocumentShape: a.DocumentShape.String()})
 	return nil
 }
 
@@ -44,22 +42,14 @@ func (h *Handler) putDataAccess(w http.ResponseWriter, r *http.Request, id strin
 	if err := decode(w, r, &body); err != nil {
 		return err
 	}
-	if !slices.Contains(account.DocumentShapes, body.DocumentShape) {
-		return &campaign.FieldError{Field: "documentShape",
-			Msg: fmt.Sprintf("%q is not one of %s", body.DocumentShape, strings.Join(account.DocumentShapes, ", "))}
+	shape, err := websession.ParseShape(body.DocumentShape)
+	if err != nil {
+		return &campaign.FieldError{Field: "documentShape", Msg: err.Error()}
 	}
-	if err := h.shapes.SetDocumentShape(id, body.DocumentShape); err != nil {
+	if err := h.shapes.SetDocumentShape(id, shape); err != nil {
 		return err
 	}
-	h.logger.Info("data access settings changed", "account", id, "documentShape", body.DocumentShape)
-	writeJSON(w, http.StatusOK, "", body)
+	h.logger.Info("data access settings changed", "account", id, "documentShape", shape)
+	writeJSON(w, http.StatusOK, "", dataAccess{DocumentShape: shape.String()})
 	return nil
-}
-
-// shapeName is the name of a stored shape, "" being plain.
-func shapeName(shape string) string {
-	if shape == "" {
-		return "plain"
-	}
-	return shape
 }
