@@ -266,21 +266,21 @@ func webSessionCommand(name string, stderr io.Writer, cfg *server.Config) (fs *f
 // openHours returns the hourly job's writer over the spool in dir, with
 // the enrichment of cfg, and what closes it.
 func openHours(data string, cfg server.Config, dir string) (*sessionizer.Hours, func(), error) {
+	store, err := filestore.NewDir(server.WebSessionFilesDir(data))
+	if err != nil {
+		return nil, nil, err
+	}
+	accounts, err := account.OpenStore(slog.New(slog.DiscardHandler), server.AccountsDir(data))
+	if err != nil {
+		return nil, nil, err
+	}
 	enricher, err := enrich.New(cfg.Enrich)
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := filestore.NewDir(server.WebSessionFilesDir(data))
-	if err == nil {
-		var accounts *account.Store
-		if accounts, err = account.OpenStore(slog.New(slog.DiscardHandler), server.AccountsDir(data)); err == nil {
-			h := sessionizer.NewHours(slog.New(slog.DiscardHandler), store, sessionizer.HoursConfig{Dir: dir, Lock: server.WebSessionHoursLock(data)}, nil,
-				server.RenderDocument(accounts, enricher))
-			return h, func() { enricher.Close() }, nil
-		}
-	}
-	enricher.Close()
-	return nil, nil, err
+	h := sessionizer.NewHours(slog.New(slog.DiscardHandler), store, sessionizer.HoursConfig{Dir: dir, Lock: server.WebSessionHoursLock(data)}, nil,
+		server.RenderDocument(accounts, enricher))
+	return h, func() { enricher.Close() }, nil
 }
 
 // parseTime reads a required RFC 3339 time or epoch milliseconds.

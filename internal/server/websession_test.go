@@ -257,6 +257,12 @@ func TestStalledWebSessionsRecover(t *testing.T) {
 	if v := s.value(t, "sightline_consumer_stalled", stalled); v != 1 {
 		t.Errorf("sightline_consumer_stalled%v = %v while stalled, want 1", stalled, v)
 	}
+	// The lag goes on growing while nothing is checkpointed.
+	lag := s.value(t, "sightline_sessionizer_watermark_lag_seconds", nil)
+	time.Sleep(50 * time.Millisecond)
+	if later := s.value(t, "sightline_sessionizer_watermark_lag_seconds", nil); later <= lag {
+		t.Errorf("sightline_sessionizer_watermark_lag_seconds %v, then %v: frozen while stalled", lag, later)
+	}
 	if err := os.Remove(block); err != nil { // space freed
 		t.Fatal(err)
 	}

@@ -57,7 +57,7 @@ func (s *Sessionizer) Checkpoint() error {
 	s.metrics.checkpoint.Observe(s.checkpointTook.Seconds())
 	s.metrics.openVisits.Set(float64(s.OpenVisits()))
 	s.metrics.openBytes.Set(float64(s.openBytes()))
-	s.metrics.watermark.Store(s.watermark())
+	s.metrics.lagMark.Store(&lagMark{lag: s.lastCheckpoint.Sub(time.UnixMilli(s.watermark())), at: time.Now()})
 	s.metrics.lastCheckpoint.SetToCurrentTime()
 	s.logger.Debug("sessionizer checkpoint", "open_visits", s.OpenVisits(), "took", time.Since(start).Round(time.Millisecond))
 	if complete > s.complete {

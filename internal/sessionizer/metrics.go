@@ -14,9 +14,9 @@ type Metrics struct {
 	splitVisits  *prometheus.CounterVec
 	openBytes    prometheus.Gauge
 	lag          prometheus.GaugeFunc
-	// watermark is the least partition watermark at the last checkpoint,
-	// epoch ms, which lag is measured from.
-	watermark      atomic.Int64
+	// lagMark is the lag at the last checkpoint, by the sessionizer's
+	// clock, and when that was by the wall clock: lag grows from it.
+	lagMark        atomic.Pointer[lagMark]
 	lastCheckpoint prometheus.Gauge
 	stalled        *prometheus.GaugeVec
 	failures       *prometheus.CounterVec
@@ -28,8 +28,7 @@ type Metrics struct {
 
 // NewMetrics creates the metrics and registers them on reg unless it is nil.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
-	m := new(Metrics)
-	*m = Metrics{
+	m := &Metrics{
 		openVisits: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "sightline_sessionizer_open_visits",
 			Help: "Visits open (not yet closed) at the last checkpoint.",
@@ -58,15 +57,6 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "sightline_consumer_failures_total",
 			Help: "Failures of consumers of the event log, each followed by a retry from the last durable state.",
 		}, []string{"consumer"}),
-		lag: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "sightline_sessionizer_watermark_lag_seconds",
-			Help: "How far the least partition watermark of the last checkpoint is behind the wall clock now: it grows while the sessionizer is stalled.",
-		}, func() float64 {
-			if w := m.watermark.Load(); w != 0 {
-				return time.Since(time.UnixMilli(w)).Seconds()
-			}
-			return 0
-		}),
 		checkpoint: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "sightline_sessionizer_checkpoint_duration_seconds",
 			Help:    "Duration of a checkpoint (spool fsync and state file).",
@@ -86,6 +76,15 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 16),
 		}),
 	}
+	m.lag = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "sightline_sessionizer_watermark_lag_seconds",
+		Help: "How far the least partition watermark of the last checkpoint is behind the wall clock now: it grows while the sessionizer is stalled.",
+	}, func() float64 {
+		if l := m.lagMark.Load(); l != nil {
+			return (l.lag + time.Since(l.at)).Seconds()
+		}
+		return 0
+	})
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.openVisits, m.closedVisits, m.splitVisits, m.openBytes, m.lag, m.lastCheckpoint, m.stalled, m.failures, m.checkpoint, m.visitsWritten, m.filesWritten, m.hourSeconds} {
 			if err := reg.Register(c); err != nil {
@@ -101,6 +100,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		m.failures.WithLabelValues(c)
 	}
 	return m, nil
+}
+
+// lagMark is the sessionizer's lag at a checkpoint.
+type lagMark struct {
+	lag time.Duration // the clock less the least watermark
+	at  time.Time     // wall clock
 }
 
 // The consumer label values of the stall metrics.
