@@ -34,7 +34,9 @@ import (
 func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench ingest", stderr)
 	cfg := server.DefaultConfig()
-	clients := fs.Int("clients", 256, "concurrent clients (a site's visitors are many independent clients: enough of them keep the server busy while a group commit is fsynced)")
+	clients := fs.Int("clients", 64, "concurrent clients, each with its keep-alive connection (a site's visitors are many independent clients: enough of them keep the server busy while a group commit is fsynced)")
+	workload := loadtest.Realistic
+	fs.TextVar(&workload, "workload", workload, "what the batches hold: realistic (each a random one of 100,000 visitors', UUID event ids, content drawn from a catalog of pages, products and campaigns) or simple (each a new visitor's, short sequential ids, five fixed events)")
 	batch := fs.Int("batch", 25, "events per batch")
 	duration := fs.Duration("duration", time.Second, "measured time of each full-load run")
 	warmup := fs.Duration("warmup", 300*time.Millisecond, "unmeasured time before each run")
@@ -78,15 +80,15 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 		{"ceiling (read body, answer 200)", "http://" + ceiling.Addr + "/api/account/bench/events"},
 		{fmt.Sprintf("sightline (durable=%v)", !cfg.Log.NoSync), "http://" + srv.Addr() + "/api/account/bench/events"},
 	}
-	fmt.Fprintf(stdout, "bench ingest: %d clients, %d events a batch, %d rounds of %s a target, GOMAXPROCS=%d\n\n",
-		*clients, *batch, *rounds, *duration, runtime.GOMAXPROCS(0))
+	fmt.Fprintf(stdout, "bench ingest: %s workload, %d clients, %d events a batch, %d rounds of %s a target, GOMAXPROCS=%d\n\n",
+		workload, *clients, *batch, *rounds, *duration, runtime.GOMAXPROCS(0))
 	fmt.Fprintf(stdout, "%-34s %-12s %12s %10s %10s %10s %7s %10s %5s\n", "target", "load", "events/s", "batches/s", "p50", "p99", "errors", "cpu/batch", "busy")
 	// Full load, the targets alternating round by round so that both see
 	// the same machine; the medians are compared.
 	max := make([][]loadtest.Result, len(targets))
 	for r := 0; r < *rounds; r++ {
 		for i, t := range targets {
-			lc := loadtest.Config{URL: t.url, Clients: *clients, BatchEvents: *batch, Duration: *duration, Warmup: *warmup}
+			lc := loadtest.Config{URL: t.url, Clients: *clients, BatchEvents: *batch, Duration: *duration, Warmup: *warmup, Workload: workload}
 			stop := func() {}
 			if i == 1 && r == 0 && *cpuProfile != "" {
 				if stop, err = startCPUProfile(*cpuProfile); err != nil {
@@ -110,7 +112,7 @@ func runBenchIngest(ctx context.Context, args []string, stdout, stderr io.Writer
 	// Half of the median full load, on a fixed schedule.
 	for i, t := range targets {
 		lc := loadtest.Config{URL: t.url, Clients: *clients, BatchEvents: *batch, Duration: *halfDuration, Warmup: *warmup,
-			Rate: med[i].BatchesPerSecond() / 2}
+			Workload: workload, Rate: med[i].BatchesPerSecond() / 2}
 		half, err := loadtest.Run(ctx, lc)
 		if err != nil {
 			return fmt.Errorf("%s at 50%%: %w", t.name, err)
@@ -233,7 +235,7 @@ func runBenchMemory(ctx context.Context, args []string, stdout, stderr io.Writer
 		binaries = stringList{self}
 	}
 	b := memoryBench{
-		load:   loadtest.Config{Clients: *clients, BatchEvents: *events, Duration: *duration},
+		load:   loadtest.Config{Clients: *clients, BatchEvents: *events, Duration: *duration, Workload: loadtest.Simple},
 		maxRSS: *maxRSS << 20,
 		signal: syscall.SIGTERM,
 		stderr: stderr,

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"cmp"
+	"io"
 	"context"
 	"slices"
 	"strconv"
@@ -9,21 +11,35 @@ import (
 	"testing"
 )
 
-// TestBenchIngest runs a tiny `bench ingest`: both targets answer, and the
-// report has its medians, its half-load runs and its ratios. The figures
-// themselves come from full runs, reported in the issue notes.
+// TestBenchIngest runs a tiny `bench ingest` of each workload: both
+// targets answer, and the report names its workload and has its medians,
+// its half-load runs and its ratios. The figures themselves come from full
+// runs, reported in the issue notes.
 func TestBenchIngest(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	args := []string{"bench", "ingest", "--data", t.TempDir(), "--clients", "8", "--rounds", "2",
-		"--duration", "200ms", "--warmup", "50ms", "--half-duration", "200ms"}
-	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
-		t.Fatalf("bench ingest: %v\n%s", err, stderr.String())
+	for _, workload := range []string{"", "simple"} {
+		t.Run(cmp.Or(workload, "default"), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := []string{"bench", "ingest", "--data", t.TempDir(), "--clients", "8", "--rounds", "2",
+				"--duration", "200ms", "--warmup", "50ms", "--half-duration", "200ms"}
+			if workload != "" {
+				args = append(args, "--workload", workload)
+			}
+			if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+				t.Fatalf("bench ingest: %v\n%s", err, stderr.String())
+			}
+			out := stdout.String()
+			for _, want := range []string{cmp.Or(workload, "realistic") + " workload", "max #2", "max median", "50% of max",
+				"sightline / ceiling (medians)", "round by round", "CPU per batch"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("report lacks %q:\n%s", want, out)
+				}
+			}
+		})
 	}
-	out := stdout.String()
-	for _, want := range []string{"max #2", "max median", "50% of max", "sightline / ceiling (medians)", "round by round", "CPU per batch"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("report lacks %q:\n%s", want, out)
-		}
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"bench", "ingest", "--workload", "heavy"}, io.Discard, &stderr)
+	if err == nil || !strings.Contains(stderr.String()+err.Error(), "heavy") {
+		t.Errorf("--workload heavy: %v, %s; want an error naming it", err, stderr.String())
 	}
 }
 

@@ -3,6 +3,8 @@ package event
 import (
 	"sync"
 	"testing"
+
+	"github.com/sightline/sightline/internal/loadtest"
 )
 
 // BenchmarkDecode decodes testdata/batch.json: 25 events of about 400 bytes,
@@ -81,4 +83,28 @@ func TestDecodeDoesNotAllocate(t *testing.T) {
 	if n := testing.AllocsPerRun(150, decode); n > 0.1 {
 		t.Errorf("%v allocations per Decode", n)
 	}
+}
+
+// BenchmarkDecodeRealistic decodes the batches of `sightline bench
+// ingest`'s realistic load: UUID ids, content varied from batch to batch.
+func BenchmarkDecodeRealistic(b *testing.B) {
+	w := (&loadtest.Config{Workload: loadtest.Realistic}).NewWriter(0)
+	bodies := make([][]byte, 1000)
+	size := 0
+	for i := range bodies {
+		bodies[i] = w.Append(nil, 25, testNow)
+		size += len(bodies[i])
+	}
+	var d Decoder
+	var batch Batch
+	b.SetBytes(int64(size / len(bodies)))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if err := d.Decode(bodies[i%len(bodies)], testNow, &batch); err != nil || len(batch.Events) != 25 {
+			b.Fatalf("err %v, %d events", err, len(batch.Events))
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*25), "ns/event")
 }

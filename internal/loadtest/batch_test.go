@@ -1,6 +1,9 @@
 package loadtest
 
 import (
+	"encoding/json"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -8,26 +11,99 @@ import (
 )
 
 // The load is only meaningful if every event of it is valid and about 400
-// bytes, as the benchmark claims.
+// bytes, as the benchmark claims, whatever the workload.
 func TestBatchesAreValidAndRealistic(t *testing.T) {
-	w := NewBatchWriter("t")
+	for _, workload := range []Workload{Realistic, Simple} {
+		t.Run(workload.String(), func(t *testing.T) {
+			w := (&Config{Workload: workload}).NewWriter(0)
+			var d event.Decoder
+			var b event.Batch
+			now := time.Now()
+			size, events := 0, 0
+			for i := 0; i < 200; i++ {
+				body := w.Append(nil, 25, now)
+				if err := d.Decode(body, now, &b); err != nil {
+					t.Fatalf("%v\n%s", err, body)
+				}
+				for _, r := range b.Rejected {
+					t.Errorf("event %d rejected: %v", r.Index, r.Err)
+				}
+				if len(b.Events) != 25 {
+					t.Fatalf("%d events, want 25", len(b.Events))
+				}
+				size += len(body)
+				events += len(b.Events)
+			}
+			if per := size / events; per < 350 || per > 450 {
+				t.Errorf("%d bytes an event, want about 400", per)
+			}
+		})
+	}
+}
+
+// A realistic load is a busy site's: event ids are UUIDs of version 4,
+// never repeated; batches come from many visitors, each keeping its visit;
+// pages, products and campaigns vary.
+func TestRealisticLoadVaries(t *testing.T) {
+	w := (&Config{Workload: Realistic}).NewWriter(0)
 	var d event.Decoder
 	var b event.Batch
 	now := time.Now()
-	for i := 0; i < 3; i++ {
-		body := w.Append(nil, 25, now)
-		if err := d.Decode(body, now, &b); err != nil {
+	uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	ids := map[string]bool{}
+	visits := map[string]string{}
+	urls, campaigns := map[string]bool{}, map[string]bool{}
+	const batches = 2000
+	for i := 0; i < batches; i++ {
+		if err := d.Decode(w.Append(nil, 25, now), now, &b); err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range b.Rejected {
-			t.Errorf("event %d rejected: %v", r.Index, r.Err)
+		if v, ok := visits[b.VisitorID]; ok && v != b.VisitID {
+			t.Errorf("visitor %s in visits %s and %s", b.VisitorID, v, b.VisitID)
 		}
-		if len(b.Events) != 25 {
-			t.Fatalf("%d events, want 25", len(b.Events))
+		visits[b.VisitorID] = b.VisitID
+		for _, e := range b.Events {
+			if !uuid.MatchString(e.ID) {
+				t.Fatalf("event id %q is not a version 4 UUID", e.ID)
+			}
+			if ids[e.ID] {
+				t.Errorf("event id %s repeated", e.ID)
+			}
+			ids[e.ID] = true
+			var data struct {
+				URL        string          `json:"url"`
+				CampaignID json.RawMessage `json:"campaignId"`
+			}
+			if err := json.Unmarshal(e.Data, &data); err != nil {
+				t.Fatal(err)
+			}
+			if data.URL != "" {
+				urls[data.URL] = true
+			}
+			if data.CampaignID != nil {
+				campaigns[string(data.CampaignID)] = true
+			}
 		}
-		if per := len(body) / 25; per < 350 || per > 450 {
-			t.Errorf("%d bytes an event, want about 400", per)
+	}
+	// 2,000 draws from 100,000 visitors: a few repeat.
+	if len(visits) < batches*95/100 {
+		t.Errorf("%d visitors in %d batches, want nearly one a batch", len(visits), batches)
+	}
+	if len(urls) < 1000 || len(campaigns) < 15 {
+		t.Errorf("%d distinct URLs and %d campaigns, want many", len(urls), len(campaigns))
+	}
+}
+
+func TestWorkloadText(t *testing.T) {
+	for _, want := range []Workload{Realistic, Simple} {
+		var got Workload
+		if err := got.UnmarshalText([]byte(want.String())); err != nil || got != want {
+			t.Errorf("UnmarshalText(%q) = %v, %v", want, got, err)
 		}
+	}
+	var w Workload
+	if err := w.UnmarshalText([]byte("heavy")); err == nil || !strings.Contains(err.Error(), "heavy") {
+		t.Errorf("UnmarshalText(heavy) = %v, want an error naming it", err)
 	}
 }
 

@@ -23,10 +23,76 @@ type Config struct {
 	// Rate, when positive, sends this many batches a second on a fixed
 	// schedule (open loop) instead of as fast as the clients can.
 	Rate float64
+	// Workload is what the batches hold (Realistic by default).
+	Workload Workload
 	// Visit, when not "", makes every batch of every client one of this
-	// one visit's (BatchWriter.AppendVisit) instead of a new visit's: the
+	// one visit's (BatchWriter.AppendVisit), whatever the Workload: the
 	// load of a visitor that never stops.
 	Visit string
+}
+
+// Workload is what a load's batches hold.
+type Workload int
+
+const (
+	// Realistic batches are a busy site's: each one of Visitors visitors
+	// picked at random, its events with UUID version 4 ids and content
+	// drawn from a catalog of pages, products and campaigns.
+	Realistic Workload = iota
+	// Simple batches are each a new visitor's, with short sequential event
+	// ids and five fixed event templates: cheaper to check and to
+	// deduplicate than Realistic.
+	Simple
+)
+
+var workloadNames = [...]string{Realistic: "realistic", Simple: "simple"}
+
+// String returns the workload's name.
+func (w Workload) String() string { return workloadNames[w] }
+
+// MarshalText returns the workload's name.
+func (w Workload) MarshalText() ([]byte, error) { return []byte(w.String()), nil }
+
+// UnmarshalText sets w to the workload named text.
+func (w *Workload) UnmarshalText(text []byte) error {
+	for i, name := range workloadNames {
+		if string(text) == name {
+			*w = Workload(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("workload %q is not realistic or simple", text)
+}
+
+// Writer writes the batch bodies of one client of a load.
+type Writer interface {
+	Append(dst []byte, n int, now time.Time) []byte
+}
+
+// realisticSite is the site every realistic writer of the process draws
+// from.
+var realisticSite = sync.OnceValue(newSite)
+
+// NewWriter returns the writer of client c of a run of cfg.
+func (cfg *Config) NewWriter(c int) Writer {
+	bw := NewBatchWriter(strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(c))
+	switch {
+	case cfg.Visit != "":
+		return visitWriter{bw, cfg.Visit}
+	case cfg.Workload == Realistic:
+		return newRealisticWriter(realisticSite(), uint64(c))
+	}
+	return bw
+}
+
+// visitWriter writes every batch for one visit.
+type visitWriter struct {
+	*BatchWriter
+	visit string
+}
+
+func (w visitWriter) Append(dst []byte, n int, now time.Time) []byte {
+	return w.AppendVisit(dst, w.visit, n, now)
 }
 
 // Result is what a run measured.
@@ -99,7 +165,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			w := NewBatchWriter(strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(c))
+			w := cfg.NewWriter(c)
 			var body []byte
 			for {
 				var sched time.Time
@@ -112,11 +178,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 				} else if runCtx.Err() != nil {
 					return
 				}
-				if cfg.Visit != "" {
-					body = w.AppendVisit(body[:0], cfg.Visit, cfg.BatchEvents, time.Now())
-				} else {
-					body = w.Append(body[:0], cfg.BatchEvents, time.Now())
-				}
+				body = w.Append(body[:0], cfg.BatchEvents, time.Now())
 				start := time.Now()
 				if cfg.Rate > 0 {
 					start = sched // latency from when it should have been sent
