@@ -177,26 +177,31 @@ func TestNoDeadlockAndExactlyOnce(t *testing.T) {
 	}
 }
 
-// BenchmarkReserveSettle reserves and settles batches of 25 new keys from
-// every CPU. It also reports the slowest batch: the index grows as it
-// fills, and a batch waits for the shards it touches to grow.
+// BenchmarkReserveSettle reserves batches of 25 new keys from every CPU,
+// random as Index.Key's are, and settles each after the next 32 of its
+// CPU, as requests settle theirs once the log has committed the batches in
+// flight. It also reports the slowest batch: the index grows as it fills,
+// and a batch waits for the shards it touches to grow.
 func BenchmarkReserveSettle(b *testing.B) {
+	const inFlight = 32
 	now := time.Now()
 	ix := New(time.Hour, now)
 	var seq, slowest atomic.Int64
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
-		keys := make([]Key, 25)
-		dup := make([]bool, 25)
-		i := uint64(seq.Add(1)) << 40
-		for pb.Next() {
-			for j := range keys {
-				i++
-				keys[j] = Key{i * 0x9E3779B97F4A7C15, i}
-			}
+		var keys [inFlight][25]Key
+		var dup [inFlight][25]bool
+		rng := rand.New(rand.NewPCG(uint64(seq.Add(1)), 0))
+		for n := 0; pb.Next(); n++ {
+			i := n % inFlight
 			start := time.Now()
-			ix.Reserve(context.Background(), now, keys, dup)
-			ix.Settle(keys, dup, true)
+			if n >= inFlight {
+				ix.Settle(keys[i][:], dup[i][:], true)
+			}
+			for j := range keys[i] {
+				keys[i][j] = Key{rng.Uint64() | 1, rng.Uint64()}
+			}
+			ix.Reserve(context.Background(), now, keys[i][:], dup[i][:])
 			for d := int64(time.Since(start)); d > slowest.Load(); {
 				if slowest.CompareAndSwap(slowest.Load(), d) {
 					break
