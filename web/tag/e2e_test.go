@@ -605,10 +605,13 @@ func TestDemoShop(t *testing.T) {
 	}
 }
 
-// TestDemoShopPurchase buys the OLED TV in the demo shop as a visitor does:
-// on the product page the OLED week offer shows, its button is clicked,
-// the TV goes into the cart with the page's button, the cart shows the
-// offer's discount and the discounted total, and placing the order leaves
+// TestDemoShopPurchase buys OLED TVs in the demo shop as a visitor does: on
+// the product page the OLED week offer shows, its button is clicked, the
+// TV goes into the cart with the page's button, and a QLED TV from the TV
+// list (from the keyboard, as the rest: the cart-abandonment slide-out may
+// cover buttons from then on); the cart shows the offer's discount on the
+// OLED TV only and the discounted total, takes a second OLED TV (the focus
+// staying on the line) and lets the QLED TV go; placing the order leaves
 // the cart empty. What reaches the log is what the shop pushed through the
 // tag: the cart at its discounted total and the purchase of that total
 // under the order id the page showed, then the emptied cart.
@@ -639,25 +642,46 @@ func TestDemoShopPurchase(t *testing.T) {
 	}
 
 	do(chromedp.Navigate(shop + "/tv/oled"))
-	offerButton := `document.querySelector("#demo-offer lpsl-engagement").shadowRoot.querySelector(".accept")`
-	wait("the OLED offer in the page", `(function (h) { return !!h && !!h.shadowRoot.querySelector(".accept"); })(document.querySelector("#demo-offer lpsl-engagement"))`)
-	do(chromedp.Click(chromedp.JSPath(offerButton)))
+	offer := `document.querySelector("#demo-offer lpsl-engagement")`
+	wait("the OLED offer in the page", `(function (h) { return !!h && !!h.shadowRoot.querySelector(".accept"); })(`+offer+`)`)
+	do(chromedp.Click(chromedp.JSPath(offer + `.shadowRoot.querySelector(".accept")`)))
 	wait("the offer applied", `lpTag.events.hasFired("LP_OFFERS", "OFFER_CLICK").length === 1 && !document.querySelector("[data-offer-note]").hidden`)
 	do(chromedp.Click(chromedp.CSS(`button[data-add="AUR-OLED55"]`)))
 	wait("the cart badge", `document.querySelector("[data-cart-count]").textContent === "1"`)
+	do(chromedp.Navigate(shop + "/tv"))
+	// From here on the cart-abandonment slide-out may cover buttons: the
+	// visitor uses the keyboard.
+	do(chromedp.Focus(chromedp.CSS(`button[data-add="NOV-Q55"]`)), chromedp.KeyEvent(kb.Enter))
+	wait("the cart badge", `document.querySelector("[data-cart-count]").textContent === "2"`)
 
 	do(chromedp.Navigate(shop + "/cart"))
-	wait("the cart's line", `document.querySelector("[data-line='AUR-OLED55']") !== null`)
+	wait("the cart's lines", `document.querySelectorAll("[data-line]").length === 2`)
 	if got := text("[data-line='AUR-OLED55'] [data-discount]"); got != "OLED week −10%: −$130.00" {
 		t.Errorf("the OLED TV's discount line: %q", got)
 	}
-	if got := text("[data-total]"); got != "$1,169.99" {
-		t.Errorf("the cart's total: %q, want $1,169.99", got)
+	if got := text("[data-line='NOV-Q55'] [data-discount]"); got != "" {
+		t.Errorf("the QLED TV's discount line: %q, want none", got)
+	}
+	if got := text("[data-total]"); got != "$1,919.98" {
+		t.Errorf("the cart's total: %q, want $1,919.98 ($1,169.99 + $749.99)", got)
+	}
+	do(chromedp.Focus(chromedp.CSS("#qty-AUR-OLED55")), chromedp.KeyEvent(kb.ArrowUp), chromedp.KeyEvent(kb.Tab))
+	wait("two OLED TVs", `document.querySelector("[data-total]").textContent === "$3,089.97"`)
+	if got := text("[data-line='AUR-OLED55'] [data-discount]"); got != "OLED week −10%: −$260.00" {
+		t.Errorf("two OLED TVs' discount line: %q", got)
+	}
+	if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.getAttribute("data-remove")`)); err != nil || got != "AUR-OLED55" {
+		t.Errorf("the focus after Tab from the quantity: on Remove of %q (%v), want the OLED TV's", got, err)
+	}
+	do(chromedp.Focus(chromedp.CSS(`button[data-remove="NOV-Q55"]`)), chromedp.KeyEvent(kb.Enter))
+	wait("the QLED TV removed", `document.querySelectorAll("[data-line]").length === 1 && document.querySelector("[data-total]").textContent === "$2,339.98"`)
+	if got := text("[data-cart-count]"); got != "2" {
+		t.Errorf("cart badge %q, want 2", got)
 	}
 
 	do(chromedp.Navigate(shop + "/checkout"))
 	wait("the checkout", `document.querySelector("form[data-place-order] button[type=submit]") !== null`)
-	do(chromedp.Click(chromedp.CSS(`form[data-place-order] button[type=submit]`)))
+	do(chromedp.Focus(chromedp.CSS(`form[data-place-order] button[type=submit]`)), chromedp.KeyEvent(kb.Enter))
 	wait("the thank-you", `document.querySelector("[data-order-id]") !== null`)
 	orderID := text("[data-order-id]")
 	if !strings.HasPrefix(orderID, "DEMO-") || len(orderID) < 10 {
@@ -706,25 +730,31 @@ func TestDemoShopPurchase(t *testing.T) {
 			t.Errorf("event %s of account %s", s.EventName, s.AccountID)
 		}
 	}
-	discounted := false
+	// The cart attributes pushed as the cart changed: the OLED TV, then the
+	// QLED TV added, then two OLED TVs, then the QLED TV removed (and the
+	// cart page's); the last before the purchase is the one bought.
+	oledOnly := func(c cart, quantity int) bool {
+		return len(c.Products) == 1 && c.Products[0].Product.SKU == "AUR-OLED55" && c.Products[0].Product.Price == 1299.99 &&
+			c.Products[0].Quantity == quantity
+	}
+	var totals []float64
 	for _, c := range carts {
-		if c.Total == 1169.99 && c.NumItems == 1 && c.Currency == "USD" && len(c.Products) == 1 &&
-			c.Products[0].Product.SKU == "AUR-OLED55" && c.Products[0].Product.Price == 1299.99 && c.Products[0].Quantity == 1 {
-			discounted = true
-		}
+		totals = append(totals, c.Total)
 	}
-	if !discounted {
-		t.Errorf("no cart attribute of the OLED TV at its discounted total 1169.99 stored: %+v", carts)
+	if len(carts) < 5 || !oledOnly(carts[0].cart, 1) || carts[0].Total != 1169.99 || carts[0].NumItems != 1 || carts[0].Currency != "USD" {
+		t.Errorf("cart attributes stored: totals %v; want first the OLED TV at its discounted total 1169.99 (%+v)", totals, carts)
 	}
-	if len(carts) == 0 || carts[len(carts)-1].NumItems != 0 || carts[len(carts)-1].Total != 0 {
-		t.Errorf("the last cart attribute stored is not the empty cart: %+v", carts)
+	if last := carts[len(carts)-2]; !oledOnly(last.cart, 2) || last.Total != 2339.98 || last.NumItems != 2 {
+		t.Errorf("the cart attribute before the purchase: %+v, want two OLED TVs at 2339.98", last)
+	}
+	if last := carts[len(carts)-1]; last.NumItems != 0 || last.Total != 0 || len(last.Products) != 0 {
+		t.Errorf("the last cart attribute stored is not the empty cart: %+v", last)
 	}
 	if len(purchases) != 1 {
 		t.Fatalf("%d purchases stored, want 1: %+v", len(purchases), purchases)
 	}
-	if p := purchases[0]; p.Total != 1169.99 || p.OrderID != orderID || p.Currency != "USD" || p.Cart.NumItems != 1 ||
-		len(p.Cart.Products) != 1 || p.Cart.Products[0].Product.SKU != "AUR-OLED55" {
-		t.Errorf("purchase stored %+v, want order %s of the OLED TV at 1169.99", p, orderID)
+	if p := purchases[0]; p.Total != 2339.98 || p.OrderID != orderID || p.Currency != "USD" || p.Cart.NumItems != 2 || !oledOnly(p.Cart, 2) {
+		t.Errorf("purchase stored %+v, want order %s of two OLED TVs at 2339.98", p, orderID)
 	}
 }
 

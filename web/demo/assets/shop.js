@@ -153,8 +153,8 @@
     });
   }
 
-  // lineHTML writes a line of the cart; editable adds its quantity and
-  // Remove button.
+  // lineHTML writes a line of the cart, its numbers left to fillLine;
+  // editable adds its quantity field and Remove button.
   function lineHTML(l, editable) {
     var p = l.product, id = "qty-" + p.sku;
     var qty = editable ?
@@ -166,17 +166,27 @@
       "<img src=\"" + esc(p.image) + "\" alt=\"\" width=\"96\" height=\"72\">" +
       "<div><a class=\"line-name\" href=\"" + esc(p.url) + "\">" + esc(p.name) + "</a>" +
       "<span class=\"line-unit\">" + price(p.cents) + " each</span>" +
-      (l.discount ? "<p class=\"line-discount\" data-discount>" + esc(offer.label) + ": −" + price(l.discount) + "</p>" : "") +
-      "</div><div class=\"line-controls\">" + qty +
-      "<p class=\"line-total\">" + price(l.amount - l.discount) + "</p></div></li>";
+      "<p class=\"line-discount\" data-discount hidden></p>" +
+      "</div><div class=\"line-controls\">" + qty + "<p class=\"line-total\" data-line-total></p></div></li>";
+  }
+
+  // fillLine writes the numbers of a line lineHTML wrote.
+  function fillLine(n, l) {
+    var discount = n.querySelector("[data-discount]");
+    discount.hidden = !l.discount;
+    discount.textContent = l.discount ? offer.label + ": −" + price(l.discount) : "";
+    n.querySelector("[data-line-total]").textContent = price(l.amount - l.discount);
+    var field = n.querySelector("[data-qty-of]");
+    if (field && Number(field.value) !== l.quantity) {
+      field.value = l.quantity;
+    }
   }
 
   function totalsHTML(o) {
-    return "<dl class=\"totals\">" +
-      "<div><dt>Subtotal (" + o.numItems + (o.numItems === 1 ? " item" : " items") + ")</dt><dd data-subtotal>" + price(o.subtotal) + "</dd></div>" +
+    return "<div><dt>Subtotal (" + o.numItems + (o.numItems === 1 ? " item" : " items") + ")</dt><dd data-subtotal>" + price(o.subtotal) + "</dd></div>" +
       (o.discount ? "<div class=\"discount\"><dt>" + esc(offer.label) + "</dt><dd data-discount-total>−" + price(o.discount) + "</dd></div>" : "") +
       "<div><dt>Delivery</dt><dd>Free</dd></div>" +
-      "<div class=\"grand\"><dt>Total</dt><dd data-total>" + price(o.total) + "</dd></div></dl>";
+      "<div class=\"grand\"><dt>Total</dt><dd data-total>" + price(o.total) + "</dd></div>";
   }
 
   function emptyHTML() {
@@ -190,30 +200,45 @@
       "<p class=\"hint\">OLED week: get " + offer.percent + "% off OLED TVs with the offer on our <a href=\"/demo/tv\">TV pages</a>.</p>" : "";
   }
 
-  function renderCart(el) {
-    var o = priced(lines()), focused = d.activeElement && d.activeElement.id;
-    el.innerHTML = o.lines.length ?
-      hintHTML(o) + "<ul class=\"lines\">" + o.lines.map(function (l) { return lineHTML(l, true); }).join("") + "</ul>" + totalsHTML(o) +
-        "<div class=\"cart-actions\"><a href=\"/demo/tv\">Continue shopping</a><a class=\"btn btn-primary\" href=\"/demo/checkout\">Checkout</a></div>" :
-      emptyHTML();
-    var again = focused && d.getElementById(focused);
-    if (again && again !== d.activeElement && el.contains(again)) {
-      again.focus(); // a quantity changed: its field keeps the focus
+  // renderLines shows o in el: the lines, written anew when they are not
+  // those el shows (so that a quantity changed in the cart keeps its field
+  // and the focus), then their numbers and the totals. frame writes what goes
+  // around the lines, with an element [data-lines] and one [data-totals].
+  function renderLines(el, o, editable, frame) {
+    var key = o.lines.map(function (l) { return l.product.sku + (editable ? "" : "x" + l.quantity); }).join(" ");
+    if (!o.lines.length) {
+      el.innerHTML = emptyHTML();
+    } else if (el.getAttribute("data-lines-shown") !== key || !el.querySelector("[data-lines]")) {
+      el.innerHTML = frame(o.lines.map(function (l) { return lineHTML(l, editable); }).join(""));
     }
+    el.setAttribute("data-lines-shown", key);
+    var rows = el.querySelectorAll("[data-line]");
+    o.lines.forEach(function (l, i) { fillLine(rows[i], l); });
+    var totals = el.querySelector("[data-totals]"), hint = el.querySelector("[data-hint]");
+    if (totals) {
+      totals.innerHTML = totalsHTML(o);
+    }
+    if (hint) {
+      hint.innerHTML = hintHTML(o);
+    }
+  }
+
+  function renderCart(el) {
+    renderLines(el, priced(lines()), true, function (rows) {
+      return "<div data-hint></div><ul class=\"lines\" data-lines>" + rows + "</ul><dl class=\"totals\" data-totals></dl>" +
+        "<div class=\"cart-actions\"><a href=\"/demo/tv\">Continue shopping</a><a class=\"btn btn-primary\" href=\"/demo/checkout\">Checkout</a></div>";
+    });
   }
 
   function renderCheckout(el) {
     var o = priced(lines());
     el.classList.toggle("has-items", o.lines.length > 0);
-    if (!o.lines.length) {
-      el.innerHTML = emptyHTML();
-      return;
-    }
-    el.innerHTML = "<section aria-labelledby=\"order-heading\"><h2 id=\"order-heading\">Your order</h2><ul class=\"lines\">" +
-      o.lines.map(function (l) { return lineHTML(l, false); }).join("") + "</ul></section>" +
-      "<section aria-labelledby=\"pay-heading\"><h2 id=\"pay-heading\">Payment</h2>" + totalsHTML(o) +
-      "<form data-place-order><p class=\"small\">A demo: no payment is taken and nothing is shipped.</p>" +
-      "<button type=\"submit\" class=\"btn btn-primary\">Place order</button></form></section>";
+    renderLines(el, o, false, function (rows) {
+      return "<section aria-labelledby=\"order-heading\"><h2 id=\"order-heading\">Your order</h2><ul class=\"lines\" data-lines>" + rows +
+        "</ul></section><section aria-labelledby=\"pay-heading\"><h2 id=\"pay-heading\">Payment</h2><dl class=\"totals\" data-totals></dl>" +
+        "<form data-place-order><p class=\"small\">A demo: no payment is taken and nothing is shipped.</p>" +
+        "<button type=\"submit\" class=\"btn btn-primary\">Place order</button></form></section>";
+    });
   }
 
   // orderId returns DEMO- and 8 random letters and digits.
