@@ -71,7 +71,7 @@
     var off = coupon(), out = {lines: [], subtotal: 0, discount: 0, numItems: 0, total: 0};
     cart.forEach(function (l) {
       var p = bySku[l.sku], amount = p.cents * l.quantity;
-      var discount = off && p.oled ? Math.round(amount * off.percent / 100) : 0;
+      var discount = off && p.oled ? discountOf(amount, off) : 0;
       out.lines.push({product: p, quantity: l.quantity, amount: amount, discount: discount});
       out.subtotal += amount;
       out.discount += discount;
@@ -79,6 +79,11 @@
     });
     out.total = out.subtotal - out.discount;
     return out;
+  }
+
+  // discountOf is what the offer takes off an amount of OLED TVs.
+  function discountOf(cents, off) {
+    return Math.round(cents * off.percent / 100);
   }
 
   function price(cents) {
@@ -284,7 +289,7 @@
       var p = bySku[n.getAttribute("data-offer-price")];
       n.hidden = !off;
       if (off && p) {
-        n.textContent = price(p.cents - Math.round(p.cents * off.percent / 100)) + " in your cart with the OLED week offer";
+        n.textContent = price(p.cents - discountOf(p.cents, off)) + " in your cart with the OLED week offer";
       }
     });
     var cart = d.querySelector("[data-cart]");
