@@ -60,7 +60,8 @@ form{display:flex;gap:.5rem}input{font:inherit;padding:.3rem .5rem}button{font:i
 attribute, and the server stores them durably and gives them back.</p>
 {{if .Demo}}<h2>Demo shop</h2>
 <p><a href="/demo/">Open the demo shop</a>: its pages carry the tag, show the demo account's engagements (an offer on the
-TV pages, a chat slide-out when you leave a page with items in your cart) and report what you do.
+TV pages that takes 10% off the OLED TVs in your cart, a chat slide-out when you leave a page with items in your cart)
+and report what you do.
 Watch its events arrive with <code>sightline events tail --account demo --follow</code>.</p>{{end}}
 <h2>The tag for an account</h2>
 <form method="get" action="/"><label for="account">Account</label>

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,12 +66,19 @@ func serveSite(t testing.TB, html string) string {
 	return site.URL
 }
 
-// waitForEvents polls the log in dir until it holds n events, or 15 s
+// waitForEvents polls the log in dir until it holds n events, or 60 s
 // have passed, and returns them.
 func waitForEvents(t testing.TB, dir string, n int) []event.Stored {
 	t.Helper()
+	return waitForStored(t, dir, func(got []event.Stored) bool { return len(got) >= n })
+}
+
+// waitForStored polls the log in dir until done says its events are all
+// there, or 60 s have passed, and returns them.
+func waitForStored(t testing.TB, dir string, done func([]event.Stored) bool) []event.Stored {
+	t.Helper()
 	var got []event.Stored
-	for deadline := time.Now().Add(60 * time.Second); len(got) < n && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(60 * time.Second); !done(got) && time.Now().Before(deadline); {
 		time.Sleep(100 * time.Millisecond)
 		got = storedEvents(t, dir)
 	}
@@ -544,11 +552,11 @@ true`
 	}
 }
 
-// TestDemoShop runs the server as `make run` does on a new data
-// directory: the demo account's TV page shows the offer embedded in the
-// page (the slide-out waits for a cart left behind), and its product view
-// reaches the log.
-func TestDemoShop(t *testing.T) {
+// startDemo starts the server as `make run` does on a new data directory,
+// with the demo account and its campaigns, and returns it and the data
+// directory.
+func startDemo(t testing.TB) (*server.Server, string) {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := server.DefaultConfig()
 	cfg.Addr, cfg.DataDir, cfg.NoWebSessions = "127.0.0.1:0", dir, true
@@ -556,7 +564,7 @@ func TestDemoShop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Shutdown()
+	t.Cleanup(func() { srv.Shutdown() })
 	// The demo's site control group (10%) would hide everything from some
 	// visitors: this one is in no control group.
 	if _, err := srv.Campaigns().Update(context.Background(), "demo", func(d *campaign.Definitions) error {
@@ -565,6 +573,15 @@ func TestDemoShop(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	return srv, dir
+}
+
+// TestDemoShop runs the server as `make run` does on a new data
+// directory: the demo account's TV page shows the offer embedded in the
+// page (the slide-out waits for a cart left behind), and its product view
+// reaches the log.
+func TestDemoShop(t *testing.T) {
+	srv, dir := startDemo(t)
 	ctx := newBrowser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate("http://"+srv.Addr()+"/demo/tv/oled")); err != nil {
 		t.Fatal(err)
@@ -585,6 +602,159 @@ func TestDemoShop(t *testing.T) {
 	}
 	if prodViews != 1 {
 		t.Errorf("%d product views stored, want 1", prodViews)
+	}
+}
+
+// TestDemoShopPurchase buys OLED TVs in the demo shop as a visitor does: on
+// the product page the OLED week offer shows, its button is clicked, the
+// TV goes into the cart with the page's button, and a QLED TV from the TV
+// list (from the keyboard, as the rest: the cart-abandonment slide-out may
+// cover buttons from then on); the cart shows the offer's discount on the
+// OLED TV only and the discounted total, takes a second OLED TV (the focus
+// staying on the line) and lets the QLED TV go; placing the order leaves
+// the cart empty. What reaches the log is what the shop pushed through the
+// tag: the cart at its discounted total and the purchase of that total
+// under the order id the page showed, then the emptied cart.
+func TestDemoShopPurchase(t *testing.T) {
+	srv, dir := startDemo(t)
+	ctx := newBrowser(t)
+	shop := "http://" + srv.Addr() + "/demo"
+	wait := func(what, cond string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(selector string) string {
+		t.Helper()
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(function (e) { return e ? e.textContent.trim() : "(none)"; })(document.querySelector(`+
+			strconv.Quote(selector)+`))`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	do := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	do(chromedp.Navigate(shop + "/tv/oled"))
+	offer := `document.querySelector("#demo-offer lpsl-engagement")`
+	wait("the OLED offer in the page", `(function (h) { return !!h && !!h.shadowRoot.querySelector(".accept"); })(`+offer+`)`)
+	do(chromedp.Click(chromedp.JSPath(offer + `.shadowRoot.querySelector(".accept")`)))
+	wait("the offer applied", `lpTag.events.hasFired("LP_OFFERS", "OFFER_CLICK").length === 1 && !document.querySelector("[data-offer-note]").hidden`)
+	do(chromedp.Click(chromedp.CSS(`button[data-add="AUR-OLED55"]`)))
+	wait("the cart badge", `document.querySelector("[data-cart-count]").textContent === "1"`)
+	do(chromedp.Navigate(shop + "/tv"))
+	// From here on the cart-abandonment slide-out may cover buttons: the
+	// visitor uses the keyboard.
+	do(chromedp.Focus(chromedp.CSS(`button[data-add="NOV-Q55"]`)), chromedp.KeyEvent(kb.Enter))
+	wait("the cart badge", `document.querySelector("[data-cart-count]").textContent === "2"`)
+
+	do(chromedp.Navigate(shop + "/cart"))
+	wait("the cart's lines", `document.querySelectorAll("[data-line]").length === 2`)
+	if got := text("[data-line='AUR-OLED55'] [data-discount]"); got != "OLED week −10%: −$130.00" {
+		t.Errorf("the OLED TV's discount line: %q", got)
+	}
+	if got := text("[data-line='NOV-Q55'] [data-discount]"); got != "" {
+		t.Errorf("the QLED TV's discount line: %q, want none", got)
+	}
+	if got := text("[data-total]"); got != "$1,919.98" {
+		t.Errorf("the cart's total: %q, want $1,919.98 ($1,169.99 + $749.99)", got)
+	}
+	do(chromedp.Focus(chromedp.CSS("#qty-AUR-OLED55")), chromedp.KeyEvent(kb.ArrowUp), chromedp.KeyEvent(kb.Tab))
+	wait("two OLED TVs", `document.querySelector("[data-total]").textContent === "$3,089.97"`)
+	if got := text("[data-line='AUR-OLED55'] [data-discount]"); got != "OLED week −10%: −$260.00" {
+		t.Errorf("two OLED TVs' discount line: %q", got)
+	}
+	if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.getAttribute("data-remove")`)); err != nil || got != "AUR-OLED55" {
+		t.Errorf("the focus after Tab from the quantity: on Remove of %q (%v), want the OLED TV's", got, err)
+	}
+	do(chromedp.Focus(chromedp.CSS(`button[data-remove="NOV-Q55"]`)), chromedp.KeyEvent(kb.Enter))
+	wait("the QLED TV removed", `document.querySelectorAll("[data-line]").length === 1 && document.querySelector("[data-total]").textContent === "$2,339.98"`)
+	if got := text("[data-cart-count]"); got != "2" {
+		t.Errorf("cart badge %q, want 2", got)
+	}
+
+	do(chromedp.Navigate(shop + "/checkout"))
+	wait("the checkout", `document.querySelector("form[data-place-order] button[type=submit]") !== null`)
+	do(chromedp.Focus(chromedp.CSS(`form[data-place-order] button[type=submit]`)), chromedp.KeyEvent(kb.Enter))
+	wait("the thank-you", `document.querySelector("[data-order-id]") !== null`)
+	orderID := text("[data-order-id]")
+	if !strings.HasPrefix(orderID, "DEMO-") || len(orderID) < 10 {
+		t.Errorf("order id %q", orderID)
+	}
+	do(chromedp.Navigate(shop + "/cart"))
+	wait("the empty cart", `document.querySelector("[data-empty-cart]") !== null && document.querySelector("[data-cart-count]").textContent === "0"`)
+
+	type cart struct {
+		Total    float64 `json:"total"`
+		Currency string  `json:"currency"`
+		NumItems int     `json:"numItems"`
+		Products []struct {
+			Product struct {
+				SKU   string  `json:"sku"`
+				Price float64 `json:"price"`
+			} `json:"product"`
+			Quantity int `json:"quantity"`
+		} `json:"products"`
+	}
+	type sde struct {
+		Type    string `json:"type"`
+		OrderID string `json:"orderId"`
+		cart
+		Cart cart `json:"cart"`
+	}
+	var carts, purchases []sde
+	got := waitForStored(t, dir, func(got []event.Stored) bool {
+		carts, purchases = nil, nil
+		for _, s := range got {
+			var a sde
+			if s.EventName != "VAR_ADDED" || json.Unmarshal(s.Data, &a) != nil {
+				continue
+			}
+			switch a.Type {
+			case "cart":
+				carts = append(carts, a)
+			case "purchase":
+				purchases = append(purchases, a)
+			}
+		}
+		return len(purchases) > 0 && len(carts) > 0 && carts[len(carts)-1].NumItems == 0
+	})
+	for _, s := range got {
+		if s.AccountID != "demo" {
+			t.Errorf("event %s of account %s", s.EventName, s.AccountID)
+		}
+	}
+	// The cart attributes pushed as the cart changed: the OLED TV, then the
+	// QLED TV added, then two OLED TVs, then the QLED TV removed (and the
+	// cart page's); the last before the purchase is the one bought.
+	oledOnly := func(c cart, quantity int) bool {
+		return len(c.Products) == 1 && c.Products[0].Product.SKU == "AUR-OLED55" && c.Products[0].Product.Price == 1299.99 &&
+			c.Products[0].Quantity == quantity
+	}
+	var totals []float64
+	for _, c := range carts {
+		totals = append(totals, c.Total)
+	}
+	if len(carts) < 5 || !oledOnly(carts[0].cart, 1) || carts[0].Total != 1169.99 || carts[0].NumItems != 1 || carts[0].Currency != "USD" {
+		t.Errorf("cart attributes stored: totals %v; want first the OLED TV at its discounted total 1169.99 (%+v)", totals, carts)
+	}
+	if last := carts[len(carts)-2]; !oledOnly(last.cart, 2) || last.Total != 2339.98 || last.NumItems != 2 {
+		t.Errorf("the cart attribute before the purchase: %+v, want two OLED TVs at 2339.98", last)
+	}
+	if last := carts[len(carts)-1]; last.NumItems != 0 || last.Total != 0 || len(last.Products) != 0 {
+		t.Errorf("the last cart attribute stored is not the empty cart: %+v", last)
+	}
+	if len(purchases) != 1 {
+		t.Fatalf("%d purchases stored, want 1: %+v", len(purchases), purchases)
+	}
+	if p := purchases[0]; p.Total != 2339.98 || p.OrderID != orderID || p.Currency != "USD" || p.Cart.NumItems != 2 || !oledOnly(p.Cart, 2) {
+		t.Errorf("purchase stored %+v, want order %s of two OLED TVs at 2339.98", p, orderID)
 	}
 }
 
