@@ -3,8 +3,8 @@ package main
 import (
 	"bytes"
 	"cmp"
-	"io"
 	"context"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
