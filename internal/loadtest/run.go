@@ -159,13 +159,19 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	// The writers are made before the clock starts: the first realistic
+	// one builds the site.
+	writers := make([]Writer, cfg.Clients)
+	for c := range writers {
+		writers[c] = cfg.NewWriter(c)
+	}
 	var wg sync.WaitGroup
 	work := make(chan time.Time, cfg.Clients) // open loop: scheduled send times
 	for c := 0; c < cfg.Clients; c++ {
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			w := cfg.NewWriter(c)
+			w := writers[c]
 			var body []byte
 			for {
 				var sched time.Time

@@ -15,7 +15,11 @@ import (
 
 // FlushResult is what a flush did.
 type FlushResult struct {
-	// Closed is the number of visits it closed.
+	// Closed is the number of visits closed since the previous flush, or
+	// since Run started: those the flush closed and those the watermark
+	// closed before it. (Run may read the log before it takes the flush:
+	// counting from the flush alone, a flush of a sessionizer just started
+	// would count some of the visits it closes and not others.)
 	Closed int64
 	// Hours are the ends of the complete hours whose files are not
 	// written yet (epoch ms, oldest first), for Hours.WriteHour.
@@ -65,7 +69,6 @@ func (s *Sessionizer) Flush(ctx context.Context, at time.Time) (FlushResult, err
 
 // flush carries out a Flush on Run's goroutine.
 func (s *Sessionizer) flush(ctx context.Context, at int64) (FlushResult, error) {
-	closed := s.closedCount
 	for {
 		progressed, err := s.Step(ctx)
 		if err != nil {
@@ -84,14 +87,17 @@ func (s *Sessionizer) flush(ctx context.Context, at int64) (FlushResult, error) 
 	if err := s.Checkpoint(); err != nil {
 		return FlushResult{}, err
 	}
-	return FlushResult{Closed: s.closedCount - closed, Hours: s.completeHours()}, nil
+	closed := s.closedCount - s.flushedCount
+	s.flushedCount = s.closedCount
+	return FlushResult{Closed: closed, Hours: s.completeHours()}, nil
 }
 
 // FlushReport is what a flush closed and wrote.
 type FlushReport struct {
 	// At is the moment the flush was as of.
 	At time.Time `json:"at"`
-	// Closed is the number of visits the flush closed.
+	// Closed is the number of visits closed since the previous flush
+	// (FlushResult.Closed).
 	Closed int64 `json:"closedVisits"`
 	// Hours are the hours whose files were written, oldest first.
 	Hours []FlushedHour `json:"hours"`

@@ -182,8 +182,9 @@ type Sessionizer struct {
 	skip func(rec *event.Stored) bool
 	// scratch holds the data of the events of the visit being closed.
 	scratch []byte
-	// closedCount counts the visits closed, for Flush's answer.
-	closedCount int64
+	// closedCount counts the visits closed, flushedCount those of them
+	// closed by the previous flush, for Flush's answer.
+	closedCount, flushedCount int64
 	// lock is Dir's LOCK, held from New to Close: one sessionizer works on
 	// a state directory at a time.
 	lock *os.File
