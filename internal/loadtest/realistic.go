@@ -34,6 +34,19 @@ type product struct {
 	price                     string // a JSON number with two decimals
 }
 
+// appendJSON appends the product as the attributes' product object.
+func (p *product) appendJSON(dst []byte) []byte {
+	dst = append(dst, `{"name":"`...)
+	dst = append(dst, p.name...)
+	dst = append(dst, `","category":"`...)
+	dst = append(dst, p.category...)
+	dst = append(dst, `","sku":"`...)
+	dst = append(dst, p.sku...)
+	dst = append(dst, `","price":`...)
+	dst = append(dst, p.price...)
+	return append(dst, '}')
+}
+
 type engagement struct {
 	campaign, engagement, zone, revision int
 	typ                                  int
@@ -237,29 +250,17 @@ func (w *realisticWriter) appendEvent(dst []byte, v *visitor) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = append(dst, `{"product":{"name":"`...)
-			dst = append(dst, p.name...)
-			dst = append(dst, `","category":"`...)
-			dst = append(dst, p.category...)
-			dst = append(dst, `","sku":"`...)
-			dst = append(dst, p.sku...)
-			dst = append(dst, `","price":`...)
-			dst = append(dst, p.price...)
-			dst = append(dst, `},"quantity":`...)
+			dst = append(dst, `{"product":`...)
+			dst = p.appendJSON(dst)
+			dst = append(dst, `,"quantity":`...)
 			dst = strconv.AppendInt(dst, int64(q), 10)
 			dst = append(dst, '}')
 		}
 		dst = append(dst, `]}`...)
 	case k == 10:
-		dst = append(dst, `"appName":"lp_sdes","eventName":"VAR_ADDED","data":{"type":"prodView","currency":"USD","products":[{"product":{"name":"`...)
-		dst = append(dst, p.name...)
-		dst = append(dst, `","category":"`...)
-		dst = append(dst, p.category...)
-		dst = append(dst, `","sku":"`...)
-		dst = append(dst, p.sku...)
-		dst = append(dst, `","price":`...)
-		dst = append(dst, p.price...)
-		dst = append(dst, `}}]}`...)
+		dst = append(dst, `"appName":"lp_sdes","eventName":"VAR_ADDED","data":{"type":"prodView","currency":"USD","products":[{"product":`...)
+		dst = p.appendJSON(dst)
+		dst = append(dst, `}]}`...)
 	default:
 		customer := v.customer
 		if customer == "" {
