@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"encoding/json"
+	"math"
 	"regexp"
 	"strings"
 	"testing"
@@ -73,9 +74,26 @@ func TestRealisticLoadVaries(t *testing.T) {
 			var data struct {
 				URL        string          `json:"url"`
 				CampaignID json.RawMessage `json:"campaignId"`
+				Type       string          `json:"type"`
+				Total      float64         `json:"total"`
+				Products   []struct {
+					Product struct {
+						Price float64 `json:"price"`
+					} `json:"product"`
+					Quantity float64 `json:"quantity"`
+				} `json:"products"`
 			}
 			if err := json.Unmarshal(e.Data, &data); err != nil {
 				t.Fatal(err)
+			}
+			if data.Type == "cart" {
+				sum := 0.0
+				for _, p := range data.Products {
+					sum += p.Product.Price * p.Quantity
+				}
+				if math.Abs(sum-data.Total) > 0.005 {
+					t.Errorf("cart total %v, its lines add up to %v: %s", data.Total, sum, e.Data)
+				}
 			}
 			if data.URL != "" {
 				urls[data.URL] = true

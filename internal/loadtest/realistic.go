@@ -31,7 +31,7 @@ type visitor struct {
 
 type product struct {
 	name, sku, slug, category string
-	price                     string // a JSON number with two decimals
+	cents                     int
 }
 
 // appendJSON appends the product as the attributes' product object.
@@ -43,8 +43,15 @@ func (p *product) appendJSON(dst []byte) []byte {
 	dst = append(dst, `","sku":"`...)
 	dst = append(dst, p.sku...)
 	dst = append(dst, `","price":`...)
-	dst = append(dst, p.price...)
+	dst = appendCents(dst, p.cents)
 	return append(dst, '}')
+}
+
+// appendCents appends cents as a JSON number of the currency's units,
+// with two decimals.
+func appendCents(dst []byte, cents int) []byte {
+	dst = strconv.AppendInt(dst, int64(cents/100), 10)
+	return append(dst, '.', byte('0'+cents/10%10), byte('0'+cents%10))
 }
 
 type engagement struct {
@@ -87,7 +94,7 @@ func newSite() *site {
 			name: name, category: cat,
 			sku:   cat[:2] + "-" + strconv.Itoa(10_000+i),
 			slug:  slug(name),
-			price: strconv.Itoa(cents/100) + "." + strconv.Itoa(10+cents%90),
+			cents: cents,
 		})
 	}
 	for c := 0; c < 20; c++ {
@@ -241,8 +248,12 @@ func (w *realisticWriter) appendEvent(dst []byte, v *visitor) []byte {
 		if rng.IntN(2) == 0 {
 			items = append(items, p2)
 		}
+		total := 0
+		for _, p := range items {
+			total += q * p.cents
+		}
 		dst = append(dst, `"appName":"lp_sdes","eventName":"VAR_ADDED","data":{"type":"cart","total":`...)
-		dst = append(dst, p.price...)
+		dst = appendCents(dst, total)
 		dst = append(dst, `,"currency":"USD","numItems":`...)
 		dst = strconv.AppendInt(dst, int64(q*len(items)), 10)
 		dst = append(dst, `,"products":[`...)
