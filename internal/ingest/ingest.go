@@ -91,9 +91,9 @@ type Config struct {
 // One client address may have 256 requests in progress: a visitor has one
 // or two batches in flight, answered in milliseconds, so even the
 // thousands of visitors behind one carrier-grade NAT address stay far
-// below it, and so do the 256 clients of `sightline bench ingest`, which
-// all come from 127.0.0.1; one address cannot hold more requests than
-// that, however slowly it sends.
+// below it, and so do the clients of `sightline bench ingest` (64 by
+// default), which all come from 127.0.0.1; one address cannot hold more
+// requests than that, however slowly it sends.
 func DefaultConfig() Config {
 	return Config{
 		MaxBodyBytes:  1 << 20,

@@ -54,6 +54,7 @@ func TestRealisticLoadVaries(t *testing.T) {
 	ids := map[string]bool{}
 	visits := map[string]string{}
 	urls, campaigns := map[string]bool{}, map[string]bool{}
+	direct := 0 // page views without a referrer
 	const batches = 2000
 	for i := 0; i < batches; i++ {
 		if err := d.Decode(w.Append(nil, 25, now), now, &b); err != nil {
@@ -73,6 +74,7 @@ func TestRealisticLoadVaries(t *testing.T) {
 			ids[e.ID] = true
 			var data struct {
 				URL        string          `json:"url"`
+				Referrer   *string         `json:"referrer"`
 				CampaignID json.RawMessage `json:"campaignId"`
 				Type       string          `json:"type"`
 				Total      float64         `json:"total"`
@@ -97,6 +99,12 @@ func TestRealisticLoadVaries(t *testing.T) {
 			}
 			if data.URL != "" {
 				urls[data.URL] = true
+				switch ref := *data.Referrer; {
+				case ref == "":
+					direct++
+				case !strings.HasPrefix(ref, "https://"):
+					t.Errorf("referrer %q is not a URL", ref)
+				}
 			}
 			if data.CampaignID != nil {
 				campaigns[string(data.CampaignID)] = true
@@ -106,6 +114,9 @@ func TestRealisticLoadVaries(t *testing.T) {
 	// 2,000 draws from 100,000 visitors: a few repeat.
 	if len(visits) < batches*95/100 {
 		t.Errorf("%d visitors in %d batches, want nearly one a batch", len(visits), batches)
+	}
+	if direct == 0 || direct == len(urls) {
+		t.Errorf("%d page views of %d without a referrer, want some", direct, len(urls))
 	}
 	if len(urls) < 1000 || len(campaigns) < 15 {
 		t.Errorf("%d distinct URLs and %d campaigns, want many", len(urls), len(campaigns))

@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// Visitors is how many distinct visitors a realistic load spreads its
+// siteVisitors is how many distinct visitors a realistic load spreads its
 // batches over.
-const Visitors = 100_000
+const siteVisitors = 100_000
 
 // A site is the world a realistic load's visitors browse: their ids and a
 // catalog of pages, products and campaigns. It is built once, from a fixed
@@ -64,7 +64,7 @@ var (
 	siteCategories = []string{"tv", "audio", "laptops", "phones", "cameras", "gaming", "kitchen", "garden", "toys", "books", "fashion", "sports"}
 	siteAdjectives = []string{"Smart", "Ultra", "Compact", "Pro", "Classic", "Wireless", "Portable", "Premium", "Eco", "Max", "Mini", "Family"}
 	siteNouns      = []string{"Television", "Soundbar", "Notebook", "Phone", "Camera", "Console", "Blender", "Mower", "Robot", "Novel", "Jacket", "Bike"}
-	siteReferrers  = []string{"https://www.google.com/search?q=", "https://www.bing.com/search?q=", "https://duckduckgo.com/?q=", "https://www.facebook.com/", "https://t.co/", ""}
+	siteReferrers  = []string{"https://www.google.com/search?q=", "https://www.bing.com/search?q=", "https://duckduckgo.com/?q=", "https://www.facebook.com/", "https://t.co/"}
 	siteSources    = []string{"newsletter", "google", "facebook", "affiliate", "display", "direct"}
 	siteEngNames   = []string{"Slide-out chat button", "Sticky offer: free delivery", "Exit offer 10%", "Embedded help banner", "Overlay: newsletter", "Toaster: price match"}
 	siteStatuses   = []string{"gold", "silver", "bronze", "new"}
@@ -74,11 +74,11 @@ var (
 	tglNames        = [...]string{0: "overlay", 1: "slider", 2: "toaster", 3: "slider", 5: "embedded", 6: "overlay"}
 )
 
-// newSite builds the site of a realistic load: Visitors visitors, 2,000
+// newSite builds the site of a realistic load: siteVisitors visitors, 2,000
 // products in 12 categories, 60 engagements of 20 campaigns.
 func newSite() *site {
 	rng := rand.New(rand.NewPCG(1, 2))
-	s := &site{visitors: make([]visitor, Visitors)}
+	s := &site{visitors: make([]visitor, siteVisitors)}
 	for i := range s.visitors {
 		v := &s.visitors[i]
 		v.id, v.visit = randomID(rng), randomID(rng)
@@ -199,8 +199,11 @@ func (w *realisticWriter) appendEvent(dst []byte, v *visitor) []byte {
 		dst = append(dst, `&utm_campaign=`...)
 		dst = strconv.AppendInt(dst, int64(rng.IntN(500)), 10)
 		dst = append(dst, `","referrer":"`...)
-		dst = append(dst, siteReferrers[rng.IntN(len(siteReferrers))]...)
-		dst = append(dst, p.slug...)
+		// A referrer of another site, or none (a direct visit).
+		if r := rng.IntN(len(siteReferrers) + 1); r < len(siteReferrers) {
+			dst = append(dst, siteReferrers[r]...)
+			dst = append(dst, p.slug...)
+		}
 		dst = append(dst, `","title":"`...)
 		dst = append(dst, p.name...)
 		dst = append(dst, ` - Shop Example","sections":["`...)

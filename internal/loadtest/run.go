@@ -35,7 +35,7 @@ type Config struct {
 type Workload int
 
 const (
-	// Realistic batches are a busy site's: each one of Visitors visitors
+	// Realistic batches are a busy site's: each one of 100,000 visitors
 	// picked at random, its events with UUID version 4 ids and content
 	// drawn from a catalog of pages, products and campaigns.
 	Realistic Workload = iota
