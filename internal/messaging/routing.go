@@ -1,0 +1,292 @@
+package messaging
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sightline/sightline/internal/conversation"
+)
+
+// AgentSession is one connection of an agent: its state and the rings it
+// takes. Close it when the connection ends.
+type AgentSession struct {
+	s       *Service
+	account string
+	agent   *agentState
+	sink    Sink
+}
+
+// Connect registers a connection of ag in the account. The agent starts
+// OFFLINE on a first connection; sink receives the agent's rings once it is
+// ONLINE.
+func (s *Service) Connect(account string, ag Agent, sink Sink) *AgentSession {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.account(account)
+	st := a.agents[ag.ID]
+	if st == nil {
+		st = &agentState{state: Offline, sinks: map[Sink]int{}}
+		for _, lv := range a.convs {
+			if assignedAgent(lv.c) == ag.ID {
+				st.assigned++
+			}
+		}
+		a.agents[ag.ID] = st
+	}
+	st.Agent = ag
+	st.sinks[sink]++
+	return &AgentSession{s: s, account: account, agent: st, sink: sink}
+}
+
+// SetState sets the agent's state: Online takes rings, the others do not.
+func (as *AgentSession) SetState(state string) {
+	s := as.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	as.agent.state = state
+	s.route(s.account(as.account))
+}
+
+// State returns the agent's state.
+func (as *AgentSession) State() string {
+	as.s.mu.Lock()
+	defer as.s.mu.Unlock()
+	return as.agent.state
+}
+
+// Agent returns who the session is of.
+func (as *AgentSession) Agent() Agent { return as.agent.Agent }
+
+// Close ends the connection. When it was the agent's last, the agent goes
+// OFFLINE and its rings go to others.
+func (as *AgentSession) Close() {
+	s := as.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := as.agent
+	if st.sinks[as.sink]--; st.sinks[as.sink] <= 0 {
+		delete(st.sinks, as.sink)
+	}
+	if len(st.sinks) > 0 {
+		return
+	}
+	st.state = Offline
+	a := s.account(as.account)
+	for _, lv := range a.convs {
+		if lv.ring != nil && lv.ring.agent == st {
+			s.endRing(lv)
+		}
+	}
+	s.route(a)
+}
+
+// Accept takes the ring ringID: the agent joins its conversation as the
+// assigned agent.
+func (as *AgentSession) Accept(ctx context.Context, ringID string) (*conversation.Conversation, error) {
+	s := as.s
+	s.mu.Lock()
+	lv := s.ringOf(as.account, ringID, as.agent)
+	if lv == nil {
+		s.mu.Unlock()
+		return nil, ErrNoRing
+	}
+	s.mu.Unlock()
+	return s.Join(ctx, as.account, lv.c.ID, as.agent.Agent, conversation.AssignedAgent)
+}
+
+// Reject declines the ring ringID: the conversation goes to another agent.
+func (as *AgentSession) Reject(ringID string) error {
+	s := as.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lv := s.ringOf(as.account, ringID, as.agent)
+	if lv == nil {
+		return ErrNoRing
+	}
+	lv.reject(as.agent.ID, s.now())
+	s.endRing(lv)
+	s.route(s.account(as.account))
+	return nil
+}
+
+// reject notes that agent declined lv or let it ring.
+func (lv *live) reject(agent string, now time.Time) {
+	lv.rejected = append(lv.rejected, agent)
+	lv.rejectedAt = now
+}
+
+// ringOf returns the conversation ringing ag with ringID. s.mu is held.
+func (s *Service) ringOf(account, ringID string, ag *agentState) *live {
+	a := s.accounts[account]
+	if a == nil {
+		return nil
+	}
+	for _, lv := range a.convs {
+		if lv.ring != nil && lv.ring.id == ringID && lv.ring.agent == ag {
+			return lv
+		}
+	}
+	return nil
+}
+
+// endRing takes lv's ring back. s.mu is held.
+func (s *Service) endRing(lv *live) {
+	r := lv.ring
+	lv.ring = nil
+	r.agent.rings--
+	for sink := range r.agent.sinks {
+		sink.Notify(Event{Kind: RingEnded, Conversation: lv.c, RingID: r.id})
+	}
+}
+
+// room reports whether ag may be offered one more conversation.
+func (ag *agentState) room() bool {
+	return ag.state == Online && len(ag.sinks) > 0 && (ag.MaxChats <= 0 || ag.assigned+ag.rings < ag.MaxChats)
+}
+
+func (ag *agentState) serves(skill string) bool {
+	return slices.Contains(ag.Skills, skill)
+}
+
+// waiting returns the account's conversations waiting for an agent, the
+// longest waiting first. s.mu is held.
+func waiting(a *accountState) []*live {
+	var q []*live
+	for _, lv := range a.convs {
+		if !lv.queued.IsZero() {
+			q = append(q, lv)
+		}
+	}
+	slices.SortFunc(q, func(x, y *live) int {
+		if c := x.queued.Compare(y.queued); c != 0 {
+			return c
+		}
+		return int(x.c.Start - y.c.Start)
+	})
+	return q
+}
+
+// route rings agents with room for the conversations waiting without a
+// ring, and tells the waiting consumers their place. s.mu is held.
+func (s *Service) route(a *accountState) {
+	q := waiting(a)
+	for _, lv := range q {
+		if lv.ring != nil {
+			continue
+		}
+		if ag := s.pick(a, lv); ag != nil {
+			lv.ring = &ring{id: uuid.NewString(), agent: ag, until: s.now().Add(s.cfg.RingTimeout)}
+			ag.rings++
+			for sink := range ag.sinks {
+				sink.Notify(Event{Kind: Ring, Conversation: lv.c, RingID: lv.ring.id})
+			}
+		}
+	}
+	for _, lv := range q {
+		pos, wait := s.position(a, lv)
+		notifyConversation(lv, Event{Kind: QueueChanged, Conversation: lv.c, Position: pos, Wait: wait})
+	}
+}
+
+// pick returns the agent to offer lv: online on its skill with room, who
+// did not reject it, the least loaded first. s.mu is held.
+func (s *Service) pick(a *accountState, lv *live) *agentState {
+	var best *agentState
+	target := ""
+	if n := len(lv.c.Transfers); n > 0 {
+		target = lv.c.Transfers[n-1].TargetAgentID
+	}
+	for id, ag := range a.agents {
+		switch {
+		case !ag.room(), slices.Contains(lv.rejected, id):
+			continue
+		case target != "":
+			if id != target {
+				continue
+			}
+		case !ag.serves(lv.c.SkillName):
+			continue
+		}
+		if best == nil || ag.assigned+ag.rings < best.assigned+best.rings ||
+			(ag.assigned+ag.rings == best.assigned+best.rings && id < best.ID) {
+			best = ag
+		}
+	}
+	return best
+}
+
+// position returns lv's place in its skill's queue (1: next) and an
+// estimate of the wait: a minute per conversation ahead and its own,
+// less the time it has waited, at least none. s.mu is held.
+func (s *Service) position(a *accountState, lv *live) (int, time.Duration) {
+	pos := 0
+	for _, o := range waiting(a) {
+		if o.c.SkillName == lv.c.SkillName {
+			pos++
+		}
+		if o == lv {
+			break
+		}
+	}
+	wait := time.Duration(pos)*time.Minute - s.now().Sub(lv.queued)
+	return pos, max(wait, 0)
+}
+
+// SkillState returns the agents' state of a skill of the account: online
+// when an agent of the skill is ONLINE with room, busy when all those
+// ONLINE are full, offline when none is.
+func (s *Service) SkillState(account, skill string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.accounts[account]
+	if a == nil {
+		return SkillOffline
+	}
+	state := SkillOffline
+	for _, ag := range a.agents {
+		if ag.state != Online || len(ag.sinks) == 0 || !ag.serves(skill) {
+			continue
+		}
+		if ag.room() {
+			return SkillOnline
+		}
+		state = SkillBusy
+	}
+	return state
+}
+
+// tick times rings out and closes idle conversations.
+func (s *Service) tick(ctx context.Context) {
+	now := s.now()
+	var idle []*conversation.Conversation
+	s.mu.Lock()
+	for _, a := range s.accounts {
+		rang := false
+		for _, lv := range a.convs {
+			if len(lv.rejected) > 0 && now.Sub(lv.rejectedAt) > s.cfg.RingTimeout {
+				lv.rejected = nil
+				rang = true
+			}
+			if lv.ring != nil && now.After(lv.ring.until) {
+				lv.reject(lv.ring.agent.ID, now)
+				s.endRing(lv)
+				rang = true
+			}
+			if s.cfg.IdleTimeout > 0 && now.Sub(time.UnixMilli(lv.c.Updated)) > s.cfg.IdleTimeout {
+				idle = append(idle, lv.c)
+			}
+		}
+		if rang {
+			s.route(a)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range idle {
+		if _, err := s.CloseConversation(ctx, c.AccountID, c.ID, conversation.ClosedBySystem); err != nil && ctx.Err() == nil {
+			s.logger.Warn("cannot close idle conversation", "account", c.AccountID, "conversation", c.ID, "err", err)
+		}
+	}
+}
