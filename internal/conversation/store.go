@@ -10,8 +10,8 @@ import "context"
 // conversation are applied one after the other. Every call names the
 // account, and a conversation of another account is ErrNotFound.
 type Store interface {
-	// Create stores a new conversation; ErrExists when its ID is taken
-	// (in any account).
+	// Create stores a new conversation, which has no messages yet (its
+	// Messages is 0); ErrExists when its ID is taken (in any account).
 	Create(ctx context.Context, c *Conversation) error
 	// Get returns a conversation; ErrNotFound when the account has none
 	// with that id.
@@ -19,7 +19,8 @@ type Store interface {
 	// Update changes a conversation with fn, atomically, and returns it
 	// as stored. fn gets a copy it may change; when it returns an error,
 	// nothing is stored and Update returns that error. fn must not change
-	// ID, AccountID or Messages.
+	// ID, AccountID or Messages: Update fails, storing nothing, when it
+	// does. fn must not call the Store.
 	Update(ctx context.Context, account, id string, fn func(*Conversation) error) (*Conversation, error)
 	// AppendMessage adds m to an open conversation (ErrClosed otherwise),
 	// giving it the next Seq, and advances the conversation's Messages and
