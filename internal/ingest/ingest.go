@@ -134,6 +134,7 @@ type Handler struct {
 	campaigns Campaigns
 	enricher  campaign.Enricher
 	stateKey  *campaign.StateKey
+	presence  func(account, skill string) string // see UsePresence
 }
 
 // New returns a collector appending to log. reg may be nil.
