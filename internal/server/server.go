@@ -278,6 +278,7 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	collector := ingest.New(cfg.Ingest, logger, reg, s.accounts, s.log, ix)
 	collector.UseCampaigns(s.campaigns, s.enricher, stateKey)
 	collector.UsePresence(s.conversations.svc.SkillState)
+	collector.UseConversations(s.conversations.svc)
 	if !cfg.NoWebSessions {
 		if err := s.openWebSessions(logger, reg, cfg); err != nil {
 			return nil, err

@@ -337,7 +337,7 @@ func pageAttributes(raw []json.RawMessage, now int64) ([]conversation.Attribute,
 		if err := json.Unmarshal(r, &head); err != nil {
 			return nil, wire.Errorf(fmt.Sprintf("body.attributes[%d]", i), "not an attribute object: %v", err)
 		}
-		t, ok := SDETypes[head.Type]
+		t, ok := conversation.SDEType(head.Type)
 		if !ok {
 			return nil, wire.Errorf(fmt.Sprintf("body.attributes[%d].type", i), "%.40q is not an attribute type", head.Type)
 		}
@@ -348,13 +348,6 @@ func pageAttributes(raw []json.RawMessage, now int64) ([]conversation.Attribute,
 		out = append(out, conversation.Attribute{Type: t, ServerTime: now, OriginalTime: orig, Data: r})
 	}
 	return out, nil
-}
-
-// SDETypes maps the attribute types a page pushes to the record's sdeType.
-var SDETypes = map[string]string{
-	"cart": "CART_STATUS", "purchase": "PURCHASE", "prodView": "VIEWED_PRODUCT", "ctmrinfo": "CUSTOMER_INFO",
-	"personal": "PERSONAL_INFO", "mrktInfo": "MARKETING_CAMPAIGN_INFO", "lead": "LEAD", "service": "SERVICE_ACTIVITY",
-	"error": "VISITOR_ERROR", "searchInfo": "SEARCH_CONTENT",
 }
 
 // conversationID decodes the conversationId of a request body.
