@@ -150,7 +150,7 @@ func (s *session) Request(ctx context.Context, c *wire.Conn, req wire.Frame) {
 		c.Error(req, statusOf(err), err)
 		return
 	}
-	c.Reply(req, http.StatusOK, req.Type+"$Response", body)
+	c.Reply(req, http.StatusOK, body)
 }
 
 // statusOf maps an error to a response code.

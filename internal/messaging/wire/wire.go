@@ -1,9 +1,16 @@
 // Package wire is what the messaging protocols share: JSON frames over a
 // WebSocket, as LivePerson's messaging protocols frame them ({kind, id,
-// type, body} requests, {kind, reqId, code, body} responses, {kind, type,
-// body} notifications), and a connection that reads requests in order and
-// writes through a bounded queue, so that a slow reader never holds up
-// the service: a connection whose queue is full is closed.
+// type, body, headers, metadata, encodedMetadata} requests, {kind, reqId,
+// code, type, body} responses, {kind, type, body} notifications), and a
+// connection that reads requests in order and writes through a bounded
+// queue, so that a slow reader never holds up the service: a connection
+// whose queue is full is closed.
+//
+// Every response names its type {requestType}$Response (LivePerson's
+// convention, which its agent SDK relies on: it runs a transformer keyed
+// by the response's type, and emits the type as an event) and carries a
+// body: an absent or null body, which the SDK's transformers dereference,
+// is never sent; a nil slice goes out as [] and anything else nil as {}.
 //
 // The WebSocket library is github.com/coder/websocket: maintained, small,
 // context-aware, and it answers pings and bounds message sizes itself.
@@ -16,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"sync"
 	"time"
 
@@ -39,6 +47,33 @@ type Frame struct {
 	Type  string          `json:"type,omitempty"`
 	Code  int             `json:"code,omitempty"`
 	Body  json.RawMessage `json:"body,omitempty"`
+	// Headers, Metadata and EncodedMetadata are a request's optional
+	// top-level fields, kept as the client sent them (JSON, possibly
+	// null): LivePerson's agent SDK sends an event's metadata (an array of
+	// typed objects) in Metadata, not in the body. See Present.
+	Headers         json.RawMessage `json:"headers,omitempty"`
+	Metadata        json.RawMessage `json:"metadata,omitempty"`
+	EncodedMetadata json.RawMessage `json:"encodedMetadata,omitempty"`
+}
+
+// Present reports whether a frame's optional field was sent with a value
+// other than null.
+func Present(raw json.RawMessage) bool {
+	return len(raw) > 0 && string(raw) != "null"
+}
+
+// MaxTypeLen is the longest request type.
+const MaxTypeLen = 128
+
+// ResponseType returns the type of the response to a request of type
+// typ: typ + "$Response", or "" when typ is not a valid request type (a
+// frame that could not be read), so that a response's type never
+// collides with a request's or an event name of the client's.
+func ResponseType(typ string) string {
+	if typ == "" || len(typ) > MaxTypeLen {
+		return ""
+	}
+	return typ + "$Response"
 }
 
 // Limits of a connection.
@@ -79,8 +114,8 @@ func Parse(b []byte) (Frame, error) {
 		return f, Errorf("id", "must be a string or a number")
 	case f.Type == "":
 		return f, Errorf("type", "required")
-	case len(f.Type) > 128:
-		return f, Errorf("type", "%d bytes, limit 128", len(f.Type))
+	case len(f.Type) > MaxTypeLen:
+		return f, Errorf("type", "%d bytes, limit %d", len(f.Type), MaxTypeLen)
 	}
 	return f, nil
 }
@@ -220,6 +255,10 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 // Close closes the connection with a reason the client is told.
 func (c *Conn) Close(reason string) { c.close(websocket.StatusPolicyViolation, reason) }
 
+// CloseWith closes the connection with a close code of the protocol's
+// (4000-4999: LivePerson's 4401 for an expired token) and a reason.
+func (c *Conn) CloseWith(code int, reason string) { c.close(websocket.StatusCode(code), reason) }
+
 // send queues a frame; a full queue closes the connection.
 func (c *Conn) send(f Frame) {
 	b, err := json.Marshal(f)
@@ -236,34 +275,54 @@ func (c *Conn) send(f Frame) {
 	}
 }
 
-// Reply answers req with code and body (a value encoded as JSON); typ, if
-// not empty, names the response's type.
-func (c *Conn) Reply(req Frame, code int, typ string, body any) {
-	b, err := json.Marshal(body)
+// Reply answers req with code and body (a value encoded as JSON, never
+// null: see the package doc), typed ResponseType(req.Type).
+func (c *Conn) Reply(req Frame, code int, body any) {
+	typ := ResponseType(req.Type)
+	b, err := EncodeBody(body)
 	if err != nil {
 		c.logger.Error("cannot encode response", "type", typ, "err", err)
-		code, b = http.StatusInternalServerError, []byte(`{"message":"internal error"}`)
+		code, b = http.StatusInternalServerError, []byte(`{"msg":"internal error"}`)
 	}
 	c.send(Frame{Kind: KindResponse, ReqID: req.ID, Type: typ, Code: code, Body: b})
 }
 
-// Error answers req with an error response: code and a body that says
-// what failed, naming the field of a FieldError.
-func (c *Conn) Error(req Frame, code int, err error) {
+// ErrorBody is the body of an error response: what failed, and the field
+// of a FieldError.
+func ErrorBody(err error) map[string]string {
 	body := map[string]string{"msg": err.Error()}
 	var fe *FieldError
 	if errors.As(err, &fe) {
 		body["field"] = fe.Field
 	}
-	c.Reply(req, code, "", body)
+	return body
 }
 
-// Notify sends a notification of type typ with body.
+// Error answers req with an error response: code and ErrorBody(err).
+func (c *Conn) Error(req Frame, code int, err error) {
+	c.Reply(req, code, ErrorBody(err))
+}
+
+// Notify sends a notification of type typ with body (never null).
 func (c *Conn) Notify(typ string, body any) {
-	b, err := json.Marshal(body)
+	b, err := EncodeBody(body)
 	if err != nil {
 		c.logger.Error("cannot encode notification", "type", typ, "err", err)
 		return
 	}
 	c.send(Frame{Kind: KindNotification, Type: typ, Body: b})
+}
+
+// EncodeBody encodes a response's or notification's body as JSON: a nil
+// slice (or array pointer) as [], any other nil as {}.
+func EncodeBody(body any) (json.RawMessage, error) {
+	b, err := json.Marshal(body)
+	if err != nil || string(b) != "null" {
+		return b, err
+	}
+	if v := reflect.ValueOf(body); v.IsValid() && (v.Kind() == reflect.Slice ||
+		v.Kind() == reflect.Pointer && v.Type().Elem().Kind() == reflect.Array) {
+		return json.RawMessage("[]"), nil
+	}
+	return json.RawMessage("{}"), nil
 }

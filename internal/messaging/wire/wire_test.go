@@ -1,0 +1,184 @@
+package wire
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		in    string
+		field string // of the error; "" for none
+	}{
+		{`{"kind":"req","id":"a","type":".GetClock","body":{}}`, ""},
+		{`{"kind":"req","id":7,"type":"x"}`, ""},
+		{`{"kind":"req","id":"a","type":"x","body":"cons-1","headers":null,"metadata":[{"type":"ExternalId","id":"X"}]}`, ""},
+		{`not json`, "frame"},
+		{`[]`, "frame"},
+		{`{"kind":"resp","id":"a","type":"x"}`, "kind"},
+		{`{"kind":"req","type":"x"}`, "id"},
+		{`{"kind":"req","id":null,"type":"x"}`, "id"},
+		{`{"kind":"req","id":{},"type":"x"}`, "id"},
+		{`{"kind":"req","id":"a"}`, "type"},
+		{`{"kind":"req","id":"a","type":"` + strings.Repeat("t", MaxTypeLen+1) + `"}`, "type"},
+	}
+	for _, tt := range tests {
+		_, err := Parse([]byte(tt.in))
+		var fe *FieldError
+		switch {
+		case tt.field == "" && err != nil:
+			t.Errorf("Parse(%.60s): %v", tt.in, err)
+		case tt.field != "" && (!errors.As(err, &fe) || fe.Field != tt.field):
+			t.Errorf("Parse(%.60s): %v, want an error naming %q", tt.in, err, tt.field)
+		}
+	}
+	f, err := Parse([]byte(`{"kind":"req","id":"a","type":"x","headers":null,"metadata":[{"type":"ExternalId"}],"encodedMetadata":"e"}`))
+	if err != nil || Present(f.Headers) || !Present(f.Metadata) || string(f.Metadata) != `[{"type":"ExternalId"}]` || string(f.EncodedMetadata) != `"e"` {
+		t.Errorf("Parse kept headers %s metadata %s encodedMetadata %s, %v", f.Headers, f.Metadata, f.EncodedMetadata, err)
+	}
+}
+
+func TestEncodeBody(t *testing.T) {
+	var nilMap map[string]int
+	var nilPtr *struct{ A int }
+	tests := []struct {
+		body any
+		want string
+	}{
+		{nil, `{}`},
+		{[]int(nil), `[]`},
+		{[]int{}, `[]`},
+		{nilMap, `{}`},
+		{nilPtr, `{}`},
+		{"OK", `"OK"`},
+		{map[string]any{"a": []int(nil)}, `{"a":null}`}, // only the body itself is replaced
+	}
+	for _, tt := range tests {
+		b, err := EncodeBody(tt.body)
+		if err != nil || string(b) != tt.want {
+			t.Errorf("EncodeBody(%#v) = %s, %v; want %s", tt.body, b, err, tt.want)
+		}
+	}
+	if ResponseType(".GetClock") != ".GetClock$Response" || ResponseType("") != "" || ResponseType(strings.Repeat("x", MaxTypeLen+1)) != "" {
+		t.Error("ResponseType")
+	}
+}
+
+// echo answers each request with what the test asks for in its type.
+type echo struct{}
+
+func (echo) Request(ctx context.Context, c *Conn, req Frame) {
+	switch req.Type {
+	case "nil-slice":
+		c.Reply(req, 200, []string(nil))
+	case "nil":
+		c.Reply(req, 200, nil)
+	case "error":
+		c.Error(req, 404, Errorf("body.dialogId", "no such dialog"))
+	case "metadata":
+		c.Reply(req, 200, map[string]json.RawMessage{"metadata": req.Metadata, "headers": req.Headers})
+	case "notify":
+		c.Notify(".n", []int(nil))
+	case "close":
+		c.CloseWith(4401, "token expired")
+	}
+}
+
+func (echo) Closed() {}
+
+func TestServe(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		Serve(w, r, Options{}, func(*Conn) Handler { return echo{} })
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	if p := resp.Header.Get("Sec-WebSocket-Protocol"); p != "" {
+		t.Errorf("subprotocol %q answered, none asked", p)
+	}
+	roundTrip := func(req string) map[string]json.RawMessage {
+		t.Helper()
+		if err := ws.Write(ctx, websocket.MessageText, []byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		_, b, err := ws.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f map[string]json.RawMessage
+		if err := json.Unmarshal(b, &f); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	tests := []struct {
+		req                    string
+		kind, reqID, typ, code string
+		body                   string
+	}{
+		{`{"kind":"req","id":"1","type":"nil-slice","body":{}}`, `"resp"`, `"1"`, `"nil-slice$Response"`, `200`, `[]`},
+		{`{"kind":"req","id":2,"type":"nil"}`, `"resp"`, `2`, `"nil$Response"`, `200`, `{}`},
+		{`{"kind":"req","id":"3","type":"error"}`, `"resp"`, `"3"`, `"error$Response"`, `404`, `{"field":"body.dialogId","msg":"body.dialogId: no such dialog"}`},
+		{`{"kind":"req","id":"4","type":"metadata","headers":null,"metadata":[{"type":"ExternalId","id":"X"}]}`, `"resp"`, `"4"`, `"metadata$Response"`, `200`,
+			`{"headers":null,"metadata":[{"type":"ExternalId","id":"X"}]}`},
+		{`{"kind":"req","id":"5"}`, `"resp"`, `"5"`, ``, `400`, `{"field":"type","msg":"type: required"}`},
+		{`{"kind":"req","id":"6","type":"notify"}`, `"notification"`, ``, `".n"`, ``, `[]`},
+	}
+	for _, tt := range tests {
+		f := roundTrip(tt.req)
+		for _, c := range []struct{ name, got, want string }{
+			{"kind", string(f["kind"]), tt.kind}, {"reqId", string(f["reqId"]), tt.reqID}, {"type", string(f["type"]), tt.typ},
+			{"code", string(f["code"]), tt.code}, {"body", string(f["body"]), tt.body},
+		} {
+			if c.got != c.want {
+				t.Errorf("%s: %s %s, want %s", tt.req, c.name, c.got, c.want)
+			}
+		}
+	}
+	if err := ws.Write(ctx, websocket.MessageText, []byte(`{"kind":"req","id":"7","type":"close"}`)); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = ws.Read(ctx)
+	if code := websocket.CloseStatus(err); code != 4401 {
+		t.Errorf("close: %v, want status 4401", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(`{"kind":"req","id":"a","type":".GetClock","body":{}}`))
+	f.Add([]byte(`{"kind":"req","id":1,"type":"x","body":"s","metadata":[{}],"headers":null}`))
+	f.Add([]byte(`{"kind":"req","id":"a","type":"x","body":{"a":[1,2,{"b":null}]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fr, err := Parse(b)
+		if err != nil {
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field == "" {
+				t.Fatalf("Parse error %v is not a FieldError naming a field", err)
+			}
+			return
+		}
+		if fr.Kind != KindRequest || fr.Type == "" || len(fr.Type) > MaxTypeLen || !Present(fr.ID) {
+			t.Fatalf("Parse accepted %+v", fr)
+		}
+		var v struct{ A []int }
+		if err := DecodeBody(fr, &v); err != nil {
+			var fe *FieldError
+			if !errors.As(err, &fe) || !strings.HasPrefix(fe.Field, "body") {
+				t.Fatalf("DecodeBody error %v does not name the body", err)
+			}
+		}
+	})
+}
