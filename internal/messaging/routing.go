@@ -38,6 +38,12 @@ func (s *Service) Connect(account string, ag Agent, sink Sink) *AgentSession {
 	}
 	st.Agent = ag
 	st.sinks[sink]++
+	// The new connection is told the rings the agent has already.
+	for _, lv := range a.convs {
+		if lv.ring != nil && lv.ring.agent == st {
+			sink.Notify(Event{Kind: Ring, Conversation: lv.c, RingID: lv.ring.id, RingUntil: lv.ring.until})
+		}
+	}
 	return &AgentSession{s: s, account: account, agent: st, sink: sink}
 }
 
@@ -46,8 +52,18 @@ func (as *AgentSession) SetState(state string) {
 	s := as.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	a := s.account(as.account)
 	as.agent.state = state
-	s.route(s.account(as.account))
+	notifyAgentState(a, as.agent)
+	s.route(a)
+}
+
+// notifyAgentState tells the account's agent watchers the state of ag.
+// s.mu is held.
+func notifyAgentState(a *accountState, ag *agentState) {
+	for w := range a.agentWatchers {
+		w.sink.Notify(Event{Kind: AgentStateChanged, From: ag.ID, State: ag.state})
+	}
 }
 
 // State returns the agent's state.
@@ -75,6 +91,7 @@ func (as *AgentSession) Close() {
 	}
 	st.state = Offline
 	a := s.account(as.account)
+	notifyAgentState(a, st)
 	for _, lv := range a.convs {
 		if lv.ring != nil && lv.ring.agent == st {
 			s.endRing(lv)
@@ -181,7 +198,7 @@ func (s *Service) route(a *accountState) {
 			lv.ring = &ring{id: uuid.NewString(), agent: ag, until: s.now().Add(s.cfg.RingTimeout)}
 			ag.rings++
 			for sink := range ag.sinks {
-				sink.Notify(Event{Kind: Ring, Conversation: lv.c, RingID: lv.ring.id})
+				sink.Notify(Event{Kind: Ring, Conversation: lv.c, RingID: lv.ring.id, RingUntil: lv.ring.until})
 			}
 		}
 	}

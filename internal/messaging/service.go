@@ -9,11 +9,13 @@
 package messaging
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -96,6 +98,9 @@ const (
 	// QueueChanged: the consumer's conversation is at Position in its
 	// skill's queue (0: not waiting), with the estimated wait Wait.
 	QueueChanged
+	// AgentStateChanged: the agent From is now in State (ONLINE, AWAY...).
+	// Conversation is nil.
+	AgentStateChanged
 )
 
 // Event is what a Sink is told.
@@ -107,8 +112,12 @@ type Event struct {
 	From         string
 	ChatState    string
 	RingID       string
-	Position     int
-	Wait         time.Duration
+	// RingUntil is when the ring of a Ring event times out.
+	RingUntil time.Time
+	Position  int
+	Wait      time.Duration
+	// State is an agent's state (AgentStateChanged).
+	State string
 }
 
 // A Sink receives events. Notify must not block: a connection queues the
@@ -144,6 +153,8 @@ type accountState struct {
 	byConsumer map[string]*live
 	agents     map[string]*agentState
 	watchers   map[*watch]struct{} // of every conversation of the account
+	// agentWatchers are told the agents' state changes.
+	agentWatchers map[*watch]struct{}
 }
 
 // live is an open conversation.
@@ -233,7 +244,8 @@ func (s *Service) Run(ctx context.Context) {
 func (s *Service) account(id string) *accountState {
 	a := s.accounts[id]
 	if a == nil {
-		a = &accountState{convs: map[string]*live{}, byConsumer: map[string]*live{}, agents: map[string]*agentState{}, watchers: map[*watch]struct{}{}}
+		a = &accountState{convs: map[string]*live{}, byConsumer: map[string]*live{}, agents: map[string]*agentState{},
+			watchers: map[*watch]struct{}{}, agentWatchers: map[*watch]struct{}{}}
 		s.accounts[id] = a
 	}
 	return a
@@ -428,17 +440,121 @@ func (s *Service) Watch(account, id string, sink Sink) (cancel func()) {
 	}
 }
 
-// WatchAccount sends the ConversationChanged events of every conversation
-// of the account to sink until cancel is called.
+// WatchAccount sends the ConversationChanged and MessageAdded events of
+// every conversation of the account to sink until cancel is called.
 func (s *Service) WatchAccount(account string, sink Sink) (cancel func()) {
+	_, cancel = s.WatchOpen(account, func(*conversation.Conversation) bool { return false }, sink)
+	return cancel
+}
+
+// WatchOpen returns the account's open conversations for which match
+// returns true (all when match is nil), the longest open first, and, from
+// that moment on, sends the ConversationChanged and MessageAdded events of
+// every conversation of the account to sink until cancel is called: each
+// event sink gets is newer than the conversations returned. match is
+// called with the service's lock held: it must not call the Service.
+func (s *Service) WatchOpen(account string, match func(*conversation.Conversation) bool, sink Sink) ([]*conversation.Conversation, func()) {
 	w := &watch{sink: sink}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.account(account)
 	a.watchers[w] = struct{}{}
-	return func() {
+	out := make([]*conversation.Conversation, 0, len(a.convs))
+	for _, lv := range a.convs {
+		if match == nil || match(lv.c) {
+			out = append(out, lv.c)
+		}
+	}
+	slices.SortFunc(out, func(x, y *conversation.Conversation) int {
+		if c := cmp.Compare(x.Start, y.Start); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
+	return out, func() {
 		s.mu.Lock()
 		delete(a.watchers, w)
+		s.mu.Unlock()
+	}
+}
+
+// History is a conversation's messages and delivery statuses.
+type History struct {
+	Conversation *conversation.Conversation
+	// Messages from the Seq asked for on, at most the limit asked for.
+	Messages []conversation.Message
+	// Statuses of those messages, in the order they were recorded.
+	Statuses []conversation.Status
+}
+
+// WatchHistory returns a conversation's messages from Seq from on (at most
+// limit; all when limit is 0) and their statuses, and, from that moment
+// on, sends the conversation's events to sink as Watch does, until cancel
+// is called: each event sink gets is newer than the history. A closed
+// conversation has a history but no events.
+func (s *Service) WatchHistory(ctx context.Context, account, id string, from, limit int, sink Sink) (History, func(), error) {
+	nop := func() {}
+	lv := s.live(account, id)
+	if lv != nil {
+		// Holding lv.mu, no message or status is added meanwhile.
+		lv.mu.Lock()
+		defer lv.mu.Unlock()
+	}
+	c := (*conversation.Conversation)(nil)
+	if lv != nil {
+		c = lv.c
+	} else {
+		var err error
+		if c, err = s.store.Get(ctx, account, id); err != nil {
+			return History{}, nop, err
+		}
+	}
+	h := History{Conversation: c}
+	var err error
+	if h.Messages, err = s.store.Messages(ctx, account, id, from, limit); err != nil {
+		return History{}, nop, err
+	}
+	st, err := s.store.Statuses(ctx, account, id)
+	if err != nil {
+		return History{}, nop, err
+	}
+	h.Statuses = make([]conversation.Status, 0, len(st))
+	for _, x := range st {
+		if x.Seq >= from && (limit == 0 || x.Seq < from+limit) {
+			h.Statuses = append(h.Statuses, x)
+		}
+	}
+	if lv == nil || c.State == conversation.Closed {
+		return h, nop, nil
+	}
+	w := &watch{sink: sink}
+	s.mu.Lock()
+	lv.watchers[w] = struct{}{}
+	s.mu.Unlock()
+	return h, func() {
+		s.mu.Lock()
+		delete(lv.watchers, w)
+		s.mu.Unlock()
+	}, nil
+}
+
+// WatchAgents returns the state of each agent of the account who has
+// connected since the service started (by agent id), and, from that
+// moment on, sends the AgentStateChanged events of the account's agents
+// to sink until cancel is called.
+func (s *Service) WatchAgents(account string, sink Sink) (map[string]string, func()) {
+	w := &watch{sink: sink}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.account(account)
+	a.agentWatchers[w] = struct{}{}
+	states := make(map[string]string, len(a.agents))
+	for id, ag := range a.agents {
+		states[id] = ag.state
+	}
+	return states, func() {
+		s.mu.Lock()
+		delete(a.agentWatchers, w)
 		s.mu.Unlock()
 	}
 }
@@ -475,6 +591,11 @@ func (s *Service) change(ctx context.Context, account, id string, fn func(*conve
 	}
 	lv.mu.Lock()
 	defer lv.mu.Unlock()
+	if lv.c.State == conversation.Closed {
+		// Closed since s.live found it: changing the stored conversation
+		// again would count its agent's room freed twice.
+		return nil, conversation.ErrClosed
+	}
 	c, err := s.store.Update(ctx, account, id, fn)
 	if err != nil {
 		return nil, err
@@ -490,6 +611,7 @@ func (s *Service) change(ctx context.Context, account, id string, fn func(*conve
 // agents' room, and routes. s.mu is held.
 func (s *Service) settle(a *accountState, lv *live, c *conversation.Conversation) {
 	before := assignedAgent(lv.c)
+	old := lv.c
 	lv.c = c
 	after := assignedAgent(c)
 	if c.State == conversation.Closed {
@@ -510,6 +632,11 @@ func (s *Service) settle(a *accountState, lv *live, c *conversation.Conversation
 		if lv.ring != nil {
 			s.endRing(lv)
 		}
+	}
+	// A conversation closed or moved to another skill or agent while it
+	// rang takes its ring back (the agent's room with it).
+	if lv.ring != nil && (c.State == conversation.Closed || c.SkillName != old.SkillName || len(c.Transfers) != len(old.Transfers)) {
+		s.endRing(lv)
 	}
 	s.notifyAccount(a, Event{Kind: ConversationChanged, Conversation: c})
 	if c.State == conversation.Closed {
@@ -533,6 +660,9 @@ func (s *Service) Send(ctx context.Context, account, id string, m conversation.M
 	}
 	lv.mu.Lock()
 	defer lv.mu.Unlock()
+	if lv.c.State == conversation.Closed {
+		return s.store.AppendMessage(ctx, account, id, m) // a duplicate, or ErrClosed
+	}
 	p, ok := lv.c.Participant(m.From)
 	if !ok || !p.In() {
 		return m, false, ErrNotParticipant
