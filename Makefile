@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/sightline
 FUZZTIME ?= 15s
 
-.PHONY: all build run test vet chromium bench bench-memory pgo fuzz clean
+.PHONY: all build run test vet chromium agent-sdk bench bench-memory pgo fuzz clean
 
 all: build
 
@@ -30,12 +30,18 @@ vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-test: vet chromium
+test: vet chromium agent-sdk
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 # Debian's Chromium for the browser tests of web/tag (installed once).
 chromium:
 	./scripts/chromium.sh
+
+# Node.js and LivePerson's node-agent-sdk 1.2.0 in .cache/agent-sdk, for
+# the tests of internal/messaging/lpagent that run bots written with it
+# (installed once).
+agent-sdk:
+	./scripts/agent-sdk.sh
 
 # The ingest benchmark of the closing notes: durable ingest against a no-op ceiling.
 bench: build

@@ -285,23 +285,23 @@ type (
 		ConversationDetails          convDetails    `json:"conversationDetails"`
 	}
 	convDetails struct {
-		ConvID                     string              `json:"convId"`
-		SkillID                    string              `json:"skillId"`
-		SkillName                  string              `json:"skillName,omitempty"`
-		BrandID                    string              `json:"brandId"`
-		State                      string              `json:"state"`
-		Stage                      string              `json:"stage"`
-		CloseReason                string              `json:"closeReason,omitempty"`
-		StartTs                    int64               `json:"startTs"`
-		EndTs                      int64               `json:"endTs,omitempty"`
-		MetaDataLastUpdateTs       int64               `json:"metaDataLastUpdateTs"`
-		Participants               map[string][]string `json:"participants"`
-		ParticipantsPID            map[string][]string `json:"participantsPId"`
-		Dialogs                    []dialogDetails     `json:"dialogs"`
-		TTR                        ttr                 `json:"ttr"`
-		Context                    sharkContext        `json:"context"`
-		ConversationHandlerDetails handlerDetails      `json:"conversationHandlerDetails"`
-		CampaignInfo               *campaignInfo       `json:"campaignInfo,omitempty"`
+		ConvID                     string          `json:"convId"`
+		SkillID                    string          `json:"skillId"`
+		SkillName                  string          `json:"skillName,omitempty"`
+		BrandID                    string          `json:"brandId"`
+		State                      string          `json:"state"`
+		Stage                      string          `json:"stage"`
+		CloseReason                string          `json:"closeReason,omitempty"`
+		StartTs                    int64           `json:"startTs"`
+		EndTs                      int64           `json:"endTs,omitempty"`
+		MetaDataLastUpdateTs       int64           `json:"metaDataLastUpdateTs"`
+		Participants               roleMap         `json:"participants"`
+		ParticipantsPID            roleMap         `json:"participantsPId"`
+		Dialogs                    []dialogDetails `json:"dialogs"`
+		TTR                        ttr             `json:"ttr"`
+		Context                    sharkContext    `json:"context"`
+		ConversationHandlerDetails handlerDetails  `json:"conversationHandlerDetails"`
+		CampaignInfo               *campaignInfo   `json:"campaignInfo,omitempty"`
 	}
 	dialogDetails struct {
 		DialogID             string              `json:"dialogId"`
@@ -365,7 +365,6 @@ func (s *session) exResult(c *conversation.Conversation, last *conversation.Mess
 	d := convDetails{
 		ConvID: c.ID, SkillID: skill, SkillName: c.SkillName, BrandID: s.account, State: string(c.State), Stage: string(c.State),
 		CloseReason: string(c.CloseReason), StartTs: c.Start, EndTs: c.End, MetaDataLastUpdateTs: c.Updated,
-		Participants: map[string][]string{}, ParticipantsPID: map[string][]string{},
 		TTR: ttr{TTRType: "NORMAL", Value: 3600},
 		Context: sharkContext{Type: "SharkContext", Lang: c.Context.Language, VisitorID: c.ConsumerID, SessionID: c.Context.VisitID,
 			ClientProperties: clientProperties{Type: ".ClientProperties", AppID: "webAsync", IPAddress: c.Context.IP,
@@ -383,8 +382,8 @@ func (s *session) exResult(c *conversation.Conversation, last *conversation.Mess
 	add := func(role conversation.Role, id string) {
 		old, pid := s.ids(id, role)
 		r := string(role)
-		d.Participants[r] = append(d.Participants[r], old)
-		d.ParticipantsPID[r] = append(d.ParticipantsPID[r], pid)
+		d.Participants.add(r, old)
+		d.ParticipantsPID.add(r, pid)
 		dlg.ParticipantsDetails = append(dlg.ParticipantsDetails, participantDetail{ID: old, Role: r, State: "ACTIVE"})
 	}
 	add(conversation.Consumer, c.ConsumerID)
@@ -400,6 +399,43 @@ func (s *session) exResult(c *conversation.Conversation, last *conversation.Mess
 		r.LastContentEventNotification = &ev
 	}
 	return r
+}
+
+// roleMap is a JSON object of role to ids, its roles in the order they
+// were added (the consumer's first).
+type roleMap struct {
+	roles []string
+	ids   [][]string
+}
+
+func (m *roleMap) add(role, id string) {
+	i := slices.Index(m.roles, role)
+	if i < 0 {
+		m.roles, m.ids = append(m.roles, role), append(m.ids, nil)
+		i = len(m.roles) - 1
+	}
+	m.ids[i] = append(m.ids[i], id)
+}
+
+// MarshalJSON writes the object.
+func (m roleMap) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, r := range m.roles {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		role, err := json.Marshal(r)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(b, role...), ':')
+		ids, err := json.Marshal(m.ids[i])
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, ids...)
+	}
+	return append(b, '}'), nil
 }
 
 // fieldChange is one entry of UpdateConversationField's conversationField.

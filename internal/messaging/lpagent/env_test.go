@@ -80,7 +80,9 @@ const (
 // testKey is the token key of test servers.
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
-type envOption func(*Config, *messaging.Config)
+type envOption func(*Config, *messagingConfig)
+
+type messagingConfig = messaging.Config
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
@@ -263,6 +265,7 @@ type wsClient struct {
 	id     int
 	resps  map[string]chan frame
 	notes  chan frame
+	stray  chan frame // responses to no request of the client's
 	closed chan error
 }
 
@@ -274,7 +277,8 @@ func (e *env) dial(path string) (*wsClient, *http.Response, error) {
 		return nil, resp, err
 	}
 	c.SetReadLimit(16 << 20)
-	w := &wsClient{t: e.t, c: c, resps: map[string]chan frame{}, notes: make(chan frame, 10000), closed: make(chan error, 1)}
+	w := &wsClient{t: e.t, c: c, resps: map[string]chan frame{}, notes: make(chan frame, 10000), stray: make(chan frame, 100),
+		closed: make(chan error, 1)}
 	go w.read()
 	e.t.Cleanup(func() { c.CloseNow() })
 	return w, resp, nil
@@ -313,7 +317,11 @@ func (w *wsClient) read() {
 				ch <- f
 				continue
 			}
-			w.t.Errorf("response to no request: %s", b)
+			select {
+			case w.stray <- f:
+			default:
+				w.t.Errorf("response to no request: %s", b)
+			}
 			continue
 		}
 		w.notes <- f

@@ -71,6 +71,10 @@ type Config struct {
 	FailedLoginRate float64
 	// PingInterval is how often the server pings an agent's socket.
 	PingInterval time.Duration
+	// SessionCheck is how often an open socket's session is checked again
+	// (a refresh may have extended it); it closes (4401) once the session
+	// has ended.
+	SessionCheck time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -78,7 +82,7 @@ type Config struct {
 // DefaultConfig returns the defaults: 8-hour sessions (LivePerson's
 // sessionTTl), 5 failed logins in a burst then 1 a second.
 func DefaultConfig() Config {
-	return Config{SessionTTL: 8 * time.Hour, FailedLogins: 5, FailedLoginRate: 1, PingInterval: 30 * time.Second}
+	return Config{SessionTTL: 8 * time.Hour, FailedLogins: 5, FailedLoginRate: 1, PingInterval: 30 * time.Second, SessionCheck: time.Minute}
 }
 
 // MinKeyLen is the shortest TokenKey.
@@ -133,6 +137,9 @@ func New(cfg Config, logger *slog.Logger, reg prometheus.Registerer, svc *messag
 	}
 	if cfg.PingInterval <= 0 {
 		cfg.PingInterval = def.PingInterval
+	}
+	if cfg.SessionCheck <= 0 {
+		cfg.SessionCheck = def.SessionCheck
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -265,7 +265,7 @@ func (s *session) watchExpiry(until time.Time) {
 	kick := make(chan struct{}, 1)
 	defer s.h.sessions.watch(s.tok.session, kick)()
 	for {
-		wait := min(until.Sub(s.h.now()), time.Minute)
+		wait := min(until.Sub(s.h.now()), s.h.cfg.SessionCheck)
 		t := time.NewTimer(max(wait, 0))
 		select {
 		case <-s.ctx.Done():
