@@ -6,6 +6,8 @@
 //	sightline accounts list         list accounts
 //	sightline accounts token ID     create or replace an account's admin API token
 //	sightline accounts set ID       change an account's settings (--document-shape)
+//	sightline agents add            add an agent or bot of LivePerson's agent SDK to an account
+//	sightline agents list           list an account's agents
 //	sightline campaigns export      write an account's campaign definitions as YAML
 //	sightline campaigns apply       replace an account's campaign definitions with a YAML file's
 //	sightline events tail           print an account's stored events as JSON lines
@@ -54,6 +56,11 @@ commands:
   accounts list
   accounts token ID          create or replace the account's admin API token (prints it)
   accounts set ID --document-shape plain|wrapped
+  agents add --account ID --login NAME [--skill S ...] [--max-chats N] [--bot] [--nickname N]
+             [--password-stdin] [--api-keys]
+                             add an agent or bot (password from $SIGHTLINE_AGENT_PASSWORD,
+                             stdin or the terminal; --api-keys prints a key set once)
+  agents list --account ID
   campaigns export --account ID [-o FILE]
                              write the account's campaign definitions as YAML
   campaigns apply -f FILE --account ID
@@ -86,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, rest, stdout, stderr)
 	case "pull":
 		return runPull(ctx, rest, stdout, stderr)
-	case "accounts", "campaigns", "events", "bench", "keys", "websessions":
+	case "accounts", "agents", "campaigns", "events", "bench", "keys", "websessions":
 		if len(rest) == 0 {
 			return fmt.Errorf("%s: missing subcommand\n%s", cmd, usage)
 		}
@@ -100,6 +107,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runAccountsList(rest[1:], stdout, stderr)
 		case "accounts token":
 			return runAccountsToken(rest[1:], stdout, stderr)
+		case "agents add":
+			return runAgentsAdd(rest[1:], stdout, stderr)
+		case "agents list":
+			return runAgentsList(rest[1:], stdout, stderr)
 		case "campaigns export":
 			return runCampaignsExport(ctx, rest[1:], stdout, stderr)
 		case "campaigns apply":
