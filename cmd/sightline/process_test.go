@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -175,18 +174,7 @@ func sightline(t *testing.T, args ...string) string {
 // its exit code.
 func runSightline(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	cmd := exec.Command(binary, args...)
-	cmd.Dir = workDir
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
-		return out.String(), errOut.String(), ee.ExitCode()
-	}
-	if err != nil {
-		t.Fatalf("sightline %s: %v", strings.Join(args, " "), err)
-	}
-	return out.String(), errOut.String(), 0
+	return runSightlineInput(t, "", nil, args...)
 }
 
 type answer = ingest.Answer

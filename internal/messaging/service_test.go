@@ -45,6 +45,11 @@ func rings(es []Event) []string {
 	return out
 }
 
+// ended reports whether es has a RingEnded event.
+func ended(es []Event) bool {
+	return slices.ContainsFunc(es, func(e Event) bool { return e.Kind == RingEnded })
+}
+
 // clock is a clock the test moves.
 type clock struct {
 	mu sync.Mutex
@@ -162,12 +167,8 @@ func TestRouting(t *testing.T) {
 			if err != nil || assignedAgent(got) != "1" || f.assigned(c.ID) != "1" {
 				t.Fatalf("Accept: %v, assigned %q", err, f.assigned(c.ID))
 			}
-			kinds := []EventKind{}
-			for _, e := range r.take() {
-				kinds = append(kinds, e.Kind)
-			}
-			if !slices.Contains(kinds, RingEnded) {
-				t.Errorf("events after accept %v, want RingEnded", kinds)
+			if !ended(r.take()) {
+				t.Error("no RingEnded after accept")
 			}
 			if _, err := as.Accept(ctx, ring[0]); !errors.Is(err, ErrNoRing) {
 				t.Errorf("accepting twice: %v, want ErrNoRing", err)
@@ -208,11 +209,7 @@ func TestRouting(t *testing.T) {
 			if r := rings(r2.take()); len(r) != 1 {
 				t.Errorf("after the timeout, agent 2 got %v", r)
 			}
-			var ended bool
-			for _, e := range r1.take() {
-				ended = ended || e.Kind == RingEnded
-			}
-			if !ended {
+			if !ended(r1.take()) {
 				t.Error("agent 1 was not told its ring ended")
 			}
 		}},
@@ -282,11 +279,7 @@ func TestRouting(t *testing.T) {
 			if _, err := f.svc.CloseConversation(ctx, testAccount, c.ID, conversation.ClosedByConsumer); err != nil {
 				t.Fatal(err)
 			}
-			var ended bool
-			for _, e := range r1.take() {
-				ended = ended || e.Kind == RingEnded
-			}
-			if !ended {
+			if !ended(r1.take()) {
 				t.Error("ring not ended by the close")
 			}
 			f.start("v2", "sales")

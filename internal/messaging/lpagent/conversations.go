@@ -220,19 +220,17 @@ func (s *session) exEvent(x *exSub, e messaging.Event) {
 	c := e.Conversation
 	switch e.Kind {
 	case messaging.MessageAdded:
-		if c.State == conversation.Open {
-			s.last[c.ID] = e.Message
-		}
 		if !x.known[c.ID] {
 			return
 		}
+		s.last[c.ID] = e.Message
 	case messaging.ConversationChanged:
 	default:
 		return
 	}
-	last := s.last[c.ID]
-	if last != nil && last.Seq != c.Messages-1 {
-		last = nil
+	var last *conversation.Message
+	if x.known[c.ID] || x.f.match(c) {
+		last = s.lastMessage(s.ctx, c)
 	}
 	switch {
 	case x.f.match(c):
@@ -468,12 +466,9 @@ func (s *session) updateField(ctx context.Context, req wire.Frame) (any, func(),
 	if err := wire.DecodeBody(req, &b); err != nil {
 		return nil, nil, err
 	}
-	id := b.ConversationID
-	if id == "" {
-		id = b.DialogID
-	}
-	if id == "" {
-		return nil, nil, wire.Errorf("body.conversationId", "required")
+	id, err := conversationOf("body.conversationId", b.ConversationID, b.DialogID)
+	if err != nil {
+		return nil, nil, err
 	}
 	if len(b.Fields) == 0 || len(b.Fields) > 20 {
 		return nil, nil, wire.Errorf("body.conversationField", "%d changes, must be 1 to 20", len(b.Fields))

@@ -60,30 +60,8 @@ func (w *wsClient) exChange(conv, typ string) exChangeOf {
 	return got
 }
 
-// ring is a ring as a test reads it.
-type ring struct {
-	SubscriptionID string `json:"subscriptionId"`
-	Changes        []struct {
-		Type   string `json:"type"`
-		Result struct {
-			RoutingTaskID   string `json:"routingTaskId"`
-			TaskCompleted   bool   `json:"taskCompleted"`
-			ConversationID  string `json:"conversationId"`
-			ConsumerID      string `json:"consumerId"`
-			SkillID         string `json:"skillId"`
-			BrandID         string `json:"brandId"`
-			AssignedAgentID string `json:"assignedAgentId"`
-			RingsDetails    []struct {
-				RingID           string `json:"ringId"`
-				RingState        string `json:"ringState"`
-				RingExpiration   int64  `json:"ringExpiration"`
-				RingExpirationTs int64  `json:"ringExpirationTs"`
-				Weight           int    `json:"weight"`
-				ConvID           string `json:"convId"`
-			} `json:"ringsDetails"`
-		} `json:"result"`
-	} `json:"changes"`
-}
+// ring is a routing task notification as a test reads it.
+type ring = routingNotification
 
 // nextRing waits for a ring of conversation conv in state.
 func (w *wsClient) nextRing(conv, state string) ring {

@@ -270,13 +270,23 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request, bearerToo bool
 	return t, nil
 }
 
+// sessionOrRefuse returns the session of a refresh or logout request, or
+// answers 401 and returns false.
+func (h *Handler) sessionOrRefuse(w http.ResponseWriter, r *http.Request, endpoint string, bearerToo bool) (token, bool) {
+	t, lerr := h.session(w, r, bearerToo)
+	if lerr != nil {
+		h.metrics.http(endpoint, http.StatusUnauthorized)
+		writeJSON(w, http.StatusUnauthorized, lerr)
+		return token{}, false
+	}
+	return t, true
+}
+
 // serveRefresh extends a session: its bearer stays good SessionTTL from
 // now, and its cookie is renewed. A 401 stops the SDK's refreshes.
 func (h *Handler) serveRefresh(w http.ResponseWriter, r *http.Request) {
-	t, lerr := h.session(w, r, false)
-	if lerr != nil {
-		h.metrics.http("refresh", http.StatusUnauthorized)
-		writeJSON(w, http.StatusUnauthorized, lerr)
+	t, ok := h.sessionOrRefuse(w, r, "refresh", false)
+	if !ok {
 		return
 	}
 	now := h.now()
@@ -291,10 +301,8 @@ func (h *Handler) serveRefresh(w http.ResponseWriter, r *http.Request) {
 // serveLogout ends a session: its bearer opens no socket any more, and
 // its sockets close (4401).
 func (h *Handler) serveLogout(w http.ResponseWriter, r *http.Request) {
-	t, lerr := h.session(w, r, true)
-	if lerr != nil {
-		h.metrics.http("logout", http.StatusUnauthorized)
-		writeJSON(w, http.StatusUnauthorized, lerr)
+	t, ok := h.sessionOrRefuse(w, r, "logout", true)
+	if !ok {
 		return
 	}
 	now := h.now()

@@ -25,9 +25,10 @@
 // PID the participant id (participantsPId, originatorPId) bots compare
 // with their agentId.
 //
-// Bearers are signed, not stored: HMAC-SHA256 under the server's key over
-// the account, the user id, a session id and an expiry, base64url (the SDK
-// puts the bearer raw in the WebSocket's path). They survive a restart and
+// Bearers are signed, not stored (docs/lpagent-tokens.md): HMAC-SHA256
+// under the server's key over the account, the user id, a session id and
+// an expiry, base64url (the SDK puts the bearer raw in the WebSocket's
+// path). They survive a restart and
 // cannot be made without the key; a bearer names its account, so it opens
 // no other account's socket. The csrf a login returns is an HMAC of its
 // session id. A refresh extends the session (and its bearer) in memory and

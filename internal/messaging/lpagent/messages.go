@@ -175,17 +175,15 @@ func (s *session) queryMessages(ctx context.Context, req wire.Frame) (any, func(
 	if err := wire.DecodeBody(req, &b); err != nil {
 		return nil, nil, err
 	}
-	id := b.DialogID
-	if id == "" {
-		id = b.ConversationID
+	id, err := conversationOf("body.dialogId", b.DialogID, b.ConversationID)
+	if err != nil {
+		return nil, nil, err
 	}
 	from := b.FromSeq
 	if b.NewerThanSequence != nil {
 		from = *b.NewerThanSequence
 	}
 	switch {
-	case id == "":
-		return nil, nil, wire.Errorf("body.dialogId", "required")
 	case from < 0:
 		return nil, nil, wire.Errorf("body.newerThanSequence", "%d, must be 0 or more", from)
 	case b.MaxQuantity < 0 || b.MaxQuantity > MaxHistory:
@@ -252,12 +250,9 @@ func (s *session) publish(ctx context.Context, req wire.Frame) (any, func(), err
 	if err := wire.DecodeBody(req, &b); err != nil {
 		return nil, nil, err
 	}
-	id := b.DialogID
-	if id == "" {
-		id = b.ConversationID
-	}
-	if id == "" {
-		return nil, nil, wire.Errorf("body.dialogId", "required")
+	id, err := conversationOf("body.dialogId", b.DialogID, b.ConversationID)
+	if err != nil {
+		return nil, nil, err
 	}
 	ev := b.Event
 	var meta json.RawMessage

@@ -417,6 +417,18 @@ func (s *session) resolveUser(id string) (user.User, bool) {
 	return user.User{}, false
 }
 
+// conversationOf returns the conversation a request names: the first of
+// ids set (a conversation has one dialog, of its id: dialogId and
+// conversationId are the same), or an error naming field.
+func conversationOf(field string, ids ...string) (string, error) {
+	for _, id := range ids {
+		if id != "" {
+			return id, nil
+		}
+	}
+	return "", wire.Errorf(field, "required")
+}
+
 // agentOf returns the messaging agent of a user.
 func agentOf(u user.User) messaging.Agent {
 	name := u.Nickname
