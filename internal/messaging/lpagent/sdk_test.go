@@ -267,11 +267,11 @@ func TestEchoBot(t *testing.T) {
 
 // TestGreetingBot runs the greeting-bot example (password login): it sees
 // every open conversation of the account, joins a new one as MANAGER and
-// greets, and is told when it closes.
+// greets, and is told when it closes. Its session is refreshed meanwhile.
 func TestGreetingBot(t *testing.T) {
 	e := newEnv(t)
 	u, _ := e.addUser(acme, "greeter", 0)
-	b := e.startBot("greeting-bot.js", "LP_ACCOUNT="+acme, "LP_USER=greeter", "LP_PASS="+testPassword)
+	b := e.startBot("greeting-bot.js", "LP_ACCOUNT="+acme, "LP_USER=greeter", "LP_PASS="+testPassword, "LP_REFRESH_MS=200")
 	b.wait("connected", nil)
 	if v := b.wait("subscribed", nil); v["error"] != nil {
 		t.Fatalf("subscribe: %v", v)
@@ -308,6 +308,16 @@ func TestGreetingBot(t *testing.T) {
 	// A second conversation: the bot joins it too.
 	c2 := e.startConversation(acme, "visitor-3", 2)
 	c2.waitAgentText("welcome from bot")
+
+	// The SDK refreshed its session (cookie and csrf) without an error.
+	deadline := time.Now().Add(10 * time.Second)
+	for metricValue(t, e, "sightline_lpagent_http_requests_total", map[string]string{"endpoint": "refresh", "code": "200"}) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the SDK did not refresh its session twice (refused: %v)",
+				metricValue(t, e, "sightline_lpagent_http_requests_total", map[string]string{"endpoint": "refresh", "code": "401"}))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // TestSDKRequests calls every request of the SDK with a callback (probe.js):

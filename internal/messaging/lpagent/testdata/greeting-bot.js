@@ -4,6 +4,7 @@
 // against the SDK's public API: AWAY (no rings), subscribed to every open
 // conversation of the account, it joins each new one as MANAGER and
 // greets. It prints what it sees as JSON lines on stdout for the Go test.
+// LP_REFRESH_MS, when set, is how often the SDK refreshes its session.
 
 const Agent = require('node-agent-sdk').Agent;
 
@@ -15,6 +16,7 @@ const agent = new Agent({
     username: process.env.LP_USER,
     password: process.env.LP_PASS,
     csdsDomain: process.env.LP_CSDS,
+    refreshSessionInterval: Number(process.env.LP_REFRESH_MS) || undefined,
 });
 const openConvs = {};
 
