@@ -54,16 +54,27 @@ type env struct {
 }
 
 // testClock is a clock that runs with the wall clock, and that tests can
-// move ahead.
+// move ahead or stop.
 type testClock struct {
-	mu     sync.Mutex
-	offset time.Duration
+	mu      sync.Mutex
+	offset  time.Duration
+	stopped time.Time // when not zero, the time it shows but for offset
 }
 
 func (c *testClock) now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.stopped.IsZero() {
+		return c.stopped.Add(c.offset)
+	}
 	return time.Now().Add(c.offset)
+}
+
+// stop stops the clock: it moves only with add from now on.
+func (c *testClock) stop() {
+	c.mu.Lock()
+	c.stopped = time.Now()
+	c.mu.Unlock()
 }
 
 func (c *testClock) add(d time.Duration) {
@@ -331,6 +342,16 @@ func (w *wsClient) read() {
 // send sends a request frame and returns the channel of its response.
 func (w *wsClient) send(typ string, body any, extra map[string]any) (string, chan frame) {
 	w.t.Helper()
+	id, ch, err := w.trySend(typ, body, extra)
+	if err != nil {
+		w.t.Fatalf("%s: %v", typ, err)
+	}
+	return id, ch
+}
+
+// trySend is send for goroutines other than the test's: it returns its
+// error.
+func (w *wsClient) trySend(typ string, body any, extra map[string]any) (string, chan frame, error) {
 	w.mu.Lock()
 	w.id++
 	id := fmt.Sprintf("req-%d", w.id)
@@ -344,10 +365,7 @@ func (w *wsClient) send(typ string, body any, extra map[string]any) (string, cha
 	b, _ := json.Marshal(f)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := w.c.Write(ctx, websocket.MessageText, b); err != nil {
-		w.t.Fatalf("%s: %v", typ, err)
-	}
-	return id, ch
+	return id, ch, w.c.Write(ctx, websocket.MessageText, b)
 }
 
 // request sends a request and waits for its response.

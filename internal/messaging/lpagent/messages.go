@@ -2,6 +2,7 @@ package lpagent
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
@@ -221,7 +222,7 @@ func (s *session) history(h messaging.History) []eventBody {
 		out = append(out, s.messageEvent(c, &h.Messages[i]))
 	}
 	out = append(out, s.statusEvents(c, h.Statuses)...)
-	slices.SortStableFunc(out, func(a, b eventBody) int { return int(a.ServerTimestamp - b.ServerTimestamp) })
+	slices.SortStableFunc(out, func(a, b eventBody) int { return cmp.Compare(a.ServerTimestamp, b.ServerTimestamp) })
 	return out
 }
 
