@@ -7,7 +7,8 @@
  * a page view, which it renders and reports (LP_OFFERS events), and the
  * transport that sends every event to Sightline's ingest endpoint in
  * batches, keeping what could not be sent in localStorage to retry. It
- * replays the calls the snippet queued before it loaded.
+ * replays the calls the snippet queued before it loaded. A click on a chat
+ * engagement loads the chat window (/chat/chat.js), only then.
  */
 (function (w, d) {
   "use strict";
@@ -516,6 +517,9 @@
       if (!e.removed) {
         offerEvent(e, "OFFER_CLICK");
         remove(e);
+        if (o.interactionType === "chat" || o.interactionType === "messaging") {
+          chat(e.payload);
+        }
       }
     });
     close.addEventListener("click", function () { decline(e); });
@@ -602,6 +606,28 @@
         }
       });
     }).observe(d.documentElement, {childList: true, subtree: true});
+  }
+
+  // ---- chat window ----
+
+  // chat loads the chat window (/chat/chat.js) once, and hands it the
+  // payload of the chat engagement clicked, if any. lpTag._chat is what the
+  // window takes from the tag; it keeps its conversation under CHAT in
+  // localStorage, and a page that finds it there loads the window at once.
+  var CHAT = "lpsl_chat_" + site;
+
+  function chat(engagement) {
+    var c = lp._chat;
+    if (!c) {
+      c = lp._chat = {base: base, site: site, key: CHAT, visitorId: visitorId, visitId: touch, emit: emit};
+      var s = d.createElement("script");
+      s.src = base + "/chat/chat.js";
+      d.head.appendChild(s);
+    }
+    c.engagement = engagement;
+    if (c.open) {
+      c.open(engagement);
+    }
   }
 
   // ---- page views ----
@@ -772,6 +798,9 @@
   identities.forEach(identify);
   push(early);
   drain(); // what earlier pages could not send
+  if (site && load(CHAT)) {
+    chat(); // a chat going on earlier pages comes back
+  }
   w.addEventListener("online", function () { drain(); });
   // Leaving the page takes its engagements with it (OFFER_REMOVE, sent with
   // the last beacon), unless the page goes into the back/forward cache
