@@ -64,9 +64,9 @@ func openConversations(ctx context.Context, logger *slog.Logger, cfg Config, cam
 }
 
 // Register adds the routes of the chat window's protocol to mux.
-func (c *conversations) Register(mux *http.ServeMux, accounts *account.Store, campaigns *campaign.Service, logger *slog.Logger) {
+func (c *conversations) Register(mux *http.ServeMux, accounts *account.Store, campaigns *campaign.Service, devices consumer.Devices, logger *slog.Logger) {
 	verifier := identity.NewVerifier(accounts, nil)
-	consumer.New(c.svc, accounts, engagementsOf(campaigns), verifier.Identify, logger.With("component", "consumer")).Register(mux)
+	consumer.New(c.svc, accounts, engagementsOf(campaigns), verifier.Identify, devices, logger.With("component", "consumer")).Register(mux)
 }
 
 // Close closes the store.

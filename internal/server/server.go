@@ -297,7 +297,7 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	mux := http.NewServeMux()
 	collector.Register(mux)
 	tags.Register(mux)
-	s.conversations.Register(mux, s.accounts, s.campaigns, logger)
+	s.conversations.Register(mux, s.accounts, s.campaigns, s.enricher, logger)
 	start.New(s.accounts, DemoAccountID).Register(mux)
 	admin.New(s.campaigns, s.accounts, logger).ServeDocumentShapes(s.accounts).Register(mux)
 	demo.Register(mux)
