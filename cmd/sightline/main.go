@@ -5,7 +5,7 @@
 //	sightline accounts add ID       add an account (--origin URL ...)
 //	sightline accounts list         list accounts
 //	sightline accounts token ID     create or replace an account's admin API token
-//	sightline accounts set ID       change an account's settings (--document-shape)
+//	sightline accounts set ID       change an account's settings (document shape, visitor authentication)
 //	sightline campaigns export      write an account's campaign definitions as YAML
 //	sightline campaigns apply       replace an account's campaign definitions with a YAML file's
 //	sightline events tail           print an account's stored events as JSON lines
@@ -53,7 +53,7 @@ commands:
   accounts add ID [--origin URL ...]
   accounts list
   accounts token ID          create or replace the account's admin API token (prints it)
-  accounts set ID --document-shape plain|wrapped
+  accounts set ID [--document-shape plain|wrapped] [--visitor-issuer ISS --visitor-keys FILE | --no-visitor-auth]
   campaigns export --account ID [-o FILE]
                              write the account's campaign definitions as YAML
   campaigns apply -f FILE --account ID

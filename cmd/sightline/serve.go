@@ -39,6 +39,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	clockOffset := fs.Duration("clock-offset", 0, "run the server's clock this far ahead: event stamps, visits and hours (for tests and demos)")
 	fs.DurationVar(&cfg.Hours.Retention, "websession-retention", cfg.Hours.Retention, "delete web-session files whose hour ended longer ago")
 	fs.StringVar(&cfg.PublicURL, "public-url", os.Getenv("SIGHTLINE_PUBLIC_URL"), "scheme and host the Data Access API's file links name, e.g. https://da.example.com (env SIGHTLINE_PUBLIC_URL; default: each request's)")
+	fs.StringVar(&cfg.TLSCertFile, "tls-cert", os.Getenv("SIGHTLINE_TLS_CERT"), "PEM certificate: serve HTTPS only (with --tls-key; env SIGHTLINE_TLS_CERT). LivePerson's agent SDK connects over https and wss only")
+	fs.StringVar(&cfg.TLSKeyFile, "tls-key", os.Getenv("SIGHTLINE_TLS_KEY"), "PEM private key of --tls-cert (env SIGHTLINE_TLS_KEY)")
+	fs.DurationVar(&cfg.Messaging.IdleTimeout, "conversation-idle-timeout", cfg.Messaging.IdleTimeout, "close an open conversation (closeReason SYSTEM) after this long without a message or change; 0 never")
+	fs.DurationVar(&cfg.Messaging.RingTimeout, "ring-timeout", cfg.Messaging.RingTimeout, "how long an agent is offered a waiting conversation before the next one is")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "text or json")
 	if err := fs.Parse(args); err != nil {
@@ -70,9 +74,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if srv.Created {
 		fmt.Fprintf(stdout, `Created account %q in %s. Browse its demo shop, whose pages carry the tag
-and show its engagements, at http://`+srv.Addr()+`/demo/ or send it an event:
+and show its engagements, at `+srv.URL()+`/demo/ or send it an event:
 
-  curl -s -H 'Content-Type: application/json' http://%s/api/account/%s/events -d '{"visitorId":"v1","visitId":"s1","events":[{"time":'$(date +%%s000)',"appName":"LP_MONITORING","eventName":"PAGE_VIEW","data":{"url":"https://shop.example/tv","title":"TVs","sections":["tv"]}}]}'
+  curl -s -H 'Content-Type: application/json' %s/api/account/%s/events -d '{"visitorId":"v1","visitId":"s1","events":[{"time":'$(date +%%s000)',"appName":"LP_MONITORING","eventName":"PAGE_VIEW","data":{"url":"https://shop.example/tv","title":"TVs","sections":["tv"]}}]}'
 
 and read it back:
 
@@ -88,7 +92,7 @@ with this token, shown once (%s accounts token %s makes a new one):
 
   SIGHTLINE_ADMIN_TOKEN=%s %s campaigns export --account %s
 
-`, server.DemoAccountID, cfg.DataDir, srv.Addr(), server.DemoAccountID, os.Args[0], server.DemoAccountID, cfg.DataDir,
+`, server.DemoAccountID, cfg.DataDir, srv.URL(), server.DemoAccountID, os.Args[0], server.DemoAccountID, cfg.DataDir,
 			os.Args[0], server.DemoAccountID, cfg.DataDir, os.Args[0], server.DemoAccountID, srv.DemoAdminToken, os.Args[0], server.DemoAccountID)
 	}
 	printURLs(stdout, srv, cfg.DataDir)
@@ -99,12 +103,12 @@ with this token, shown once (%s accounts token %s makes a new one):
 
 // printURLs tells, at every start, where the server is and what to open.
 func printURLs(w io.Writer, srv *server.Server, data string) {
-	fmt.Fprintf(w, "Sightline is serving http://%s/ (the start page: the tag's snippet for an account, links)\n", srv.Addr())
+	fmt.Fprintf(w, "Sightline is serving %s/ (the start page: the tag's snippet for an account, links)\n", srv.URL())
 	if _, ok := srv.Accounts().Get(server.DemoAccountID); ok {
-		fmt.Fprintf(w, "Demo shop: http://%s/demo/   its events: %s events tail --account %s --data %s --follow\n",
-			srv.Addr(), os.Args[0], server.DemoAccountID, data)
+		fmt.Fprintf(w, "Demo shop: %s/demo/   its events: %s events tail --account %s --data %s --follow\n",
+			srv.URL(), os.Args[0], server.DemoAccountID, data)
 	}
-	fmt.Fprintf(w, "Metrics: http://%s/metrics   readiness: http://%s/readyz\n", srv.Addr(), srv.Addr())
+	fmt.Fprintf(w, "Metrics: %s/metrics   readiness: %s/readyz\n", srv.URL(), srv.URL())
 }
 
 // webSessionFlags adds the settings that decide what the web-session files

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sightline/sightline/internal/event"
 	"github.com/sightline/sightline/internal/websession"
@@ -218,5 +219,53 @@ func TestRecordsInDocument(t *testing.T) {
 		if !strings.Contains(doc, want) {
 			t.Errorf("document lacks %s:\n%s", want, doc)
 		}
+	}
+}
+
+// TestLivePresence checks that the connected agents' state of a skill
+// decides an engagement's state and whether it shows, unless the
+// definitions' availability sets the skill (a manual override).
+func TestLivePresence(t *testing.T) {
+	en := newEnricher(t)
+	tests := []struct {
+		name     string
+		manual   string // the definitions' availability of the skill; "" not set
+		presence string // what the connected agents make it; "" no presence at all
+		want     int    // the offer's state; 0: no offer
+	}{
+		{"no presence, no override", "", "", 0},
+		{"agents online", "", "online", 1},
+		{"agents busy", "", "busy", 0},
+		{"no agent", "", "offline", 0},
+		{"override online, no agent", "online", "offline", 1},
+		{"override offline, agents online", "offline", "online", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := oneRule(Rule{Kind: "pagesViewed", Min: f(1)})
+			d.Availability = nil
+			if tt.manual != "" {
+				d.Availability = Availability{"sales": tt.manual}
+			}
+			e := mustCompile(t, d)
+			r := &Request{VisitorID: "visitor-1", VisitID: "v1", Events: []event.Event{pv(ms0, "https://shop.example/", "home")},
+				IP: visitorIP, UserAgent: visitorUA, Now: time.UnixMilli(ms0)}
+			if tt.presence != "" {
+				r.Presence = func(skill string) string {
+					if skill != "sales" {
+						t.Errorf("presence asked for skill %q", skill)
+					}
+					return tt.presence
+				}
+			}
+			dec := e.Decide(r, en)
+			got := 0
+			if len(dec.Offers) == 1 {
+				got = dec.Offers[0].State
+			}
+			if got != tt.want {
+				t.Errorf("offer state %d, want %d (offers %+v)", got, tt.want, dec.Offers)
+			}
+		})
 	}
 }

@@ -55,6 +55,9 @@ type compiledEngagement struct {
 	recordJSON []byte // ref's JSON
 	state      int    // the agents' state the events carry
 	available  bool   // whether the availability policy lets it show
+	// live is set when the agents' state is not set in the definitions'
+	// availability: it is then the Request's Presence of the skill.
+	live bool
 }
 
 type compiledRules struct {
@@ -103,7 +106,9 @@ func Compile(d *Definitions) (*Engine, error) {
 		for j := range c.Engagements {
 			en := &c.Engagements[j]
 			ce := compiledEngagement{e: en, id: strconv.FormatInt(en.ID, 10), confKey: ConfKey(c.ID, en), ref: engagementRef(en)}
-			ce.state, ce.available = agentState(d.Availability, en)
+			_, set := d.Availability[en.SkillName]
+			ce.live = !set && en.SkillName != ""
+			ce.state, ce.available = agentState(d.Availability[en.SkillName], en)
 			if ce.behaviors, ce.ref.Behaviors, err = resolve(en.BehaviorIDs, behaviorIx, e.behaviors); err != nil {
 				return nil, fmt.Errorf("engagement %d: visitor behavior %w", en.ID, err)
 			}
@@ -216,6 +221,11 @@ type Request struct {
 	Events             []event.Event
 	IP, UserAgent      string
 	Now                time.Time
+	// Presence returns the agents' state of a skill as the connected
+	// agents make it: "online", "busy" or "offline". It decides for the
+	// skills the definitions' Availability does not set (that is a manual
+	// override); nil takes them for offline.
+	Presence func(skill string) string
 }
 
 // Enricher looks up what a request's IP address, User-Agent and referrer
@@ -286,7 +296,7 @@ func (e *Engine) Decide(r *Request, en Enricher) Decision {
 	facts := st.fold(r.VisitID, r.Events)
 	now := r.Now.UnixMilli()
 	if facts.decide && st.Pages > 0 {
-		v := visitFacts{st: st, now: now, clientNow: st.PageAt, geo: en.Geo(r.IP), device: en.Device(r.UserAgent)}
+		v := visitFacts{st: st, now: now, clientNow: st.PageAt, geo: en.Geo(r.IP), device: en.Device(r.UserAgent), presence: r.Presence}
 		for i := range r.Events {
 			v.clientNow = max(v.clientNow, r.Events[i].Time)
 		}
@@ -316,13 +326,14 @@ func controlGroup(visitorID, salt string, pct int) string {
 	return "TEST"
 }
 
-// agentState returns the agents' state of the engagement's skill, 1
+// agentState returns the agents' state of the engagement's skill given
+// its availability ("online", "busy", "offline" or ""), 1
 // online, 2 offline (also when it has no skill), 4 busy, and whether its
 // availability policy lets it show. A content engagement reports the state
 // too, as the tag's events carry it, but shows whatever it is.
-func agentState(availability Availability, en *Engagement) (int, bool) {
+func agentState(availability string, en *Engagement) (int, bool) {
 	state := 2
-	switch availability[en.SkillName] {
+	switch availability {
 	case "online":
 		state = 1
 	case "busy":
@@ -360,7 +371,11 @@ func (e *Engine) decide(visitorID string, v *visitFacts, d *Decision) {
 		for j := range cc.engagements {
 			ce := &cc.engagements[j]
 			en := ce.e
-			if !ce.available || en.FrequencyCap > 0 && v.st.Shown[ce.id] >= en.FrequencyCap {
+			state, available := ce.state, ce.available
+			if ce.live && v.presence != nil {
+				state, available = agentState(v.presence(en.SkillName), en)
+			}
+			if !available || en.FrequencyCap > 0 && v.st.Shown[ce.id] >= en.FrequencyCap {
 				continue
 			}
 			delay, ok := e.behaves(ce, v, m)
@@ -383,7 +398,7 @@ func (e *Engine) decide(visitorID string, v *visitFacts, d *Decision) {
 			zones = append(zones, en.Zone)
 			d.Offers = append(d.Offers, Offer{
 				CampaignID: cc.c.ID, EngagementID: en.ID, Revision: en.Revision, Name: en.Name, Type: en.Type,
-				ConfKey: ce.confKey, TglName: displayTypes[en.Type], Zone: en.Zone, State: ce.state,
+				ConfKey: ce.confKey, TglName: displayTypes[en.Type], Zone: en.Zone, State: state,
 				PageContextID: v.st.PageContext, Duration: en.Duration, Delay: delay,
 				Title: en.Content.Title, Text: en.Content.Text, Button: en.Content.Button, ElementID: en.Content.ElementID,
 				Background: en.Content.Background, Color: en.Content.Color, ButtonColor: en.Content.ButtonColor,

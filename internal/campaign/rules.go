@@ -16,7 +16,8 @@ type visitFacts struct {
 	geo                     enrich.Geo
 	device                  enrich.Device
 	search                  enrich.Search
-	url, referrer, keywords string // lower case
+	url, referrer, keywords string                    // lower case
+	presence                func(skill string) string // Request.Presence
 }
 
 // all reports whether the visit meets every rule, and after how many ms

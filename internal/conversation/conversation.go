@@ -175,6 +175,20 @@ type Attribute struct {
 	Data json.RawMessage `json:"data"`
 }
 
+// sdeTypes maps the attribute types a page pushes to the record's sdeType.
+var sdeTypes = map[string]string{
+	"cart": "CART_STATUS", "purchase": "PURCHASE", "prodView": "VIEWED_PRODUCT", "ctmrinfo": "CUSTOMER_INFO",
+	"personal": "PERSONAL_INFO", "mrktInfo": "MARKETING_CAMPAIGN_INFO", "lead": "LEAD", "service": "SERVICE_ACTIVITY",
+	"error": "VISITOR_ERROR", "searchInfo": "SEARCH_CONTENT",
+}
+
+// SDEType returns the record's sdeType of an attribute type as a page
+// pushes it ("cart" is CART_STATUS), and whether it is one.
+func SDEType(pageType string) (string, bool) {
+	t, ok := sdeTypes[pageType]
+	return t, ok
+}
+
 // Campaign is what the engagement that started a conversation was.
 type Campaign struct {
 	CampaignID     string `json:"campaignId,omitempty"`

@@ -38,6 +38,7 @@ import (
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/campaign"
+	"github.com/sightline/sightline/internal/conversation"
 	"github.com/sightline/sightline/internal/dedup"
 	"github.com/sightline/sightline/internal/event"
 	"github.com/sightline/sightline/internal/eventlog"
@@ -134,6 +135,10 @@ type Handler struct {
 	campaigns Campaigns
 	enricher  campaign.Enricher
 	stateKey  *campaign.StateKey
+	presence  func(account, skill string) string // see UsePresence
+	// conversations takes the attributes of visitors in a conversation
+	// (see UseConversations).
+	conversations Conversations
 }
 
 // New returns a collector appending to log. reg may be nil.
@@ -180,11 +185,16 @@ type request struct {
 	duplicates int
 	resp       []byte
 	stamping   bool // holds Handler.stamping's read lock
+	// visitor and attrs are the visitor and the attributes of a batch
+	// whose visitor is in a conversation: they attach to it once stored.
+	visitor string
+	attrs   []conversation.Attribute
 }
 
 func (q *request) reset() {
 	q.keys, q.dup, q.resp = q.keys[:0], q.dup[:0], q.resp[:0]
 	q.pending, q.accepted, q.duplicates = nil, 0, 0
+	q.visitor, q.attrs = "", nil
 }
 
 // body is a body being read or processed: its bytes, and what its buffer
@@ -286,6 +296,10 @@ func (h *Handler) handleEvents(w http.ResponseWriter, r *http.Request, start tim
 	if err != nil {
 		return h.appendFailed(w, err)
 	}
+	if len(q.attrs) > 0 {
+		// Derived from events already stored: the response does not wait.
+		go h.attach(acct.ID, q.visitor, q.attrs)
+	}
 	h.metrics.accepted.Add(float64(q.accepted))
 	h.metrics.duplicates.Add(float64(q.duplicates))
 	w.Header()["Content-Type"] = jsonContentType
@@ -374,6 +388,9 @@ func (h *Handler) process(w http.ResponseWriter, r *http.Request, acct *account.
 		}
 		e := &b.Events[i]
 		rec.ID, rec.Time, rec.AppName, rec.EventName, rec.Data = e.ID, e.Time, e.AppName, e.EventName, e.Data
+		if e.AppName == "lp_sdes" && e.EventName == "VAR_ADDED" && h.conversations != nil {
+			q.addAttribute(h.conversations, accountID, b.VisitorID, e, now.UnixMilli())
+		}
 		k.records = k.writer.Append(k.records, &rec)
 		k.ends = append(k.ends, len(k.records))
 	}

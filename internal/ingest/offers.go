@@ -25,6 +25,14 @@ func (h *Handler) UseCampaigns(c Campaigns, en campaign.Enricher, key *campaign.
 	h.campaigns, h.enricher, h.stateKey = c, en, key
 }
 
+// UsePresence makes the connected agents decide the agents' state of the
+// skills an account's availability does not set (see
+// campaign.Request.Presence): presence returns "online", "busy" or
+// "offline" for a skill of an account. Call it before serving.
+func (h *Handler) UsePresence(presence func(account, skill string) string) {
+	h.presence = presence
+}
+
 // decide runs the campaign engine of the account on batch b, and returns
 // the decision, or nil when the account has no active campaign. The state
 // the batch brings back counts only when this server's key signed it for
@@ -46,10 +54,14 @@ func (h *Handler) decide(ctx context.Context, accountID string, b *event.Batch, 
 	if refused {
 		h.metrics.statesRefused.Inc()
 	}
-	d := eng.Decide(&campaign.Request{
+	req := &campaign.Request{
 		VisitorID: b.VisitorID, VisitID: b.VisitID, State: st, Events: b.Events,
 		IP: rec.IP, UserAgent: rec.UserAgent, Now: h.now(),
-	}, h.enricher)
+	}
+	if h.presence != nil {
+		req.Presence = func(skill string) string { return h.presence(accountID, skill) }
+	}
+	d := eng.Decide(req, h.enricher)
 	if k.state, err = h.stateKey.AppendJSON(k.state[:0], &d.State, accountID, b.VisitorID); err != nil {
 		h.logger.Error("campaign state not answered", "account", accountID, "err", err)
 	}

@@ -139,9 +139,11 @@ type Service struct {
 }
 
 type accountState struct {
-	convs    map[string]*live
-	agents   map[string]*agentState
-	watchers map[*watch]struct{} // of every conversation of the account
+	convs map[string]*live
+	// byConsumer is the open conversation of each consumer who has one.
+	byConsumer map[string]*live
+	agents     map[string]*agentState
+	watchers   map[*watch]struct{} // of every conversation of the account
 }
 
 // live is an open conversation.
@@ -207,7 +209,7 @@ func (s *Service) Resume(ctx context.Context) error {
 		if assignedAgent(c) == "" {
 			lv.queued = time.UnixMilli(c.Updated)
 		}
-		s.account(c.AccountID).convs[c.ID] = lv
+		s.account(c.AccountID).add(lv)
 		return nil
 	})
 }
@@ -231,10 +233,24 @@ func (s *Service) Run(ctx context.Context) {
 func (s *Service) account(id string) *accountState {
 	a := s.accounts[id]
 	if a == nil {
-		a = &accountState{convs: map[string]*live{}, agents: map[string]*agentState{}, watchers: map[*watch]struct{}{}}
+		a = &accountState{convs: map[string]*live{}, byConsumer: map[string]*live{}, agents: map[string]*agentState{}, watchers: map[*watch]struct{}{}}
 		s.accounts[id] = a
 	}
 	return a
+}
+
+// add makes lv one of the account's open conversations.
+func (a *accountState) add(lv *live) {
+	a.convs[lv.c.ID] = lv
+	a.byConsumer[lv.c.ConsumerID] = lv
+}
+
+// remove takes lv out of the account's open conversations.
+func (a *accountState) remove(lv *live) {
+	delete(a.convs, lv.c.ID)
+	if a.byConsumer[lv.c.ConsumerID] == lv {
+		delete(a.byConsumer, lv.c.ConsumerID)
+	}
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now() }
@@ -267,13 +283,10 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*conversation.Conv
 	key := r.AccountID + "\x00" + r.ConsumerID
 	for {
 		s.mu.Lock()
-		if a := s.accounts[r.AccountID]; a != nil {
-			for _, lv := range a.convs {
-				if lv.c.ConsumerID == r.ConsumerID {
-					s.mu.Unlock()
-					return lv.c, nil
-				}
-			}
+		if a := s.accounts[r.AccountID]; a != nil && a.byConsumer[r.ConsumerID] != nil {
+			c := a.byConsumer[r.ConsumerID].c
+			s.mu.Unlock()
+			return c, nil
 		}
 		done, busy := s.starting[key]
 		if !busy {
@@ -310,7 +323,7 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*conversation.Conv
 	s.mu.Lock()
 	a := s.account(r.AccountID)
 	lv := &live{c: c, watchers: map[*watch]struct{}{}, queued: s.now()}
-	a.convs[c.ID] = lv
+	a.add(lv)
 	s.notifyAccount(a, Event{Kind: ConversationChanged, Conversation: c})
 	s.route(a)
 	s.mu.Unlock()
@@ -335,15 +348,16 @@ func (s *Service) openOf(account, consumer string) *conversation.Conversation {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.accounts[account]
-	if a == nil {
+	if a == nil || a.byConsumer[consumer] == nil {
 		return nil
 	}
-	for _, lv := range a.convs {
-		if lv.c.ConsumerID == consumer {
-			return lv.c
-		}
-	}
-	return nil
+	return a.byConsumer[consumer].c
+}
+
+// Chatting reports whether the consumer has an open conversation in the
+// account.
+func (s *Service) Chatting(account, consumer string) bool {
+	return s.openOf(account, consumer) != nil
 }
 
 // Open returns the consumer's open conversation in the account, or nil.
@@ -499,7 +513,7 @@ func (s *Service) settle(a *accountState, lv *live, c *conversation.Conversation
 	}
 	s.notifyAccount(a, Event{Kind: ConversationChanged, Conversation: c})
 	if c.State == conversation.Closed {
-		delete(a.convs, c.ID)
+		a.remove(lv)
 		lv.queued = time.Time{}
 	}
 	s.route(a)

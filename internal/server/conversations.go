@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"strconv"
 
+	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/campaign"
 	"github.com/sightline/sightline/internal/conversation"
 	"github.com/sightline/sightline/internal/conversation/boltstore"
+	"github.com/sightline/sightline/internal/identity"
 	"github.com/sightline/sightline/internal/messaging"
 	"github.com/sightline/sightline/internal/messaging/consumer"
 	"github.com/sightline/sightline/internal/user"
@@ -59,6 +62,15 @@ func openConversations(ctx context.Context, logger *slog.Logger, cfg Config, cam
 	}
 	return &conversations{store: store, users: users, svc: svc}, nil
 }
+
+// Register adds the routes of the chat window's protocol to mux.
+func (c *conversations) Register(mux *http.ServeMux, accounts *account.Store, campaigns *campaign.Service, devices consumer.Devices, logger *slog.Logger) {
+	verifier := identity.NewVerifier(accounts, nil)
+	consumer.New(c.svc, accounts, engagementsOf(campaigns), verifier.Identify, devices, logger.With("component", "consumer")).Register(mux)
+}
+
+// Close closes the store.
+func (c *conversations) Close() error { return c.store.Close() }
 
 // skillsOf lists an account's skills: those its engagements name.
 func skillsOf(campaigns *campaign.Service) func(account string) []messaging.Skill {

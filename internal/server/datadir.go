@@ -19,7 +19,7 @@ import (
 
 // dataDirEntries are the names a server creates in its data directory.
 var dataDirEntries = []string{
-	accountsDir, logDir, dedupFile, webSessionsDir, controlSocket, campaignsFile, stateKeyFile,
+	accountsDir, logDir, dedupFile, webSessionsDir, controlSocket, campaignsFile, stateKeyFile, conversationsFile, usersDir,
 	filepath.Base(dataaccess.KeysDir("")),
 }
 

@@ -7,6 +7,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -33,7 +34,9 @@ import (
 	"github.com/sightline/sightline/internal/eventlog/embedded"
 	"github.com/sightline/sightline/internal/filestore"
 	"github.com/sightline/sightline/internal/ingest"
+	"github.com/sightline/sightline/internal/messaging"
 	"github.com/sightline/sightline/internal/sessionizer"
+	"github.com/sightline/sightline/internal/user"
 	"github.com/sightline/sightline/internal/websession"
 	"github.com/sightline/sightline/web/demo"
 	"github.com/sightline/sightline/web/start"
@@ -68,6 +71,12 @@ type Config struct {
 	Hours sessionizer.HoursConfig
 	// Enrich configures geo, user-agent and search engine enrichment.
 	Enrich enrich.Config
+	// TLSCertFile and TLSKeyFile, both set, make the server speak HTTPS
+	// only, with that certificate (PEM) and key; LivePerson's agent SDK
+	// speaks https and wss only.
+	TLSCertFile, TLSKeyFile string
+	// Messaging configures the messaging service (Now is set from Now).
+	Messaging messaging.Config
 	// PublicURL is the scheme and host the Data Access API's links name
 	// (https://da.example.com); "" uses each request's.
 	PublicURL string
@@ -91,6 +100,7 @@ func DefaultConfig() Config {
 		DedupMarkInterval: 5 * time.Minute,
 		ShutdownTimeout:   30 * time.Second,
 		DemoAccount:       true,
+		Messaging:         messaging.DefaultConfig(),
 	}
 	c.Log.RetentionAge = LogRetentionFor(c)
 	return c
@@ -170,14 +180,16 @@ type Server struct {
 	dedup      *ingest.DedupState
 	enricher   *enrich.Enricher
 	sessions   *sessionizer.Sessionizer
-	hours      *sessionizer.Hours
-	http       *http.Server
-	control    *http.Server // the control socket's; nil without one
-	listener   net.Listener
-	ready      atomic.Bool
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
-	shutdown   sync.Once
+	// conversations is the conversation side: store, users, messaging.
+	conversations *conversations
+	hours         *sessionizer.Hours
+	http          *http.Server
+	control       *http.Server // the control socket's; nil without one
+	listener      net.Listener
+	ready         atomic.Bool
+	cancel        context.CancelFunc
+	wg            sync.WaitGroup
+	shutdown      sync.Once
 	// Created reports whether this start created the demo account;
 	// DemoAdminToken is then its admin API token.
 	Created        bool
@@ -254,8 +266,19 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	if err != nil {
 		return nil, err
 	}
+	s.conversations, err = openConversations(ctx, logger, cfg, s.campaigns)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if !ok {
+			s.conversations.Close()
+		}
+	}()
 	collector := ingest.New(cfg.Ingest, logger, reg, s.accounts, s.log, ix)
 	collector.UseCampaigns(s.campaigns, s.enricher, stateKey)
+	collector.UsePresence(s.conversations.svc.SkillState)
+	collector.UseConversations(s.conversations.svc)
 	if !cfg.NoWebSessions {
 		if err := s.openWebSessions(logger, reg, cfg); err != nil {
 			return nil, err
@@ -274,6 +297,7 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	mux := http.NewServeMux()
 	collector.Register(mux)
 	tags.Register(mux)
+	s.conversations.Register(mux, s.accounts, s.campaigns, s.enricher, logger)
 	start.New(s.accounts, DemoAccountID).Register(mux)
 	admin.New(s.campaigns, s.accounts, logger).ServeDocumentShapes(s.accounts).Register(mux)
 	demo.Register(mux)
@@ -286,6 +310,14 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	})
 	mux.HandleFunc("GET /readyz", s.serveReady)
 
+	var tlsConfig *tls.Config
+	if cfg.TLSCertFile != "" || cfg.TLSKeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("cannot load TLS certificate (--tls-cert %q, --tls-key %q): %w", cfg.TLSCertFile, cfg.TLSKeyFile, err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	s.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen: %w", err)
@@ -297,23 +329,31 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 		}
 		s.Created = true
 	}
+	// bg ends the background work and the connections that outlive a
+	// request (WebSockets) on shutdown.
+	bg, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
 	s.http = &http.Server{
 		Handler:           mux,
+		BaseContext:       func(net.Listener) context.Context { return bg },
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConfig,
 	}
-	bg, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
 	s.background(bg, cfg)
 	s.listenControl(collector, reg)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := s.http.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := s.http.Serve
+		if tlsConfig != nil {
+			serve = func(l net.Listener) error { return s.http.ServeTLS(l, "", "") }
+		}
+		if err := serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("http server failed", "err", err)
 		}
 	}()
@@ -430,18 +470,36 @@ func (s *Server) background(ctx context.Context, cfg Config) {
 			s.hours.Run(ctx)
 		}()
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
 		s.dedup.Run(ctx, cfg.DedupMarkInterval)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.conversations.svc.Run(ctx)
 	}()
 }
 
 // Addr returns the address the server listens on.
 func (s *Server) Addr() string { return s.listener.Addr().String() }
 
+// URL returns the server's base URL: https when it serves TLS.
+func (s *Server) URL() string {
+	if s.http.TLSConfig != nil {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
+
 // Accounts returns the server's account store.
 func (s *Server) Accounts() *account.Store { return s.accounts }
+
+// Messaging returns the server's messaging service.
+func (s *Server) Messaging() *messaging.Service { return s.conversations.svc }
+
+// Users returns the users (agents, bots) of the server's accounts.
+func (s *Server) Users() *user.Store { return s.conversations.users }
 
 // Campaigns returns the server's campaign definitions and decisions.
 func (s *Server) Campaigns() *campaign.Service { return s.campaigns }
@@ -509,7 +567,7 @@ func (s *Server) stop() error {
 		s.sessions.Close()
 	}
 	merr := s.dedup.Mark(time.Now())
-	lerr := errors.Join(s.log.Close(), s.campaignDB.Close())
+	lerr := errors.Join(s.log.Close(), s.campaignDB.Close(), s.conversations.Close())
 	return errors.Join(herr, merr, lerr, s.enricher.Close())
 }
 

@@ -148,7 +148,9 @@ func Serve(w http.ResponseWriter, r *http.Request, opts Options, newHandler func
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Conn{ws: ws, out: make(chan []byte, QueueFrames), done: make(chan struct{}), logger: logger}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	// The request's context lives as long as the connection, and ends
+	// when the server shuts down.
+	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	h := newHandler(c)
 	defer h.Closed()
@@ -156,7 +158,11 @@ func Serve(w http.ResponseWriter, r *http.Request, opts Options, newHandler func
 	for {
 		_, b, err := ws.Read(ctx)
 		if err != nil {
-			c.close(websocket.StatusNormalClosure, "")
+			if ctx.Err() != nil {
+				c.close(websocket.StatusGoingAway, "server shutting down")
+			} else {
+				c.close(websocket.StatusNormalClosure, "")
+			}
 			return
 		}
 		f, err := Parse(b)
