@@ -8,9 +8,9 @@
  * (kept under lpTag._chat.key in localStorage), and hands it, as
  * lpTag._chat: base (the server), site, key, visitorId, visitId() (the
  * visit's id, kept alive), emit(app, name, data) (the tag's event
- * pipeline to ingest), engagement (the clicked engagement's LP_OFFERS
- * payload) and it sets open(engagement), which the tag calls on the next
- * click.
+ * pipeline to ingest), attributes() (what the visit's pages pushed into
+ * lpTag.sdes), engagement (the clicked engagement's LP_OFFERS payload);
+ * the window sets open(engagement), which the tag calls on the next click.
  *
  * The window lives in a shadow root; it is a non-modal dialog with a log
  * (a live region) of the messages, a status line (queue, agent, connection,
@@ -165,10 +165,18 @@
       /Mobi|iPhone|iPod|Android/i.test(ua) ? "MOBILE" : "DESKTOP";
   }
 
-  // attributes returns what the page pushed into lpTag.sdes, of the types
-  // a conversation takes, the newest 100, within 150 KB.
+  // attributes returns what the visit's pages pushed into lpTag.sdes (the
+  // tag keeps them), of the types a conversation takes, the newest 100,
+  // within 150 KB.
   function attributes() {
-    var a = (lp.sdes && lp.sdes.get ? lp.sdes.get() : []).filter(function (s) {
+    var a = [];
+    try {
+      a = tag.attributes();
+    } catch (e) {
+      // what the tag kept does not read: this page's then
+      a = lp.sdes.get();
+    }
+    a = a.filter(function (s) {
       return s && TYPES.indexOf(s.type) >= 0;
     }).slice(-100);
     while (a.length && JSON.stringify(a).length > 15e4) {
@@ -1040,7 +1048,7 @@
     } else if (m.o === "a") {
       el("span", "n", m.n || (st.agent && st.agent.name) || "Agent", e);
     }
-    var body = el("span", "", "", e);
+    var body = el("span", "x", "", e);
     if (m.r) {
       var r = rich(m.r, 0, {n: 200});
       if (r) {

@@ -161,10 +161,33 @@
     (Array.isArray(sde) ? sde : [sde]).forEach(function (s) {
       if (s && typeof s === "object" && typeof s.type === "string") {
         remember(s);
+        try {
+          var kept = visitAttributes();
+          kept.push(JSON.stringify(s));
+          kept.splice(1, kept.length - 101); // the newest 100
+          sdesDirty = true;
+        } catch (e) {
+          // a payload JSON cannot write: emit says so
+        }
         emit("lp_sdes", "VAR_ADDED", s);
         trigger("lp_sdes", "VAR_ADDED", s);
       }
     });
+  }
+
+  // The visit's attributes as pushed (JSON, after the visit's id), kept
+  // in localStorage on flush for a chat window opened later in the visit.
+  var SDES = "lpsl_sdes_" + site, visitSdes = null, sdesDirty = false;
+
+  function visitAttributes() {
+    var v = touch();
+    if (!visitSdes || visitSdes[0] !== v) {
+      visitSdes = (load(SDES) || "").split("\n");
+      if (visitSdes[0] !== v) {
+        visitSdes = [v];
+      }
+    }
+    return visitSdes;
   }
 
   // send(sde, callback): pushed like push, then sent at once; callback
@@ -327,6 +350,10 @@
   function flush(beacon, callback) {
     clearTimeout(timer);
     timer = null;
+    if (sdesDirty) {
+      sdesDirty = false;
+      save(SDES, visitSdes.join("\n"));
+    }
     if (pending.length) {
       outbox.push({visitorId: visitorId, visitId: pending.visitId, events: pending, cb: callback});
       pending = [];
@@ -619,7 +646,8 @@
   function chat(engagement) {
     var c = lp._chat;
     if (!c) {
-      c = lp._chat = {base: base, site: site, key: CHAT, visitorId: visitorId, visitId: touch, emit: emit};
+      c = lp._chat = {base: base, site: site, key: CHAT, visitorId: visitorId, visitId: touch, emit: emit,
+        attributes: function () { return visitAttributes().slice(1).map(JSON.parse); }};
       var s = d.createElement("script");
       s.src = base + "/chat/chat.js";
       d.head.appendChild(s);
@@ -684,7 +712,8 @@
       state = null;
       clearTimeout(timer);
       try {
-        ["lpsl_vid", "lpsl_visit", CONTEXTS, OUTBOX, STATE, IDENTITY].forEach(function (k) { w.localStorage.removeItem(k); });
+        visitSdes = null;
+        ["lpsl_vid", "lpsl_visit", CONTEXTS, OUTBOX, STATE, IDENTITY, SDES].forEach(function (k) { w.localStorage.removeItem(k); });
       } catch (e) {
         // blocked storage holds nothing either
       }

@@ -1,0 +1,352 @@
+package tag_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/sightline/sightline/internal/conversation"
+	"github.com/sightline/sightline/internal/messaging"
+	"github.com/sightline/sightline/internal/server"
+)
+
+// The chat window in the page, and expressions that read it.
+const (
+	chatRoot = `document.querySelector("lpsl-chat").shadowRoot`
+	// chatLines lists the lines of the window's log, "v:", "a:" or "s:"
+	// (visitor, agent, system) and their text.
+	chatLines = `Array.prototype.map.call(` + chatRoot + `.querySelectorAll(".log .m"), function (e) { return e.classList[1] + ":" + e.querySelector(".x").textContent; })`
+	chatStatus = chatRoot + `.querySelector(".st").textContent`
+)
+
+// desktopChrome is the User-Agent of Chrome on Windows.
+const desktopChrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+
+// bindWindowEvents is put in every page before its scripts: it records
+// the lpUnifiedWindow events the page hears on lpTag.events in
+// window.heard, binding through the snippet's stub as soon as there is one.
+const bindWindowEvents = `window.heard = []; window.errs = []; window.addEventListener("error", function (e) { errs.push(e.message); });
+(function bind() {
+  if (window.lpTag && lpTag.events && lpTag.events.bind) {
+    lpTag.events.bind("lpUnifiedWindow", "*", function (d, info) { heard.push({name: info.eventName, data: d}); });
+  } else {
+    setTimeout(bind, 2);
+  }
+})();`
+
+// cutProxy passes TCP connections to a server, until cut: then it closes
+// those open and refuses new ones until it is restored, as a visitor's
+// network going away and back does.
+type cutProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	down   bool
+	conns  map[net.Conn]bool
+}
+
+func newCutProxy(t testing.TB, target string) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
+	t.Cleanup(func() { ln.Close(); p.cut(true) })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.pipe(c)
+		}
+	}()
+	return p
+}
+
+func (p *cutProxy) Addr() string { return p.ln.Addr().String() }
+
+// track keeps c to close on a cut; it reports false, having closed c,
+// while the proxy is down.
+func (p *cutProxy) track(c net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.down {
+		c.Close()
+		return false
+	}
+	p.conns[c] = true
+	return true
+}
+
+func (p *cutProxy) pipe(c net.Conn) {
+	if !p.track(c) {
+		return
+	}
+	s, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	if !p.track(s) {
+		c.Close()
+		return
+	}
+	go func() {
+		io.Copy(s, c)
+		s.Close()
+	}()
+	io.Copy(c, s)
+	c.Close()
+}
+
+// cut takes the network down (true) or brings it back (false).
+func (p *cutProxy) cut(down bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = down
+	if down {
+		for c := range p.conns {
+			c.Close()
+		}
+		clear(p.conns)
+	}
+}
+
+// agent is the agent's side of the test: a messaging.Sink that keeps
+// what the service tells it.
+type agent struct {
+	mu     sync.Mutex
+	events []messaging.Event
+}
+
+func (a *agent) Notify(e messaging.Event) {
+	a.mu.Lock()
+	a.events = append(a.events, e)
+	a.mu.Unlock()
+}
+
+// waitFor waits up to 15 s for an event that match accepts.
+func (a *agent) waitFor(t *testing.T, what string, match func(messaging.Event) bool) messaging.Event {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		a.mu.Lock()
+		for _, e := range a.events {
+			if match(e) {
+				a.mu.Unlock()
+				return e
+			}
+		}
+		a.mu.Unlock()
+	}
+	t.Fatalf("the agent was not told %s", what)
+	return messaging.Event{}
+}
+
+// count returns how many events match accepts.
+func (a *agent) count(match func(messaging.Event) bool) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, e := range a.events {
+		if match(e) {
+			n++
+		}
+	}
+	return n
+}
+
+// visitorMessage matches the visitor's message text.
+func visitorMessage(text string) func(messaging.Event) bool {
+	return func(e messaging.Event) bool {
+		return e.Kind == messaging.MessageAdded && e.Message.Role == conversation.Consumer && e.Message.Text == text
+	}
+}
+
+// chatBrowser is the visitor's tab, with the helpers of the chat tests.
+type chatBrowser struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func (b chatBrowser) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// wait polls cond, a JavaScript expression, until it is true.
+func (b chatBrowser) wait(what, cond string) {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		lines, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(function () { try { return JSON.stringify(`+chatLines+`) + " / " + `+chatStatus+`; } catch (e) {
+  return String(e) + " " + JSON.stringify({chat: lpTag._chat && Object.keys(lpTag._chat), scripts: Array.prototype.map.call(document.scripts, function (s) { return s.src; }), errors: window.errs, clicks: lpTag.events.hasFired("LP_OFFERS", "OFFER_CLICK").length, key: localStorage.getItem("lpsl_chat_demo")}); } })()`))
+		b.t.Fatalf("%s: %v (window: %s)", what, err, lines)
+	}
+}
+
+// eval returns what expression js is, decoded from JSON into v.
+func (b chatBrowser) eval(js string, v any) {
+	b.t.Helper()
+	out, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`JSON.stringify(`+js+`)`))
+	if err == nil {
+		err = json.Unmarshal([]byte(out), v)
+	}
+	if err != nil {
+		b.t.Fatalf("%s: %v", js, err)
+	}
+}
+
+func (b chatBrowser) lines() []string {
+	b.t.Helper()
+	var l []string
+	b.eval(chatLines, &l)
+	return l
+}
+
+// click clicks the element of the chat window's shadow root that selector
+// finds.
+func (b chatBrowser) click(selector string) {
+	b.t.Helper()
+	b.do(chromedp.Click(chromedp.JSPath(chatRoot + `.querySelector(` + strconv.Quote(selector) + `)`)))
+}
+
+// openDemoChat starts the demo server behind a proxy that can cut the
+// visitor's network, opens the demo shop in Chromium, puts an OLED TV in
+// the cart and goes on browsing, so that the cart-abandonment slide-out
+// (a chat engagement) shows, and returns what the test needs.
+func openDemoChat(t *testing.T) (*server.Server, string, *cutProxy, chatBrowser) {
+	t.Helper()
+	srv, dir := startDemo(t)
+	proxy := newCutProxy(t, srv.Addr())
+	b := chatBrowser{t: t, ctx: newBrowser(t)}
+	if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: bindWindowEvents}); err != nil {
+		t.Fatal(err)
+	}
+	// A desktop Chrome's User-Agent: headless Chromium's says it is a bot.
+	if _, err := chromedp.Call(b.ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: desktopChrome}); err != nil {
+		t.Fatal(err)
+	}
+	shop := "http://" + proxy.Addr() + "/demo"
+	b.do(chromedp.Navigate(shop + "/tv/oled"))
+	b.wait("the tag", `window.lpTag && lpTag._sightline === true`)
+	b.do(chromedp.Click(chromedp.CSS(`button[data-add="AUR-OLED55"]`)))
+	b.wait("the cart badge", `document.querySelector("[data-cart-count]").textContent === "1"`)
+	b.do(chromedp.Navigate(shop + "/tv"))
+	// Shown, and done sliding in.
+	b.wait("the chat slide-out", `(function (h) { return !!h && !!h.shadowRoot.querySelector(".accept") && h.shadowRoot.querySelector(".box").getAnimations().length === 0; })(`+
+		`document.querySelector('[data-lpsl-engagement="1001_2001_1"]'))`)
+	return srv, dir, proxy, b
+}
+
+// TestChatWindow is a conversation from the demo shop's chat slide-out to
+// its end, with the agent's side driven through the server's messaging
+// service: the window opens on the click (focus in it, roles and labels),
+// shows the queue, then the agent's name, messages both ways once each and
+// in order, typing both ways, delivered and read marks; it comes back with
+// its history on the next page and after a reload, sends a message typed
+// while the network is down once it is back, shows the agent's close and
+// sends the survey. The page hears the lpUnifiedWindow events, and the log
+// holds the CHAT events.
+func TestChatWindow(t *testing.T) {
+	srv, dir, proxy, b := openDemoChat(t)
+	svc := srv.Messaging()
+	ctx := context.Background()
+	anna := &agent{}
+	session := svc.Connect("demo", messaging.Agent{ID: "agent-anna", Name: "Anna", Skills: []string{"tv-experts"}}, anna)
+	defer session.Close()
+
+	// The click opens the window, the focus in its message box.
+	b.do(chromedp.Click(chromedp.JSPath(`document.querySelector('[data-lpsl-engagement="1001_2001_1"]').shadowRoot.querySelector(".accept")`)))
+	b.wait("the window, the focus in its message box", `!!document.querySelector("lpsl-chat") && document.activeElement === document.querySelector("lpsl-chat") && `+
+		chatRoot+`.activeElement && `+chatRoot+`.activeElement.tagName === "TEXTAREA"`)
+	var a11y []string
+	b.eval(`(function (r) { var w = r.querySelector(".w"); return [w.getAttribute("role"), r.getElementById(w.getAttribute("aria-labelledby")).textContent,
+  r.querySelector(".log").getAttribute("role"), r.querySelector(".log").getAttribute("aria-label"), r.querySelector(".st").getAttribute("role"),
+  r.querySelector("textarea").getAttribute("aria-label"), r.querySelector("header button").getAttribute("aria-label"),
+  r.querySelector("header button + button").getAttribute("aria-label")]; })(`+chatRoot+`)`, &a11y)
+	if strings.Join(a11y, "|") != "dialog|Chat with us|log|Messages|status|Type your message|Minimize chat|End chat" {
+		t.Errorf("roles and labels: %q", a11y)
+	}
+
+	// No agent online: the visitor waits in the queue.
+	b.wait("the queue", chatStatus+`.indexOf("You are number 1 in line") === 0`)
+	convs := svc.Conversations("demo")
+	if len(convs) != 1 {
+		t.Fatalf("%d open conversations, want 1", len(convs))
+	}
+	conv := convs[0]
+	if conv.Campaign.CampaignID != "1001" || conv.Campaign.EngagementID != "2001" || conv.SkillName != "tv-experts" ||
+		!strings.HasSuffix(conv.Context.PageURL, "/demo/tv") || conv.Context.PageTitle == "" || conv.Context.Device != "DESKTOP" || conv.Context.OS != "WINDOWS" ||
+		conv.Context.Browser != "Chrome" || conv.Context.Language == "" || conv.Context.VisitID == "" {
+		t.Errorf("the conversation's start: campaign %+v skill %q context %+v", conv.Campaign, conv.SkillName, conv.Context)
+	}
+	var types []string
+	for _, a := range conv.Attributes {
+		types = append(types, a.Type)
+	}
+	if !strings.Contains(strings.Join(types, " "), "CART_STATUS") {
+		t.Errorf("the conversation's attributes: %v, want the cart the page pushed", types)
+	}
+	cancel := svc.Watch("demo", conv.ID, anna)
+	defer cancel()
+
+	// Anna comes online and takes the conversation.
+	session.SetState(messaging.Online)
+	ring := anna.waitFor(t, "the ring", func(e messaging.Event) bool { return e.Kind == messaging.Ring })
+	if _, err := session.Accept(ctx, ring.RingID); err != nil {
+		t.Fatal(err)
+	}
+	b.wait("the agent's name", chatStatus+` === "You are chatting with Anna."`)
+
+	// The visitor types (Anna sees it), then sends.
+	b.do(chromedp.KeyEvent("Hello, which OLED is brightest?"))
+	anna.waitFor(t, "that the visitor types", func(e messaging.Event) bool { return e.Kind == messaging.ChatStateChanged && e.ChatState == "COMPOSING" })
+	b.do(chromedp.KeyEvent("\r"))
+	hello := anna.waitFor(t, "the visitor's message", visitorMessage("Hello, which OLED is brightest?")).Message
+	b.wait("the message sent", chatRoot+`.querySelector(".log .v .k").textContent === "Sent"`)
+
+	// Anna types, then answers with a link.
+	if err := svc.SetChatState("demo", conv.ID, "agent-anna", "COMPOSING"); err != nil {
+		t.Fatal(err)
+	}
+	b.wait("Anna typing", chatRoot+`.querySelector(".ty").textContent === "Anna is typing\u2026"`)
+	if err := svc.SetStatus(ctx, "demo", conv.ID, "agent-anna", conversation.Read, []int{hello.Seq}); err != nil {
+		t.Fatal(err)
+	}
+	b.wait("the read mark", chatRoot+`.querySelector(".log .v .k").textContent === "Read"`)
+	answer, _, err := svc.Send(ctx, "demo", conv.ID, conversation.Message{From: "agent-anna", Type: conversation.TextPlain,
+		Text: "The Aurora OLED 55: https://example.com/aurora. <b>Bright</b>!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.wait("Anna's answer", chatRoot+`.querySelectorAll(".log .a").length === 1 && `+chatRoot+`.querySelector(".ty").textContent === ""`)
+	var link []string
+	b.eval(`(function (a) { return [a.href, a.rel, a.target, a.parentNode.textContent, String(!!a.parentNode.querySelector("b"))]; })(`+chatRoot+`.querySelector(".log .a a"))`, &link)
+	if strings.Join(link, "|") != "https://example.com/aurora|noopener noreferrer|_blank|The Aurora OLED 55: https://example.com/aurora. <b>Bright</b>!|false" {
+		t.Errorf("Anna's message with its link: %q", link)
+	}
+	anna.waitFor(t, "that the visitor read the answer", func(e messaging.Event) bool {
+		for _, st := range e.Statuses {
+			if e.Kind == messaging.StatusesAdded && st.Seq == answer.Seq && st.Status == conversation.Read && st.Role == conversation.Consumer {
+				return true
+			}
+		}
+		return false
+	})
+	t.Logf("lines: %q", b.lines())
+	_ = dir
+	_ = proxy
+}
