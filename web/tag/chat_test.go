@@ -25,7 +25,7 @@ const (
 	chatRoot = `document.querySelector("lpsl-chat").shadowRoot`
 	// chatLines lists the lines of the window's log, "v:", "a:" or "s:"
 	// (visitor, agent, system) and their text.
-	chatLines = `Array.prototype.map.call(` + chatRoot + `.querySelectorAll(".log .m"), function (e) { return e.classList[1] + ":" + e.querySelector(".x").textContent; })`
+	chatLines  = `Array.prototype.map.call(` + chatRoot + `.querySelectorAll(".log .m"), function (e) { return e.classList[1] + ":" + e.querySelector(".x").textContent; })`
 	chatStatus = chatRoot + `.querySelector(".st").textContent`
 )
 
@@ -313,7 +313,9 @@ func TestChatWindow(t *testing.T) {
 
 	// The visitor types (Anna sees it), then sends.
 	b.do(chromedp.KeyEvent("Hello, which OLED is brightest?"))
-	anna.waitFor(t, "that the visitor types", func(e messaging.Event) bool { return e.Kind == messaging.ChatStateChanged && e.ChatState == "COMPOSING" })
+	anna.waitFor(t, "that the visitor types", func(e messaging.Event) bool {
+		return e.Kind == messaging.ChatStateChanged && e.ChatState == "COMPOSING"
+	})
 	b.do(chromedp.KeyEvent("\r"))
 	hello := anna.waitFor(t, "the visitor's message", visitorMessage("Hello, which OLED is brightest?")).Message
 	b.wait("the message sent", chatRoot+`.querySelector(".log .v .k").textContent === "Sent"`)
