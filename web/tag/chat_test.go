@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sightline/sightline/internal/conversation"
+	"github.com/sightline/sightline/internal/event"
 	"github.com/sightline/sightline/internal/messaging"
 	"github.com/sightline/sightline/internal/server"
 )
@@ -348,7 +349,257 @@ func TestChatWindow(t *testing.T) {
 		}
 		return false
 	})
-	t.Logf("lines: %q", b.lines())
-	_ = dir
-	_ = proxy
+
+	// Minimized, the window is a button that counts Anna's new messages;
+	// they are read once the visitor opens it again.
+	b.click("header button")
+	b.wait("the minimized window", chatRoot+`.querySelector(".w").hidden && `+chatRoot+`.activeElement === `+chatRoot+`.querySelector(".pill")`)
+	later, _, err := svc.Send(ctx, "demo", conv.ID, conversation.Message{From: "agent-anna", Type: conversation.TextPlain, Text: "Take your time."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.wait("the new message counted", chatRoot+`.querySelector(".pill").getAttribute("aria-label") === "Open chat, 1 new message"`)
+	readLater := func(e messaging.Event) bool {
+		for _, st := range e.Statuses {
+			if e.Kind == messaging.StatusesAdded && st.Seq == later.Seq && st.Status == conversation.Read {
+				return true
+			}
+		}
+		return false
+	}
+	anna.waitFor(t, "that the message reached the visitor", func(e messaging.Event) bool {
+		return e.Kind == messaging.StatusesAdded && len(e.Statuses) > 0 && e.Statuses[0].Seq == later.Seq && e.Statuses[0].Status == conversation.Accepted
+	})
+	if anna.count(readLater) != 0 {
+		t.Error("a message was marked read while the window was minimized")
+	}
+	b.click(".pill")
+	b.wait("the window again, the focus in its message box", `!`+chatRoot+`.querySelector(".w").hidden && `+chatRoot+`.activeElement.tagName === "TEXTAREA"`)
+	anna.waitFor(t, "that the visitor read the message", readLater)
+
+	// Structured content: a button publishes its text; a link button to a
+	// javascript: URL, an image from one and markup in a text do nothing.
+	rich := `{"type":"vertical","elements":[
+  {"type":"text","text":"Which size?","style":{"bold":true}},
+  {"type":"image","url":"http://127.0.0.1:1/aurora.png","tooltip":"The Aurora OLED"},
+  {"type":"image","url":"javascript:window.pwned=1"},
+  {"type":"horizontal","elements":[
+    {"type":"button","title":"55 inch","click":{"actions":[{"type":"publishText","text":"55 inch, please"}]}},
+    {"type":"button","title":"Details","click":{"actions":[{"type":"link","name":"Details","uri":"javascript:window.pwned=1"}]}}]},
+  {"type":"text","text":"<img src=x onerror=\"window.pwned=1\">"},
+  {"type":"map","lo":1,"la":2}]}`
+	if _, _, err := svc.Send(ctx, "demo", conv.ID, conversation.Message{From: "agent-anna", Type: conversation.RichContent, Rich: json.RawMessage(rich)}); err != nil {
+		t.Fatal(err)
+	}
+	card := chatRoot + `.querySelector(".log .m.r")`
+	b.wait("the structured content", `!!`+card)
+	var shown struct {
+		Bold    string
+		Images  []string
+		Alt     string
+		Buttons []string
+		Texts   []string
+		Layout  string
+	}
+	b.eval(`(function (c) { return {bold: c.querySelector("p").style.fontWeight + " " + c.querySelector("p").textContent,
+  images: Array.prototype.map.call(c.querySelectorAll("img"), function (i) { return i.getAttribute("src"); }), alt: c.querySelector("img").alt,
+  buttons: Array.prototype.map.call(c.querySelectorAll("button"), function (x) { return x.textContent; }),
+  texts: Array.prototype.map.call(c.querySelectorAll("p"), function (x) { return x.textContent; }),
+  layout: c.querySelector(".x > div").className + " " + c.querySelector(".x > div > div").className}; })(`+card+`)`, &shown)
+	if shown.Bold != "700 Which size?" || len(shown.Images) != 1 || shown.Images[0] != "http://127.0.0.1:1/aurora.png" || shown.Alt != "The Aurora OLED" ||
+		strings.Join(shown.Buttons, "|") != "55 inch|Details" || len(shown.Texts) != 2 || shown.Texts[1] != `<img src=x onerror="window.pwned=1">` ||
+		shown.Layout != "rv rh" {
+		t.Errorf("structured content shown as %+v", shown)
+	}
+	b.do(chromedp.Click(chromedp.JSPath(card + `.querySelectorAll("button")[1]`)))
+	b.do(chromedp.Click(chromedp.JSPath(card + `.querySelectorAll("button")[0]`)))
+	anna.waitFor(t, "the button's text", visitorMessage("55 inch, please"))
+	var pwned bool
+	b.eval(`!!window.pwned`, &pwned)
+	if pwned {
+		t.Error("a javascript: URL of the structured content ran")
+	}
+
+	// The visitor leaves the site; Anna writes; the visitor comes back on
+	// another page: the window is there, with its history, and what Anna
+	// wrote meanwhile, once.
+	heard := b.heard(nil)
+	before := b.lines()
+	b.do(chromedp.Navigate("about:blank"))
+	if _, _, err := svc.Send(ctx, "demo", conv.ID, conversation.Message{From: "agent-anna", Type: conversation.TextPlain, Text: "Still there?"}); err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.Navigate("http://" + proxy.Addr() + "/demo/cart"))
+	b.wait("the window back with what Anna wrote", `!!document.querySelector("lpsl-chat") && `+chatLines+`.slice(-1)[0] === "a:Still there?"`)
+	if got := b.lines(); strings.Join(got[:len(got)-1], "\n") != strings.Join(before, "\n") {
+		t.Errorf("on the next page the window shows\n%q\nwant\n%q and Anna's new message", got, before)
+	}
+	var focus string
+	b.eval(`document.activeElement.tagName`, &focus)
+	if focus == "LPSL-CHAT" {
+		t.Error("the window took the focus on the next page")
+	}
+
+	// A reload: the same, nothing twice.
+	heard = b.heard(heard)
+	before = b.lines()
+	b.do(chromedp.Reload())
+	b.wait("the window after the reload", `!!document.querySelector("lpsl-chat") && `+chatLines+`.length === `+strconv.Itoa(len(before))+` && `+
+		chatStatus+` === "You are chatting with Anna."`)
+	if got := b.lines(); strings.Join(got, "\n") != strings.Join(before, "\n") {
+		t.Errorf("after the reload the window shows\n%q\nwant\n%q", got, before)
+	}
+
+	// The network goes: what the visitor writes waits, kept, and goes once
+	// it is back; what Anna writes meanwhile comes then, once.
+	proxy.cut(true)
+	b.wait("the window reconnecting", chatStatus+` === "Reconnecting\u2026"`)
+	b.do(chromedp.Focus(chromedp.JSPath(chatRoot+`.querySelector("textarea")`)), chromedp.KeyEvent("Are you there?\r"))
+	b.wait("the message waiting", chatRoot+`.querySelector(".log .v:last-child .k").textContent === "Sending\u2026"`)
+	var kept bool
+	b.eval(`JSON.parse(localStorage.getItem("lpsl_chat_demo")).msgs.some(function (m) { return m.t === "Are you there?" && m.s === null; })`, &kept)
+	if !kept {
+		t.Error("the message waiting is not kept in localStorage")
+	}
+	if _, _, err := svc.Send(ctx, "demo", conv.ID, conversation.Message{From: "agent-anna", Type: conversation.TextPlain, Text: "Yes, still here."}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // a few reconnects fail
+	if n := anna.count(visitorMessage("Are you there?")); n != 0 {
+		t.Fatalf("the message sent while offline reached the agent %d times", n)
+	}
+	proxy.cut(false)
+	anna.waitFor(t, "the message sent while offline", visitorMessage("Are you there?"))
+	b.wait("the message sent, Anna's shown", chatRoot+`.querySelector(".log .v:last-of-type .k").textContent !== "Sending\u2026" && `+chatLines+`.indexOf("a:Yes, still here.") >= 0`)
+
+	// Every message once, in the conversation's order.
+	msgs, err := svc.Messages(ctx, "demo", conv.ID, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, m := range msgs {
+		line := "v:" + m.Text
+		if m.Role != conversation.Consumer {
+			line = "a:" + m.Text
+		}
+		if m.Type == conversation.RichContent {
+			line = "a:Which size?"
+		}
+		want = append(want, line)
+	}
+	var got []string
+	for _, l := range b.lines() {
+		if strings.HasPrefix(l, "a:Which size?") {
+			l = "a:Which size?"
+		}
+		if !strings.HasPrefix(l, "s:") {
+			got = append(got, l)
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the window shows\n%q\nthe conversation holds\n%q", got, want)
+	}
+	if n := anna.count(visitorMessage("Are you there?")); n != 1 {
+		t.Errorf("the message sent while offline reached the agent %d times", n)
+	}
+
+	// Anna closes; the visitor answers the survey and closes the window.
+	if _, err := svc.CloseConversation(ctx, "demo", conv.ID, conversation.ClosedByAgent); err != nil {
+		t.Fatal(err)
+	}
+	b.wait("the survey", `!!`+chatRoot+`.querySelector("form.sv") && `+chatLines+`.slice(-1)[0] === "s:Anna ended the conversation."`)
+	b.click(`input[name=csat][value="4"]`)
+	b.click(`input[name=resolved][value="Yes"]`)
+	b.click(`form.sv button[type=submit]`)
+	b.wait("the thanks", chatRoot+`.querySelector(".ft").textContent === "Thank you for your feedback."`)
+	var surveyed *conversation.Conversation
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if surveyed, err = svc.Get(ctx, "demo", conv.ID); err != nil {
+			t.Fatal(err)
+		}
+		if len(surveyed.Surveys) > 0 {
+			break
+		}
+	}
+	if surveyed.CSAT != 4 || len(surveyed.Surveys) != 1 || len(surveyed.Surveys[0].Data) != 2 ||
+		surveyed.Surveys[0].Data[1] != (conversation.SurveyAnswer{Question: "Confirm Resolution", Answer: "Yes"}) {
+		t.Errorf("stored: csat %d, surveys %+v; want 4 and Confirm Resolution Yes", surveyed.CSAT, surveyed.Surveys)
+	}
+	b.click(`header button + button`)
+	b.wait("the window gone", `!document.querySelector("lpsl-chat") && localStorage.getItem("lpsl_chat_demo") === null`)
+	heard = b.heard(heard)
+
+	// What the pages heard on lpTag.events.
+	var states []string
+	names := map[string]int{}
+	for _, h := range heard {
+		names[h.Name]++
+		switch h.Name {
+		case "state":
+			if n := len(states); n == 0 || states[n-1] != h.Data["state"] {
+				states = append(states, h.Data["state"].(string))
+			}
+		case "conversationInfo":
+			if h.Data["agentName"] == "Anna" && (h.Data["conversationId"] != conv.ID || h.Data["engagementId"] != 2001.0 ||
+				h.Data["campaignId"] != 1001.0 || h.Data["engagementName"] != "Slide-out chat button" || h.Data["skill"] != "tv-experts" ||
+				h.Data["agentId"] != "agent-anna" || h.Data["visitorId"] != conv.ConsumerID || h.Data["language"] == "") {
+				t.Errorf("conversationInfo %v", h.Data)
+			}
+		}
+	}
+	wantStates := "initialised waiting chatting interactive resume interactive resume interactive ended postChat ended"
+	if strings.Join(states, " ") != wantStates {
+		t.Errorf("states heard:\n%s\nwant\n%s", strings.Join(states, " "), wantStates)
+	}
+	if names["minimized"] != 1 || names["maximized"] != 1 || names["windowClosed"] != 1 || names["conversationInfo"] < 5 {
+		t.Errorf("events heard: %v", names)
+	}
+
+	// The CHAT events in the log.
+	// Those fired before the conversation started (the click's open, load
+	// and show) have no conversation id yet.
+	chat := map[string]int{}
+	stored := waitForStored(t, dir, func(got []event.Stored) bool {
+		for _, s := range got {
+			if s.AppName == "CHAT" && s.EventName == "close" {
+				return true
+			}
+		}
+		return false
+	})
+	for _, s := range stored {
+		if s.AppName != "CHAT" {
+			continue
+		}
+		chat[s.EventName]++
+		var d struct {
+			Conversation string `json:"conversation_id"`
+			Engagement   int64  `json:"engagement_id"`
+		}
+		json.Unmarshal(s.Data, &d)
+		if d.Engagement != 2001 || d.Conversation != conv.ID && (d.Conversation != "" || chat[s.EventName] > 1) {
+			t.Errorf("CHAT %s %s", s.EventName, s.Data)
+		}
+	}
+	for name, n := range map[string]int{"load": 3, "open": 1, "show": 4, "hide": 1, "close": 1, "session_started": 1, "session_interacted": 1,
+		"live_chat_started": 1, "live_chat_ended": 1, "platform_rest": 1, "user_agent_desktop": 1} {
+		if chat[name] != n {
+			t.Errorf("CHAT %s stored %d times, want %d (all: %v)", name, chat[name], n, chat)
+		}
+	}
+}
+
+// heardEvent is an lpUnifiedWindow event a page heard.
+type heardEvent struct {
+	Name string
+	Data map[string]any
+}
+
+// heard returns the events the page heard, after those of earlier pages.
+func (b chatBrowser) heard(earlier []heardEvent) []heardEvent {
+	b.t.Helper()
+	var h []heardEvent
+	b.eval(`window.heard || []`, &h)
+	return append(earlier, h...)
 }
