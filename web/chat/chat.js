@@ -851,7 +851,7 @@
     if (!statusEl) {
       return;
     }
-    var text = st.ended ? "The chat has ended." : !ready && wasReady ? "Reconnecting\u2026" :
+    var text = st.ended ? "The chat has ended." : !ready && st.conv ? (wasReady || backoff ? "Reconnecting\u2026" : "Connecting\u2026") :
       st.agent ? "You are chatting with " + st.agent.name + "." :
         queue ? "You are number " + queue.position + " in line. Estimated wait: " +
           (queue.waitSeconds > 60 ? "about " + Math.ceil(queue.waitSeconds / 60) + " minutes." : "under a minute.") :
