@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/sightline/sightline/internal/conversation"
 	"github.com/sightline/sightline/internal/event"
@@ -560,14 +562,7 @@ func TestChatWindow(t *testing.T) {
 	// Those fired before the conversation started (the click's open, load
 	// and show) have no conversation id yet.
 	chat := map[string]int{}
-	stored := waitForStored(t, dir, func(got []event.Stored) bool {
-		for _, s := range got {
-			if s.AppName == "CHAT" && s.EventName == "close" {
-				return true
-			}
-		}
-		return false
-	})
+	stored := waitForChatEvent(t, dir, "close")
 	for _, s := range stored {
 		if s.AppName != "CHAT" {
 			continue
@@ -590,6 +585,15 @@ func TestChatWindow(t *testing.T) {
 	}
 }
 
+// waitForChatEvent waits until the log in dir holds the CHAT event
+// called name, and returns the log's events.
+func waitForChatEvent(t *testing.T, dir, name string) []event.Stored {
+	t.Helper()
+	return waitForStored(t, dir, func(got []event.Stored) bool {
+		return slices.ContainsFunc(got, func(s event.Stored) bool { return s.AppName == "CHAT" && s.EventName == name })
+	})
+}
+
 // heardEvent is an lpUnifiedWindow event a page heard.
 type heardEvent struct {
 	Name string
@@ -602,4 +606,64 @@ func (b chatBrowser) heard(earlier []heardEvent) []heardEvent {
 	var h []heardEvent
 	b.eval(`window.heard || []`, &h)
 	return append(earlier, h...)
+}
+
+// iPhone is the User-Agent of Safari on an iPhone.
+const iPhone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+
+// TestChatWindowPhone opens the window on a phone's screen, 390 px wide:
+// it takes the screen, and nothing in it is wider. The visitor writes
+// (the CHAT events say mobile), then ends the conversation from the
+// keyboard, confirming, and skips the survey.
+func TestChatWindowPhone(t *testing.T) {
+	srv, dir, _, b := openDemoChat(t)
+	if _, err := chromedp.Call(b.ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: iPhone}); err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch), chromedp.Reload())
+	b.wait("the chat slide-out", `(function (h) { return !!h && h.shadowRoot.querySelector(".box").getAnimations().length === 0; })(`+
+		`document.querySelector('[data-lpsl-engagement="1001_2001_1"]'))`)
+	b.do(chromedp.Click(chromedp.JSPath(`document.querySelector('[data-lpsl-engagement="1001_2001_1"]').shadowRoot.querySelector(".accept")`)))
+	b.wait("the window, the focus in it", `!!document.querySelector("lpsl-chat") && `+chatRoot+`.activeElement && `+chatRoot+`.activeElement.tagName === "TEXTAREA"`)
+	var box []float64
+	b.eval(`(function (w) { var r = w.getBoundingClientRect(); return [r.left, r.top, r.width, r.height, window.innerWidth, window.innerHeight,
+  w.scrollWidth - w.clientWidth, w.querySelector("textarea").getBoundingClientRect().right]; })(`+chatRoot+`.querySelector(".w"))`, &box)
+	if len(box) != 8 || box[0] != 0 || box[1] != 0 || box[2] != box[4] || box[3] != box[5] || box[4] != 390 || box[6] != 0 || box[7] > 390 {
+		t.Errorf("on a phone the window is at %v (left, top, width, height, the viewport's width and height, overflow, the message box's right): want the screen", box)
+	}
+
+	b.do(chromedp.KeyEvent("Is the 55 inch in stock?\r"))
+	b.wait("the message sent", chatRoot+`.querySelector(".log .v .k").textContent === "Sent"`)
+	convs := srv.Messaging().Conversations("demo")
+	if len(convs) != 1 || convs[0].Context.Device != "MOBILE" || convs[0].Context.OS != "IOS" {
+		t.Fatalf("open conversations %+v, want one from an iPhone", convs)
+	}
+	// Escape minimizes the window, the focus on the button that opens it
+	// again, from the keyboard.
+	b.do(chromedp.KeyEvent(kb.Escape))
+	b.wait("the minimized window", chatRoot+`.querySelector(".w").hidden && `+chatRoot+`.activeElement === `+chatRoot+`.querySelector(".pill")`)
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.wait("the window again", `!`+chatRoot+`.querySelector(".w").hidden && `+chatRoot+`.activeElement.tagName === "TEXTAREA"`)
+
+	// Ending it takes a confirmation; the survey can be skipped.
+	b.click("header button + button")
+	b.wait("the confirmation, the focus on it", chatRoot+`.activeElement && `+chatRoot+`.activeElement.textContent === "End chat"`)
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.wait("the survey", `!!`+chatRoot+`.querySelector("form.sv") && `+chatLines+`.slice(-1)[0] === "s:You ended the conversation."`)
+	c, err := srv.Messaging().Get(context.Background(), "demo", convs[0].ID)
+	if err != nil || c.State != conversation.Closed || c.CloseReason != conversation.ClosedByConsumer {
+		t.Fatalf("the conversation after the visitor ended it: %+v (%v)", c, err)
+	}
+	b.click("form.sv .b2")
+	b.wait("the end", chatRoot+`.querySelector(".ft").textContent === "The conversation has ended." && `+
+		chatRoot+`.querySelector("header button + button").getAttribute("aria-label") === "Close chat"`)
+	if c, _ := srv.Messaging().Get(context.Background(), "demo", c.ID); len(c.Surveys) != 0 {
+		t.Errorf("a skipped survey stored %+v", c.Surveys)
+	}
+	got := waitForChatEvent(t, dir, "user_agent_mobile")
+	for _, s := range got {
+		if s.AppName == "CHAT" && (s.EventName == "user_agent_desktop" || s.EventName == "live_chat_ended") {
+			t.Errorf("CHAT %s stored: the visitor is on a phone, and no agent joined", s.EventName)
+		}
+	}
 }
