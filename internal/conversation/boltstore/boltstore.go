@@ -100,6 +100,7 @@ type Store struct {
 	isClosed atomic.Bool
 	kick     chan struct{} // wakes the writer
 	exited   chan struct{} // closed when the writer has returned
+	commits  atomic.Int64  // transactions committed
 
 	mu     sync.Mutex
 	queue  []*op
