@@ -39,10 +39,10 @@
 //	meta      "version" -> "1" (the version of this layout)
 //	ids       conversation id -> n; ids are unique across accounts
 //	data      n 'c' -> the conversation, JSON; its Messages and Updated are the head's
-//	          n 'h' -> the head: open flag (1 byte), messages, statuses (8 bytes
-//	                   big-endian each), updated (8), account id (the rest)
-//	          n 'i' message id -> seq (8 bytes): the message id index
 //	          n 'm' seq (8) -> the message, JSON, without its Seq
+//	          n 'n' -> the head: open flag (1 byte), messages, statuses (8 bytes
+//	                   big-endian each), updated (8), account id (the rest)
+//	          n 'o' message id -> seq (8 bytes): the message id index
 //	          n 'r' seq (8) participant id -> the participant's best delivery
 //	                   status of the message: 1 ACCEPT, 2 READ
 //	          n 's' position (8) -> a status, JSON, in the order recorded
@@ -51,9 +51,10 @@
 //	subject   account, identity's subject, descending start, ^n -> nothing
 //	open      n -> nothing, for every open conversation
 //
-// A message thus writes three keys next to each other under its
-// conversation's number (message, id, head) and leaves the conversation's
-// JSON alone. JSON values of the model (a message's Rich and Metadata, an
+// A message thus writes three keys under its conversation's number, which
+// sort next to each other (message, head, id), and leaves the conversation's
+// JSON alone: bbolt rewrites every page a commit changes, and the pages
+// written per message bound how many messages a second it takes. JSON values of the model (a message's Rich and Metadata, an
 // attribute's Data) are kept as base64 strings, so that they come back as
 // given to the byte: encoding/json would compact them. List reads the
 // subject index when the query has a subject, else the consumer index when
