@@ -435,29 +435,37 @@ func (s *Store) Messages(ctx context.Context, account, id string, from, limit in
 		return nil, fmt.Errorf("cannot read messages from %d, %d of them", from, limit)
 	}
 	var ms []conversation.Message
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		n, _, err := lookup(tx, account, id)
-		if err != nil {
-			return err
-		}
-		prefix := dataKey(n, kindMessage, 0)
-		c := tx.Bucket(bucketData).Cursor()
-		for k, v := c.Seek(seqKey(n, kindMessage, uint64(from))); bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			if limit > 0 && len(ms) == limit {
-				break
-			}
-			m, err := decodeMessage(v, binary.BigEndian.Uint64(k[len(prefix):]))
-			if err != nil {
-				return fmt.Errorf("conversation %s: %w", id, err)
-			}
-			ms = append(ms, m)
-		}
-		return nil
+	err := s.scan(ctx, account, id, kindMessage, uint64(from), limit, func(seq uint64, v []byte) error {
+		m, err := decodeMessage(v, seq)
+		ms = append(ms, m)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return ms, nil
+}
+
+// scan calls fn with the position and value of the keys of kind of
+// conversation id from position from on, at most limit of them (all when
+// limit is 0).
+func (s *Store) scan(ctx context.Context, account, id string, kind byte, from uint64, limit int, fn func(pos uint64, v []byte) error) error {
+	return s.view(ctx, func(tx *bolt.Tx) error {
+		n, _, err := lookup(tx, account, id)
+		if err != nil {
+			return err
+		}
+		prefix := dataKey(n, kind, 0)
+		c := tx.Bucket(bucketData).Cursor()
+		k, v := c.Seek(seqKey(n, kind, from))
+		for i := 0; bytes.HasPrefix(k, prefix) && (limit == 0 || i < limit); i++ {
+			if err := fn(binary.BigEndian.Uint64(k[len(prefix):]), v); err != nil {
+				return fmt.Errorf("conversation %s: %w", id, err)
+			}
+			k, v = c.Next()
+		}
+		return nil
+	})
 }
 
 // AddStatuses records delivery statuses; see conversation.Store.
@@ -522,20 +530,12 @@ func (s *Store) AddStatuses(ctx context.Context, account, id string, st []conver
 // conversation.Store.
 func (s *Store) Statuses(ctx context.Context, account, id string) ([]conversation.Status, error) {
 	var st []conversation.Status
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		n, _, err := lookup(tx, account, id)
-		if err != nil {
-			return err
+	err := s.scan(ctx, account, id, kindStatus, 0, 0, func(_ uint64, v []byte) error {
+		var status conversation.Status
+		if err := json.Unmarshal(v, &status); err != nil {
+			return fmt.Errorf("%w: status: %w", errCorrupt, err)
 		}
-		prefix := dataKey(n, kindStatus, 0)
-		c := tx.Bucket(bucketData).Cursor()
-		for k, v := c.Seek(prefix); bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var status conversation.Status
-			if err := json.Unmarshal(v, &status); err != nil {
-				return fmt.Errorf("%w: status of conversation %s: %w", errCorrupt, id, err)
-			}
-			st = append(st, status)
-		}
+		st = append(st, status)
 		return nil
 	})
 	if err != nil {
