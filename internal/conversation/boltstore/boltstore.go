@@ -69,6 +69,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -145,6 +146,10 @@ func Open(path string) (*Store, error) {
 		}
 		return nil
 	})
+	if err == nil {
+		// bbolt fsyncs the file, not the directory that holds its name.
+		err = atomicfile.Sync(filepath.Dir(path))
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("cannot initialise conversation database %s: %w", path, err)
