@@ -31,9 +31,10 @@
 // # Layout
 //
 // Every conversation has a number n (8 bytes big-endian, from 1), which
-// keys its data; account and conversation ids have their length first
-// (uvarint) where they start a key, so that no id is a prefix of another.
-// Times are Unix milliseconds; a "descending" start is
+// keys its data. In the index keys, account ids, consumer ids and subjects
+// have their length first (uvarint), so that no id is a prefix of another;
+// ^n is n's complement (8 bytes), newer conversations first among those of
+// one start. Times are Unix milliseconds; a "descending" start is
 // ^(uint64(start) ^ 1<<63), big-endian, so that later starts sort first.
 //
 //	meta      "version" -> "1" (the version of this layout)
@@ -54,9 +55,10 @@
 // A message thus writes three keys under its conversation's number, which
 // sort next to each other (message, head, id), and leaves the conversation's
 // JSON alone: bbolt rewrites every page a commit changes, and the pages
-// written per message bound how many messages a second it takes. JSON values of the model (a message's Rich and Metadata, an
-// attribute's Data) are kept as base64 strings, so that they come back as
-// given to the byte: encoding/json would compact them. List reads the
+// written per message bound how many messages a second it takes. JSON
+// values of the model (a message's Rich and Metadata, an attribute's Data)
+// are kept as base64 strings, so that they come back as given to the byte:
+// encoding/json would compact them. List reads the
 // subject index when the query has a subject, else the consumer index when
 // it has a consumer id, else the start index, from the query's StartTo on,
 // and checks the rest of the query on each conversation.
@@ -122,7 +124,9 @@ var _ conversation.Store = (*Store)(nil)
 // process has the file open.
 func Open(path string) (*Store, error) {
 	db, err := bolt.Open(path, atomicfile.FileMode, &bolt.Options{
-		Timeout:      openTimeout,
+		Timeout: openTimeout,
+		// Faster than the array freelist once the file is large, and as
+		// safe.
 		FreelistType: bolt.FreelistMapType,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
