@@ -124,10 +124,13 @@ type session struct {
 }
 
 func (s *session) Closed() {
+	// Not under s.mu: the service notifies under its lock, then takes s.mu.
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cancel != nil {
-		s.cancel()
+	cancel := s.cancel
+	s.cancel = nil
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
 	}
 }
 
