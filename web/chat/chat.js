@@ -898,7 +898,7 @@
       el("p", "", st.survey === 2 || st.answer ? "Thank you for your feedback." : "The conversation has ended.", foot).tabIndex = -1;
     }
     if (inside) {
-      foot.firstChild.focus();
+      foot.querySelector("[tabindex='-1']").focus();
     }
   }
 

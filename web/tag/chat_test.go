@@ -510,7 +510,8 @@ func TestChatWindow(t *testing.T) {
 	if _, err := svc.CloseConversation(ctx, "demo", conv.ID, conversation.ClosedByAgent); err != nil {
 		t.Fatal(err)
 	}
-	b.wait("the survey", `!!`+chatRoot+`.querySelector("form.sv") && `+chatLines+`.slice(-1)[0] === "s:Anna ended the conversation."`)
+	b.wait("the survey, the focus on it", `!!`+chatRoot+`.querySelector("form.sv") && `+chatLines+`.slice(-1)[0] === "s:Anna ended the conversation." && `+
+		chatRoot+`.activeElement.textContent === "How did we do?"`)
 	b.click(`input[name=csat][value="4"]`)
 	b.click(`input[name=resolved][value="Yes"]`)
 	b.click(`form.sv button[type=submit]`)
