@@ -226,6 +226,26 @@ func (b chatBrowser) click(selector string) {
 	b.do(chromedp.Click(chromedp.JSPath(chatRoot + `.querySelector(` + strconv.Quote(selector) + `)`)))
 }
 
+// openWindow clicks the chat slide-out and waits for the window, the
+// focus in its message box.
+func (b chatBrowser) openWindow() {
+	b.t.Helper()
+	b.do(chromedp.Click(chromedp.JSPath(`document.querySelector('[data-lpsl-engagement="1001_2001_1"]').shadowRoot.querySelector(".accept")`)))
+	b.wait("the window, the focus in its message box", `!!document.querySelector("lpsl-chat") && document.activeElement === document.querySelector("lpsl-chat") && `+
+		chatRoot+`.activeElement && `+chatRoot+`.activeElement.tagName === "TEXTAREA"`)
+}
+
+// take has the agent of session, online, accept the ring of the
+// conversation the window waits in, and waits until the window says so.
+func (b chatBrowser) take(session *messaging.AgentSession, a *agent) {
+	b.t.Helper()
+	ring := a.waitFor(b.t, "the ring", func(e messaging.Event) bool { return e.Kind == messaging.Ring })
+	if _, err := session.Accept(context.Background(), ring.RingID); err != nil {
+		b.t.Fatal(err)
+	}
+	b.wait("the agent's name", chatStatus+` === "You are chatting with `+session.Agent().Name+`."`)
+}
+
 // openDemoChat starts the demo server behind a proxy that can cut the
 // visitor's network, opens the demo shop in Chromium, puts an OLED TV in
 // the cart and goes on browsing, so that the cart-abandonment slide-out
@@ -272,9 +292,7 @@ func TestChatWindow(t *testing.T) {
 	defer session.Close()
 
 	// The click opens the window, the focus in its message box.
-	b.do(chromedp.Click(chromedp.JSPath(`document.querySelector('[data-lpsl-engagement="1001_2001_1"]').shadowRoot.querySelector(".accept")`)))
-	b.wait("the window, the focus in its message box", `!!document.querySelector("lpsl-chat") && document.activeElement === document.querySelector("lpsl-chat") && `+
-		chatRoot+`.activeElement && `+chatRoot+`.activeElement.tagName === "TEXTAREA"`)
+	b.openWindow()
 	var a11y []string
 	b.eval(`(function (r) { var w = r.querySelector(".w"); return [w.getAttribute("role"), r.getElementById(w.getAttribute("aria-labelledby")).textContent,
   r.querySelector(".log").getAttribute("role"), r.querySelector(".log").getAttribute("aria-label"), r.querySelector(".st").getAttribute("role"),
@@ -308,11 +326,7 @@ func TestChatWindow(t *testing.T) {
 
 	// Anna comes online and takes the conversation.
 	session.SetState(messaging.Online)
-	ring := anna.waitFor(t, "the ring", func(e messaging.Event) bool { return e.Kind == messaging.Ring })
-	if _, err := session.Accept(ctx, ring.RingID); err != nil {
-		t.Fatal(err)
-	}
-	b.wait("the agent's name", chatStatus+` === "You are chatting with Anna."`)
+	b.take(session, anna)
 
 	// The visitor types (Anna sees it), then sends.
 	b.do(chromedp.KeyEvent("Hello, which OLED is brightest?"))
@@ -624,8 +638,7 @@ func TestChatWindowPhone(t *testing.T) {
 	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch), chromedp.Reload())
 	b.wait("the chat slide-out", `(function (h) { return !!h && h.shadowRoot.querySelector(".box").getAnimations().length === 0; })(`+
 		`document.querySelector('[data-lpsl-engagement="1001_2001_1"]'))`)
-	b.do(chromedp.Click(chromedp.JSPath(`document.querySelector('[data-lpsl-engagement="1001_2001_1"]').shadowRoot.querySelector(".accept")`)))
-	b.wait("the window, the focus in it", `!!document.querySelector("lpsl-chat") && `+chatRoot+`.activeElement && `+chatRoot+`.activeElement.tagName === "TEXTAREA"`)
+	b.openWindow()
 	var box []float64
 	b.eval(`(function (w) { var r = w.getBoundingClientRect(); return [r.left, r.top, r.width, r.height, window.innerWidth, window.innerHeight,
   w.scrollWidth - w.clientWidth, w.querySelector("textarea").getBoundingClientRect().right]; })(`+chatRoot+`.querySelector(".w"))`, &box)
@@ -665,6 +678,105 @@ func TestChatWindowPhone(t *testing.T) {
 	for _, s := range got {
 		if s.AppName == "CHAT" && (s.EventName == "user_agent_desktop" || s.EventName == "live_chat_ended") {
 			t.Errorf("CHAT %s stored: the visitor is on a phone, and no agent joined", s.EventName)
+		}
+	}
+}
+
+// TestChatRichContent has the agent send structured content: its layouts
+// and elements are drawn with the DOM, never as markup; a button publishes
+// its text as the visitor's message, or opens an http(s) link in a new
+// tab without a handle on the page; javascript: and data: URLs, unknown
+// elements and nesting past 8 levels are left out; a link in a text
+// message opens as one, and the click is a CHAT link_clicked event.
+func TestChatRichContent(t *testing.T) {
+	srv, dir, _, b := openDemoChat(t)
+	svc := srv.Messaging()
+	ctx := context.Background()
+	anna := &agent{}
+	session := svc.Connect("demo", messaging.Agent{ID: "agent-anna", Name: "Anna", Skills: []string{"tv-experts"}}, anna)
+	defer session.Close()
+	session.SetState(messaging.Online)
+	b.openWindow()
+	b.take(session, anna)
+	conv := svc.Conversations("demo")[0]
+	cancel := svc.Watch("demo", conv.ID, anna)
+	defer cancel()
+	// window.open records what it is asked to open.
+	b.eval(`(function () { window.opened = []; window.open = function (u, n, f) { opened.push([u, n, f].join(" ")); }; return true; })()`, new(bool))
+
+	deep := `{"type":"text","text":"too deep"}`
+	for range 9 {
+		deep = `{"type":"vertical","elements":[` + deep + `]}`
+	}
+	rich := `{"type":"vertical","elements":[
+  {"type":"text","text":"Pick one","style":{"bold":true,"italic":true}},
+  {"type":"carousel","padding":10,"elements":[
+    {"type":"vertical","elements":[{"type":"image","url":"http://127.0.0.1:1/a.png","tooltip":"Aurora"},{"type":"text","text":"Aurora OLED"},
+      {"type":"button","title":"Aurora","tooltip":"Choose the Aurora","click":{"actions":[{"type":"publishText","text":"The Aurora"}]}}]},
+    {"type":"vertical","elements":[{"type":"image","url":"data:image/png;base64,AAAA"},{"type":"text","text":"Nova QLED"},
+      {"type":"button","title":"Specs","click":{"actions":[{"type":"link","uri":"https://example.com/nova"}]}}]}]},
+  {"type":"button","title":"Evil","click":{"actions":[{"type":"link","uri":"javascript:window.pwned=1"},{"type":"link","uri":"data:text/html,<script>1</script>"}]}},
+  {"type":"iframe","src":"https://example.com"},
+  {"type":"text","text":"<script>window.pwned=1</script> javascript:window.pwned=1"},
+  ` + deep + `]}`
+	if _, _, err := svc.Send(ctx, "demo", conv.ID, conversation.Message{From: "agent-anna", Type: conversation.RichContent, Rich: json.RawMessage(rich)}); err != nil {
+		t.Fatal(err)
+	}
+	card := chatRoot + `.querySelector(".log .m.r .x")`
+	b.wait("the structured content", `!!`+card)
+	var shown struct {
+		HTML    string
+		Style   string
+		Classes string
+		Images  []string
+		Buttons []string
+		Tooltip string
+	}
+	b.eval(`(function (c) { var p = c.querySelector("p"); return {html: c.innerHTML, style: p.style.fontWeight + " " + p.style.fontStyle,
+  classes: Array.prototype.map.call(c.querySelectorAll("div"), function (d) { return d.className; }).join(" "),
+  images: Array.prototype.map.call(c.querySelectorAll("img"), function (i) { return i.getAttribute("src") + " " + i.alt + " " + i.getAttribute("referrerpolicy"); }),
+  buttons: Array.prototype.map.call(c.querySelectorAll("button"), function (x) { return x.textContent; }), tooltip: c.querySelector("button").title}; })(`+card+`)`, &shown)
+	if shown.Style != "700 italic" || strings.Join(shown.Images, "|") != "http://127.0.0.1:1/a.png Aurora no-referrer" ||
+		strings.Join(shown.Buttons, "|") != "Aurora|Specs|Evil" || shown.Tooltip != "Choose the Aurora" ||
+		!strings.HasPrefix(shown.Classes, "rv rc rv rv") || strings.Contains(shown.HTML, "too deep") ||
+		strings.Contains(shown.HTML, "<script") || strings.Contains(shown.HTML, "<iframe") || !strings.Contains(shown.HTML, "&lt;script&gt;") ||
+		strings.Contains(shown.HTML, `href="javascript`) {
+		t.Errorf("structured content shown as %+v", shown)
+	}
+	button := func(i int) {
+		b.do(chromedp.Click(chromedp.JSPath(card + `.querySelectorAll("button")[` + strconv.Itoa(i) + `]`)))
+	}
+	button(2) // Evil
+	button(1) // Specs
+	button(0) // Aurora
+	anna.waitFor(t, "the button's text", visitorMessage("The Aurora"))
+	b.wait("the visitor's message", chatLines+`.slice(-1)[0] === "v:The Aurora"`)
+	var opened []string
+	b.eval(`window.opened`, &opened)
+	var pwned bool
+	b.eval(`!!window.pwned`, &pwned)
+	if strings.Join(opened, "|") != "https://example.com/nova _blank noopener,noreferrer" || pwned {
+		t.Errorf("the buttons opened %q (a javascript: URL ran: %v); want the https link only", opened, pwned)
+	}
+
+	// A text message's link.
+	if _, _, err := svc.Send(ctx, "demo", conv.ID, conversation.Message{From: "agent-anna", Type: conversation.TextPlain,
+		Text: "Compare them (https://example.com/compare?a=1&b=2), or javascript:alert(1)."}); err != nil {
+		t.Fatal(err)
+	}
+	link := chatRoot + `.querySelector(".log .m.a:last-child a")`
+	b.wait("the link", `!!`+link)
+	var links []string
+	b.eval(`Array.prototype.map.call(`+chatRoot+`.querySelectorAll(".log .m.a:last-child a"), function (a) { return a.href + " " + a.rel + " " + a.target; })`, &links)
+	if strings.Join(links, "|") != "https://example.com/compare?a=1&b=2 noopener noreferrer _blank" {
+		t.Errorf("links of the text: %q", links)
+	}
+	// The click goes nowhere here (no network): the event is what counts.
+	b.eval(`(function (a) { a.addEventListener("click", function (e) { e.preventDefault(); }); a.click(); return true; })(`+link+`)`, new(bool))
+	for _, s := range waitForChatEvent(t, dir, "link_clicked") {
+		if s.EventName == "link_clicked" && !strings.Contains(string(s.Data), `"url":"https://example.com/compare?a=1&b=2"`) &&
+			!strings.Contains(string(s.Data), `"url":"https://example.com/nova"`) {
+			t.Errorf("link_clicked %s", s.Data)
 		}
 	}
 }
