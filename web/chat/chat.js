@@ -29,7 +29,8 @@
  * lpTag.events, app lpUnifiedWindow: state {state} (initialised on the
  * click, resume when a page takes the window up, waiting without an agent,
  * chatting once one joined, interactive once the visitor and an agent both
- * wrote, ended, postChat while the survey shows), conversationInfo
+ * wrote, ended, postChat while the survey shows, then ended again once it
+ * is answered or skipped), conversationInfo
  * {agentName, agentId, conversationId, state, visitorId, skill,
  * engagementId, campaignId, engagementName, language} with each state and
  * agent change, maximized, minimized, windowClosed.
