@@ -226,6 +226,30 @@ func (b chatBrowser) click(selector string) {
 	b.do(chromedp.Click(chromedp.JSPath(chatRoot + `.querySelector(` + strconv.Quote(selector) + `)`)))
 }
 
+// connectAnna connects Anna, an agent of the demo's skill, offline, until
+// the test ends.
+func connectAnna(t *testing.T, svc *messaging.Service) (*messaging.AgentSession, *agent) {
+	anna := &agent{}
+	session := svc.Connect("demo", messaging.Agent{ID: "agent-anna", Name: "Anna", Skills: []string{"tv-experts"}}, anna)
+	t.Cleanup(session.Close)
+	return session, anna
+}
+
+// annaSays sends m (text/plain unless it says) from Anna in the
+// conversation convID of the demo account.
+func annaSays(t *testing.T, svc *messaging.Service, convID string, m conversation.Message) conversation.Message {
+	t.Helper()
+	m.From = "agent-anna"
+	if m.Type == "" {
+		m.Type = conversation.TextPlain
+	}
+	stored, _, err := svc.Send(context.Background(), "demo", convID, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stored
+}
+
 // openWindow clicks the chat slide-out and waits for the window, the
 // focus in its message box.
 func (b chatBrowser) openWindow() {
@@ -287,9 +311,7 @@ func TestChatWindow(t *testing.T) {
 	srv, dir, proxy, b := openDemoChat(t)
 	svc := srv.Messaging()
 	ctx := context.Background()
-	anna := &agent{}
-	session := svc.Connect("demo", messaging.Agent{ID: "agent-anna", Name: "Anna", Skills: []string{"tv-experts"}}, anna)
-	defer session.Close()
+	session, anna := connectAnna(t, svc)
 
 	// The click opens the window, the focus in its message box.
 	b.openWindow()
@@ -346,11 +368,7 @@ func TestChatWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.wait("the read mark", chatRoot+`.querySelector(".log .v .k").textContent === "Read"`)
-	answer, _, err := svc.Send(ctx, "demo", conv.ID, conversation.Message{From: "agent-anna", Type: conversation.TextPlain,
-		Text: "The Aurora OLED 55: https://example.com/aurora. <b>Bright</b>!"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	answer := annaSays(t, svc, conv.ID, conversation.Message{Text: "The Aurora OLED 55: https://example.com/aurora. <b>Bright</b>!"})
 	b.wait("Anna's answer", chatRoot+`.querySelectorAll(".log .a").length === 1 && `+chatRoot+`.querySelector(".ty").textContent === ""`)
 	var link []string
 	b.eval(`(function (a) { return [a.href, a.rel, a.target, a.parentNode.textContent, String(!!a.parentNode.querySelector("b"))]; })(`+chatRoot+`.querySelector(".log .a a"))`, &link)
@@ -370,10 +388,7 @@ func TestChatWindow(t *testing.T) {
 	// they are read once the visitor opens it again.
 	b.click("header button")
 	b.wait("the minimized window", chatRoot+`.querySelector(".w").hidden && `+chatRoot+`.activeElement === `+chatRoot+`.querySelector(".pill")`)
-	later, _, err := svc.Send(ctx, "demo", conv.ID, conversation.Message{From: "agent-anna", Type: conversation.TextPlain, Text: "Take your time."})
-	if err != nil {
-		t.Fatal(err)
-	}
+	later := annaSays(t, svc, conv.ID, conversation.Message{Text: "Take your time."})
 	b.wait("the new message counted", chatRoot+`.querySelector(".pill").getAttribute("aria-label") === "Open chat, 1 new message"`)
 	readLater := func(e messaging.Event) bool {
 		for _, st := range e.Statuses {
@@ -393,48 +408,15 @@ func TestChatWindow(t *testing.T) {
 	b.wait("the window again, the focus in its message box", `!`+chatRoot+`.querySelector(".w").hidden && `+chatRoot+`.activeElement.tagName === "TEXTAREA"`)
 	anna.waitFor(t, "that the visitor read the message", readLater)
 
-	// Structured content: a button publishes its text; a link button to a
-	// javascript: URL, an image from one and markup in a text do nothing.
-	rich := `{"type":"vertical","elements":[
-  {"type":"text","text":"Which size?","style":{"bold":true}},
-  {"type":"image","url":"http://127.0.0.1:1/aurora.png","tooltip":"The Aurora OLED"},
-  {"type":"image","url":"javascript:window.pwned=1"},
-  {"type":"horizontal","elements":[
-    {"type":"button","title":"55 inch","click":{"actions":[{"type":"publishText","text":"55 inch, please"}]}},
-    {"type":"button","title":"Details","click":{"actions":[{"type":"link","name":"Details","uri":"javascript:window.pwned=1"}]}}]},
-  {"type":"text","text":"<img src=x onerror=\"window.pwned=1\">"},
-  {"type":"map","lo":1,"la":2}]}`
-	if _, _, err := svc.Send(ctx, "demo", conv.ID, conversation.Message{From: "agent-anna", Type: conversation.RichContent, Rich: json.RawMessage(rich)}); err != nil {
-		t.Fatal(err)
-	}
+	// A structured content card: its button publishes its text
+	// (TestChatRichContent shows the rest).
+	annaSays(t, svc, conv.ID, conversation.Message{Type: conversation.RichContent, Rich: json.RawMessage(`{"type":"vertical","elements":[
+  {"type":"text","text":"Which size?"},
+  {"type":"button","title":"55 inch","click":{"actions":[{"type":"publishText","text":"55 inch, please"}]}}]}`)})
 	card := chatRoot + `.querySelector(".log .m.r")`
 	b.wait("the structured content", `!!`+card)
-	var shown struct {
-		Bold    string
-		Images  []string
-		Alt     string
-		Buttons []string
-		Texts   []string
-		Layout  string
-	}
-	b.eval(`(function (c) { return {bold: c.querySelector("p").style.fontWeight + " " + c.querySelector("p").textContent,
-  images: Array.prototype.map.call(c.querySelectorAll("img"), function (i) { return i.getAttribute("src"); }), alt: c.querySelector("img").alt,
-  buttons: Array.prototype.map.call(c.querySelectorAll("button"), function (x) { return x.textContent; }),
-  texts: Array.prototype.map.call(c.querySelectorAll("p"), function (x) { return x.textContent; }),
-  layout: c.querySelector(".x > div").className + " " + c.querySelector(".x > div > div").className}; })(`+card+`)`, &shown)
-	if shown.Bold != "700 Which size?" || len(shown.Images) != 1 || shown.Images[0] != "http://127.0.0.1:1/aurora.png" || shown.Alt != "The Aurora OLED" ||
-		strings.Join(shown.Buttons, "|") != "55 inch|Details" || len(shown.Texts) != 2 || shown.Texts[1] != `<img src=x onerror="window.pwned=1">` ||
-		shown.Layout != "rv rh" {
-		t.Errorf("structured content shown as %+v", shown)
-	}
-	b.do(chromedp.Click(chromedp.JSPath(card + `.querySelectorAll("button")[1]`)))
-	b.do(chromedp.Click(chromedp.JSPath(card + `.querySelectorAll("button")[0]`)))
+	b.do(chromedp.Click(chromedp.JSPath(card + `.querySelector("button")`)))
 	anna.waitFor(t, "the button's text", visitorMessage("55 inch, please"))
-	var pwned bool
-	b.eval(`!!window.pwned`, &pwned)
-	if pwned {
-		t.Error("a javascript: URL of the structured content ran")
-	}
 
 	// The visitor leaves the site; Anna writes; the visitor comes back on
 	// another page: the window is there, with its history, and what Anna
@@ -442,9 +424,7 @@ func TestChatWindow(t *testing.T) {
 	heard := b.heard(nil)
 	before := b.lines()
 	b.do(chromedp.Navigate("about:blank"))
-	if _, _, err := svc.Send(ctx, "demo", conv.ID, conversation.Message{From: "agent-anna", Type: conversation.TextPlain, Text: "Still there?"}); err != nil {
-		t.Fatal(err)
-	}
+	annaSays(t, svc, conv.ID, conversation.Message{Text: "Still there?"})
 	b.do(chromedp.Navigate("http://" + proxy.Addr() + "/demo/cart"))
 	b.wait("the window back with what Anna wrote", `!!document.querySelector("lpsl-chat") && `+chatLines+`.slice(-1)[0] === "a:Still there?"`)
 	if got := b.lines(); strings.Join(got[:len(got)-1], "\n") != strings.Join(before, "\n") {
@@ -477,9 +457,7 @@ func TestChatWindow(t *testing.T) {
 	if !kept {
 		t.Error("the message waiting is not kept in localStorage")
 	}
-	if _, _, err := svc.Send(ctx, "demo", conv.ID, conversation.Message{From: "agent-anna", Type: conversation.TextPlain, Text: "Yes, still here."}); err != nil {
-		t.Fatal(err)
-	}
+	annaSays(t, svc, conv.ID, conversation.Message{Text: "Yes, still here."})
 	time.Sleep(1500 * time.Millisecond) // a few reconnects fail
 	if n := anna.count(visitorMessage("Are you there?")); n != 0 {
 		t.Fatalf("the message sent while offline reached the agent %d times", n)
@@ -691,10 +669,7 @@ func TestChatWindowPhone(t *testing.T) {
 func TestChatRichContent(t *testing.T) {
 	srv, dir, _, b := openDemoChat(t)
 	svc := srv.Messaging()
-	ctx := context.Background()
-	anna := &agent{}
-	session := svc.Connect("demo", messaging.Agent{ID: "agent-anna", Name: "Anna", Skills: []string{"tv-experts"}}, anna)
-	defer session.Close()
+	session, anna := connectAnna(t, svc)
 	session.SetState(messaging.Online)
 	b.openWindow()
 	b.take(session, anna)
@@ -719,9 +694,7 @@ func TestChatRichContent(t *testing.T) {
   {"type":"iframe","src":"https://example.com"},
   {"type":"text","text":"<script>window.pwned=1</script> javascript:window.pwned=1"},
   ` + deep + `]}`
-	if _, _, err := svc.Send(ctx, "demo", conv.ID, conversation.Message{From: "agent-anna", Type: conversation.RichContent, Rich: json.RawMessage(rich)}); err != nil {
-		t.Fatal(err)
-	}
+	annaSays(t, svc, conv.ID, conversation.Message{Type: conversation.RichContent, Rich: json.RawMessage(rich)})
 	card := chatRoot + `.querySelector(".log .m.r .x")`
 	b.wait("the structured content", `!!`+card)
 	var shown struct {
@@ -760,10 +733,7 @@ func TestChatRichContent(t *testing.T) {
 	}
 
 	// A text message's link.
-	if _, _, err := svc.Send(ctx, "demo", conv.ID, conversation.Message{From: "agent-anna", Type: conversation.TextPlain,
-		Text: "Compare them (https://example.com/compare?a=1&b=2), or javascript:alert(1)."}); err != nil {
-		t.Fatal(err)
-	}
+	annaSays(t, svc, conv.ID, conversation.Message{Text: "Compare them (https://example.com/compare?a=1&b=2), or javascript:alert(1)."})
 	link := chatRoot + `.querySelector(".log .m.a:last-child a")`
 	b.wait("the link", `!!`+link)
 	var links []string

@@ -650,6 +650,9 @@
         attributes: function () { return visitAttributes().slice(1).map(JSON.parse); }};
       var s = d.createElement("script");
       s.src = base + "/chat/chat.js";
+      s.onerror = function () {
+        lp._chat = null; // the next click tries again
+      };
       d.head.appendChild(s);
     }
     c.engagement = engagement;
