@@ -26,6 +26,12 @@
  * asked from the first sequence not yet known (fromSeq). Reconnects back
  * off from 1 s to 30 s.
  *
+ * An authenticated visitor: when the page defines
+ * window.lpGetAuthenticationToken(callback), as LivePerson's authenticated
+ * chat asks, each connection asks it for the brand's JWT and sends it with
+ * InitConnection; the server verifies it with the account's keys
+ * (internal/identity). A token it refuses leaves the chat unauthenticated.
+ *
  * lpTag.events, app lpUnifiedWindow: state {state} (initialised on the
  * click, resume when a page takes the window up, waiting without an agent,
  * chatting once one joined, interactive once the visitor and an agent both
@@ -219,10 +225,24 @@
     }
     var s = ws = new w.WebSocket(tag.base.replace(/^http/, "ws") + "/messaging/account/" + encodeURIComponent(tag.site) + "/consumer");
     s.onopen = function () {
-      request("InitConnection", {visitorId: tag.visitorId, visitId: tag.visitId()}, function (b) {
-        if (b) {
-          sync();
+      token(function (jwt) {
+        var init = {visitorId: tag.visitorId, visitId: tag.visitId()};
+        if (jwt) {
+          init.jwt = jwt;
         }
+        request("InitConnection", init, function (b, code) {
+          if (b) {
+            sync();
+          } else if (jwt && code === 400 && ws === s) {
+            // A token the server refuses (expired, not the brand's): the
+            // visitor chats unauthenticated rather than not at all.
+            request("InitConnection", {visitorId: init.visitorId, visitId: init.visitId}, function (b2) {
+              if (b2) {
+                sync();
+              }
+            });
+          }
+        });
       });
     };
     s.onmessage = function (ev) {
@@ -284,6 +304,29 @@
   // request sends a request; cb gets the response's body (null for an
   // error) and code, or nothing when the connection dropped first. A
   // request unanswered for 20 s takes the connection for dead.
+  // token asks the page for the authenticated visitor's JWT, as
+  // LivePerson's authenticated chat does: window.lpGetAuthenticationToken
+  // calls back with it. A page without the function, or one that does not
+  // answer within 10 seconds, gets an unauthenticated chat.
+  function token(cb) {
+    var f = w.lpGetAuthenticationToken, done = false;
+    function once(jwt) {
+      if (!done) {
+        done = true;
+        cb(typeof jwt === "string" && jwt ? jwt : "");
+      }
+    }
+    if (typeof f !== "function") {
+      return once("");
+    }
+    setTimeout(once, 1e4);
+    try {
+      f(once);
+    } catch (e) {
+      once("");
+    }
+  }
+
   function request(type, body, cb) {
     var s = ws;
     if (!s || s.readyState !== 1) {

@@ -2,7 +2,11 @@ package tag_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net"
 	"slices"
@@ -16,9 +20,13 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/conversation"
 	"github.com/sightline/sightline/internal/event"
+	"github.com/sightline/sightline/internal/identity"
 	"github.com/sightline/sightline/internal/messaging"
 	"github.com/sightline/sightline/internal/server"
 )
@@ -748,5 +756,63 @@ func TestChatRichContent(t *testing.T) {
 			!strings.Contains(string(s.Data), `"url":"https://example.com/nova"`) {
 			t.Errorf("link_clicked %s", s.Data)
 		}
+	}
+}
+
+// TestChatAuthenticated is an authenticated visitor's chat: the page
+// defines lpGetAuthenticationToken, as LivePerson's authenticated chat
+// asks, and calls back with the brand's JWT; the conversation keeps the
+// visitor's identity and the token's customer info as an authenticated
+// attribute, and is found by the token's subject.
+func TestChatAuthenticated(t *testing.T) {
+	srv, _, _, b := openDemoChat(t)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	keys, err := identity.ParseKeys(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Accounts().SetVisitorAuth("demo", &account.VisitorAuth{Issuer: "https://login.lumen.example", Keys: keys}); err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, nil)
+	token, err := jwt.Signed(signer).Claims(map[string]any{"iss": "https://login.lumen.example", "sub": "member-7", "acr": "loa1",
+		"exp":     time.Now().Add(time.Hour).Unix(),
+		"lp_sdes": []any{map[string]any{"type": "ctmrinfo", "info": map[string]any{"customerId": "member-7", "ctype": "vip"}}}}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `window.lpGetAuthenticationToken = function (callback) { setTimeout(function () { callback(` + strconv.Quote(token) + `); }, 10); };`}); err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.Reload())
+	b.wait("the chat slide-out", `(function (h) { return !!h && h.shadowRoot.querySelector(".box").getAnimations().length === 0; })(`+
+		`document.querySelector('[data-lpsl-engagement="1001_2001_1"]'))`)
+	b.openWindow()
+	b.do(chromedp.KeyEvent("Where is my order?\r"))
+	b.wait("the message sent", chatRoot+`.querySelector(".log .v .k").textContent === "Sent"`)
+	found, err := srv.Messaging().Store().List(context.Background(), "demo", conversation.Query{Subject: "member-7"})
+	if err != nil || len(found) != 1 {
+		t.Fatalf("conversations of member-7: %+v (%v), want one", found, err)
+	}
+	c := found[0]
+	if c.Identity == nil || c.Identity.Issuer != "https://login.lumen.example" || c.Identity.ACR != "loa1" {
+		t.Errorf("identity %+v", c.Identity)
+	}
+	auth := 0
+	for _, a := range c.Attributes {
+		if a.Authenticated {
+			auth++
+			if a.Type != "CUSTOMER_INFO" || !strings.Contains(string(a.Data), `"ctype":"vip"`) {
+				t.Errorf("authenticated attribute %s %s, want the token's customer info", a.Type, a.Data)
+			}
+		}
+	}
+	if auth != 1 {
+		t.Errorf("%d authenticated attributes, want the token's one (of %+v)", auth, c.Attributes)
 	}
 }
