@@ -4,11 +4,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/identity"
 	"github.com/sightline/sightline/internal/server"
 	"github.com/sightline/sightline/internal/websession"
 )
@@ -51,6 +53,9 @@ func runAccountsSet(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("accounts set", stderr)
 	data := dataDirFlag(fs)
 	shape := documentShapeFlag(fs)
+	issuer := fs.String("visitor-issuer", "", "the iss of the JWTs that authenticate the account's visitors (with --visitor-keys)")
+	keysFile := fs.String("visitor-keys", "", "file of the brand's public keys that sign those JWTs (RS256): a PEM public key or a JSON Web Key Set")
+	noAuth := fs.Bool("no-visitor-auth", false, "authenticate no visitor of the account any more")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -58,17 +63,43 @@ func runAccountsSet(args []string, stdout, stderr io.Writer) error {
 	if err := oneArgument("accounts set", "account ID", pos); err != nil {
 		return err
 	}
-	if !flagSet(fs, "document-shape") {
-		return fmt.Errorf("accounts set: nothing to set (--document-shape)")
+	auth := *issuer != "" || *keysFile != ""
+	if !flagSet(fs, "document-shape") && !auth && !*noAuth {
+		return fmt.Errorf("accounts set: nothing to set (--document-shape, --visitor-issuer and --visitor-keys, --no-visitor-auth)")
+	}
+	if auth && (*issuer == "" || *keysFile == "") {
+		return fmt.Errorf("accounts set: --visitor-issuer and --visitor-keys go together")
 	}
 	store, err := account.OpenStore(nil, server.AccountsDir(*data))
 	if err != nil {
 		return err
 	}
-	if err := store.SetDocumentShape(pos[0], *shape); err != nil {
-		return err
+	if flagSet(fs, "document-shape") {
+		if err := store.SetDocumentShape(pos[0], *shape); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "account %s: web-session documents are written %v from the next hour written (websessions build writes earlier hours again)\n", pos[0], *shape)
 	}
-	fmt.Fprintf(stdout, "account %s: web-session documents are written %v from the next hour written (websessions build writes earlier hours again)\n", pos[0], *shape)
+	switch {
+	case auth:
+		b, err := os.ReadFile(*keysFile)
+		if err != nil {
+			return err
+		}
+		keys, err := identity.ParseKeys(b)
+		if err != nil {
+			return fmt.Errorf("--visitor-keys %s: %w", *keysFile, err)
+		}
+		if err := store.SetVisitorAuth(pos[0], &account.VisitorAuth{Issuer: *issuer, Keys: keys}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "account %s: visitors are authenticated by JWTs of %s signed with the keys of %s\n", pos[0], *issuer, *keysFile)
+	case *noAuth:
+		if err := store.SetVisitorAuth(pos[0], nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "account %s: no visitor is authenticated\n", pos[0])
+	}
 	return nil
 }
 

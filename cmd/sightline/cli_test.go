@@ -3,7 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -505,6 +509,52 @@ func TestAccountsSet(t *testing.T) {
 		}
 		if a, _ := store.Get("acme"); a.DocumentShape.String() != tc.shape {
 			t.Errorf("after accounts set %v: shape %v, want %s", tc.args, a.DocumentShape, tc.shape)
+		}
+	}
+}
+
+// TestAccountsSetVisitorAuth sets and removes the keys that authenticate
+// an account's visitors.
+func TestAccountsSetVisitorAuth(t *testing.T) {
+	data := t.TempDir()
+	if _, stderr, code := runSightline(t, "accounts", "add", "acme", "--data", data); code != 0 {
+		t.Fatal(stderr)
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	pemFile := filepath.Join(t.TempDir(), "brand.pem")
+	os.WriteFile(pemFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600)
+	bad := filepath.Join(t.TempDir(), "bad.pem")
+	os.WriteFile(bad, []byte("not a key"), 0o600)
+	for _, tc := range []struct {
+		args    []string // after "accounts set acme"
+		wantErr string
+		issuer  string // stored after; "" none
+	}{
+		{[]string{"--visitor-issuer", "https://idp.example"}, "go together", ""},
+		{[]string{"--visitor-issuer", "https://idp.example", "--visitor-keys", bad}, "neither a PEM public key nor a JSON Web Key Set", ""},
+		{[]string{"--visitor-issuer", "https://idp.example", "--visitor-keys", pemFile}, "", "https://idp.example"},
+		{[]string{"--no-visitor-auth"}, "", ""},
+	} {
+		_, stderr, code := runSightline(t, append(append([]string{"accounts", "set", "acme"}, tc.args...), "--data", data)...)
+		if (code != 0) != (tc.wantErr != "") || !strings.Contains(stderr, tc.wantErr) {
+			t.Errorf("accounts set %v: exit %d, stderr %q; want error %q", tc.args, code, stderr, tc.wantErr)
+		}
+		store, err := account.OpenStore(nil, server.AccountsDir(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := store.Get("acme")
+		if got := ""; a.VisitorAuth != nil {
+			got = a.VisitorAuth.Issuer
+			if got != tc.issuer {
+				t.Errorf("after %v: issuer %q, want %q", tc.args, got, tc.issuer)
+			}
+		} else if tc.issuer != "" {
+			t.Errorf("after %v: no visitor auth, want issuer %q", tc.args, tc.issuer)
 		}
 	}
 }

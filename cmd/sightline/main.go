@@ -5,7 +5,7 @@
 //	sightline accounts add ID       add an account (--origin URL ...)
 //	sightline accounts list         list accounts
 //	sightline accounts token ID     create or replace an account's admin API token
-//	sightline accounts set ID       change an account's settings (--document-shape)
+//	sightline accounts set ID       change an account's settings (document shape, visitor authentication)
 //	sightline agents add            add an agent or bot of LivePerson's agent SDK to an account
 //	sightline agents list           list an account's agents
 //	sightline campaigns export      write an account's campaign definitions as YAML
@@ -55,7 +55,7 @@ commands:
   accounts add ID [--origin URL ...]
   accounts list
   accounts token ID          create or replace the account's admin API token (prints it)
-  accounts set ID --document-shape plain|wrapped
+  accounts set ID [--document-shape plain|wrapped] [--visitor-issuer ISS --visitor-keys FILE | --no-visitor-auth]
   agents add --account ID --login NAME [--skill S ...] [--max-chats N] [--bot] [--nickname N]
              [--password-stdin] [--api-keys]
                              add an agent or bot (password from $SIGHTLINE_AGENT_PASSWORD,

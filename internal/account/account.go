@@ -7,6 +7,7 @@
 package account
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -37,6 +38,17 @@ type Account struct {
 	// written and served: plain (the default) as the Data Access API's
 	// example shows them, or wrapped as the live service writes them.
 	DocumentShape websession.Shape `json:"documentShape,omitzero"`
+	// VisitorAuth verifies the JWTs of authenticated visitors (package
+	// identity); nil when the account has none.
+	VisitorAuth *VisitorAuth `json:"visitorAuth,omitempty"`
+}
+
+// VisitorAuth is how an account's authenticated visitors prove who they
+// are: a JWT the brand signs (RS256) with one of Keys, issued by Issuer.
+type VisitorAuth struct {
+	Issuer string `json:"issuer"`
+	// Keys is the brand's public keys as a JSON Web Key Set (RFC 7517).
+	Keys json.RawMessage `json:"keys"`
 }
 
 // ErrExists is returned when adding an account whose ID is taken.

@@ -97,6 +97,12 @@ func (s *Store) SetDocumentShape(id string, shape websession.Shape) error {
 	return s.update(id, func(a *Account) { a.DocumentShape = shape })
 }
 
+// SetVisitorAuth sets how account id's authenticated visitors are
+// verified (nil: no visitor is authenticated).
+func (s *Store) SetVisitorAuth(id string, va *VisitorAuth) error {
+	return s.update(id, func(a *Account) { a.VisitorAuth = va })
+}
+
 // update changes account id with change and rewrites its file atomically;
 // a server picks the change up within a second.
 func (s *Store) update(id string, change func(*Account)) error {

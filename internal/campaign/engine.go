@@ -257,6 +257,9 @@ type Offer struct {
 	Background    string `json:"background,omitempty"`
 	Color         string `json:"color,omitempty"`
 	ButtonColor   string `json:"buttonColor,omitempty"`
+	// Interaction is the engagement's interactionType: a click on a chat
+	// or messaging one opens the chat window.
+	Interaction string `json:"interactionType"`
 }
 
 // Record is an event the decision records in the visit (appName
@@ -399,6 +402,7 @@ func (e *Engine) decide(visitorID string, v *visitFacts, d *Decision) {
 				PageContextID: v.st.PageContext, Duration: en.Duration, Delay: delay,
 				Title: en.Content.Title, Text: en.Content.Text, Button: en.Content.Button, ElementID: en.Content.ElementID,
 				Background: en.Content.Background, Color: en.Content.Color, ButtonColor: en.Content.ButtonColor,
+				Interaction: en.Interaction,
 			})
 		}
 		if engs == 0 {

@@ -204,8 +204,8 @@ func TestRules(t *testing.T) {
 			}
 			if tt.show {
 				o := last.Offers[0]
-				if o.Delay != tt.delay || o.ConfKey != "1_2_1" || o.State != 1 || o.TglName != "slider" {
-					t.Errorf("offer %+v: want delay %d, confKey 1_2_1, state 1, tglName slider", o, tt.delay)
+				if o.Delay != tt.delay || o.ConfKey != "1_2_1" || o.State != 1 || o.TglName != "slider" || o.Interaction != "chat" {
+					t.Errorf("offer %+v: want delay %d, confKey 1_2_1, state 1, tglName slider, interactionType chat", o, tt.delay)
 				}
 				if len(last.Records) == 0 || last.Records[0].EventName != websession.EventEligibility {
 					t.Errorf("no eligibility recorded: %+v", last.Records)

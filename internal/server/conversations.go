@@ -12,6 +12,7 @@ import (
 	"github.com/sightline/sightline/internal/campaign"
 	"github.com/sightline/sightline/internal/conversation"
 	"github.com/sightline/sightline/internal/conversation/boltstore"
+	"github.com/sightline/sightline/internal/identity"
 	"github.com/sightline/sightline/internal/messaging"
 	"github.com/sightline/sightline/internal/messaging/consumer"
 	"github.com/sightline/sightline/internal/user"
@@ -63,8 +64,9 @@ func openConversations(ctx context.Context, logger *slog.Logger, cfg Config, cam
 }
 
 // Register adds the routes of the chat window's protocol to mux.
-func (c *conversations) Register(mux *http.ServeMux, accounts *account.Store, campaigns *campaign.Service, logger *slog.Logger) {
-	consumer.New(c.svc, accounts, engagementsOf(campaigns), nil, logger.With("component", "consumer")).Register(mux)
+func (c *conversations) Register(mux *http.ServeMux, accounts *account.Store, campaigns *campaign.Service, devices consumer.Devices, logger *slog.Logger) {
+	verifier := identity.NewVerifier(accounts, nil)
+	consumer.New(c.svc, accounts, engagementsOf(campaigns), verifier.Identify, devices, logger.With("component", "consumer")).Register(mux)
 }
 
 // Close closes the store.

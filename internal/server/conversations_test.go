@@ -3,15 +3,23 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/campaign"
 	"github.com/sightline/sightline/internal/conversation"
+	"github.com/sightline/sightline/internal/identity"
 	"github.com/sightline/sightline/internal/messaging"
 	"github.com/sightline/sightline/internal/server"
 )
@@ -203,5 +211,66 @@ func TestConversationThroughServer(t *testing.T) {
 	}
 	if _, err := s.Messaging().Store().Get(ctx, "nobody", started.ConversationID); err != conversation.ErrNotFound {
 		t.Errorf("the conversation from another account: %v, want ErrNotFound", err)
+	}
+}
+
+// TestAuthenticatedVisitor starts a conversation with the brand's JWT: the
+// conversation keeps the visitor's identity and the token's attributes as
+// authenticated ones, and is found by the subject.
+func TestAuthenticatedVisitor(t *testing.T) {
+	s := start(t, testConfig(t.TempDir()))
+	ctx := context.Background()
+	if _, err := s.Campaigns().Update(ctx, server.DemoAccountID, chatDefinitions()); err != nil {
+		t.Fatal(err)
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	keys, err := identity.ParseKeys(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Accounts().SetVisitorAuth(server.DemoAccountID, &account.VisitorAuth{Issuer: "https://idp.shop.example", Keys: keys}); err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, nil)
+	token, _ := jwt.Signed(signer).Claims(map[string]any{"iss": "https://idp.shop.example", "sub": "cust-42", "acr": "loa1",
+		"exp": time.Now().Add(time.Hour).Unix(), "lp_sdes": []any{map[string]any{"type": "ctmrinfo", "info": map[string]any{"customerId": "cust-42"}}}}).Serialize()
+
+	w := dialConsumer(t, s, server.DemoAccountID)
+	if f := w.request("InitConnection", map[string]any{"visitorId": "v9", "jwt": token + "x"}); f.Code != 400 || !bytes.Contains(f.Body, []byte(`"field":"body.jwt"`)) {
+		t.Errorf("a forged token: %d %s, want 400 naming body.jwt", f.Code, f.Body)
+	}
+	if f := w.request("InitConnection", map[string]any{"visitorId": "v9", "jwt": token}); f.Code != 200 {
+		t.Fatalf("InitConnection: %d %s", f.Code, f.Body)
+	}
+	f := w.request("cm.ConsumerRequestConversation", map[string]any{"campaignInfo": map[string]any{"campaignId": 1, "engagementId": 2},
+		"attributes": []any{map[string]any{"type": "ctmrinfo", "info": map[string]any{"customerId": "forged"}}}})
+	if f.Code != 200 {
+		t.Fatalf("ConsumerRequestConversation: %d %s", f.Code, f.Body)
+	}
+	found, err := s.Messaging().Store().List(ctx, server.DemoAccountID, conversation.Query{Subject: "cust-42"})
+	if err != nil || len(found) != 1 {
+		t.Fatalf("conversations of cust-42: %v, %v", found, err)
+	}
+	c := found[0]
+	if c.Identity == nil || c.Identity.Issuer != "https://idp.shop.example" || c.Identity.ACR != "loa1" {
+		t.Errorf("identity %+v", c.Identity)
+	}
+	var auth, unauth int
+	for _, a := range c.Attributes {
+		if a.Authenticated {
+			auth++
+			if !bytes.Contains(a.Data, []byte("cust-42")) {
+				t.Errorf("authenticated attribute %s, want the token's", a.Data)
+			}
+		} else {
+			unauth++
+		}
+	}
+	if auth != 1 || unauth != 1 {
+		t.Errorf("%d authenticated and %d unauthenticated attributes, want 1 and 1 (the page's stays unauthenticated)", auth, unauth)
 	}
 }

@@ -38,6 +38,7 @@ import (
 	"github.com/sightline/sightline/internal/sessionizer"
 	"github.com/sightline/sightline/internal/user"
 	"github.com/sightline/sightline/internal/websession"
+	"github.com/sightline/sightline/web/chat"
 	"github.com/sightline/sightline/web/demo"
 	"github.com/sightline/sightline/web/start"
 	"github.com/sightline/sightline/web/tag"
@@ -294,10 +295,15 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	if err != nil {
 		return nil, err
 	}
+	chatWindow, err := chat.New()
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	collector.Register(mux)
 	tags.Register(mux)
-	s.conversations.Register(mux, s.accounts, s.campaigns, logger)
+	chatWindow.Register(mux)
+	s.conversations.Register(mux, s.accounts, s.campaigns, s.enricher, logger)
 	start.New(s.accounts, DemoAccountID).Register(mux)
 	admin.New(s.campaigns, s.accounts, logger).ServeDocumentShapes(s.accounts).Register(mux)
 	demo.Register(mux)

@@ -392,7 +392,18 @@ body > * { position: static !important; opacity: .5 !important; }</style>` +
 	checkOrder("lpTag.events", inPage)
 
 	// The server stored the same events, each with the START payload.
-	got := waitForEvents(t, dir, 1+6*3+9+2) // the page view, START, DISPLAY and IMPRESSION of each, the 9 endings, the eligibility and the click's goal
+	// The page view, START, DISPLAY and IMPRESSION of each, the 9 endings,
+	// the eligibility and the click's goal; and the CHAT events of the chat
+	// window the slide-out's click opened, which these do not count.
+	got := waitForStored(t, dir, func(got []event.Stored) bool {
+		n := 0
+		for _, s := range got {
+			if s.AppName != "CHAT" {
+				n++
+			}
+		}
+		return n >= 1+6*3+9+2
+	})
 	stored := map[int64][]string{}
 	contexts := map[int64]string{}
 	for _, s := range got {

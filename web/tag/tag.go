@@ -4,39 +4,30 @@
 //
 // The script is the same for every account: the tag reads its account from
 // lpTag.site, which the snippet sets, and its server from its own URL. It is
-// minified once at start (tdewolff/minify, a pure-Go minifier) and kept
-// compressed with gzip (klauspost/compress) and brotli (andybalholm/brotli,
-// the pure-Go port of the reference encoder), so that a request costs a
-// lookup and a write. Answers carry an ETag and a short max-age: a page
-// revalidates the tag every few minutes and gets 304 while it is unchanged.
+// minified once at start and kept compressed (package script); answers
+// carry an ETag and a short max-age: a page revalidates the tag every few
+// minutes and gets 304 while it is unchanged.
 //
 // The tests drive the tag in Debian's Chromium through chromedp, a pure-Go
 // DevTools client: no Node.js toolchain is needed to test the tag.
 package tag
 
 import (
-	"bytes"
-	"crypto/sha256"
 	_ "embed"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
-
-	"github.com/andybalholm/brotli"
-	"github.com/klauspost/compress/gzip"
-	"github.com/tdewolff/minify/v2/js"
+	"time"
 
 	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/web/script"
 )
 
 //go:embed tag.js
 var source []byte
 
 // maxAge is how long a browser may use the tag before revalidating it.
-const maxAge = 300
+const maxAge = 5 * time.Minute
 
 // Accounts finds accounts by ID.
 type Accounts interface {
@@ -46,37 +37,16 @@ type Accounts interface {
 // Handler serves the tag.
 type Handler struct {
 	accounts Accounts
-	// The minified script and its encodings.
-	script, gzipped, brotli []byte
-	etag                    string
+	script   *script.Script
 }
 
 // New minifies and compresses the tag.
 func New(accounts Accounts) (*Handler, error) {
-	h := &Handler{accounts: accounts}
-	var min bytes.Buffer
-	if err := js.Minify(nil, &min, bytes.NewReader(source), nil); err != nil {
-		return nil, fmt.Errorf("minify tag.js: %w", err)
+	sc, err := script.New("tag.js", source, maxAge)
+	if err != nil {
+		return nil, err
 	}
-	h.script = min.Bytes()
-	sum := sha256.Sum256(h.script)
-	h.etag = `"` + hex.EncodeToString(sum[:8]) + `"`
-
-	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
-	zw.Write(h.script)
-	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("gzip tag.js: %w", err)
-	}
-	h.gzipped = gz.Bytes()
-	var br bytes.Buffer
-	bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
-	bw.Write(h.script)
-	if err := bw.Close(); err != nil {
-		return nil, fmt.Errorf("brotli tag.js: %w", err)
-	}
-	h.brotli = br.Bytes()
-	return h, nil
+	return &Handler{accounts: accounts, script: sc}, nil
 }
 
 // Snippet returns the inline script a page pastes into its <head> to load
@@ -106,7 +76,7 @@ func jsString(s string) string {
 
 // Sizes returns the sizes of the minified tag, gzipped and with brotli.
 func (h *Handler) Sizes() (minified, gzipped, brotli int) {
-	return len(h.script), len(h.gzipped), len(h.brotli)
+	return h.script.Sizes()
 }
 
 // Register adds GET /tag/{accountId}.js to mux, and GET
@@ -129,66 +99,5 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown account "+id, http.StatusNotFound)
 		return
 	}
-	hd := w.Header()
-	hd.Set("Content-Type", "text/javascript; charset=utf-8")
-	hd.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", maxAge))
-	hd.Set("ETag", h.etag)
-	hd.Set("Vary", "Accept-Encoding")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	if etagMatches(r.Header.Get("If-None-Match"), h.etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	body := h.script
-	switch enc := acceptedEncoding(r.Header.Get("Accept-Encoding")); enc {
-	case "br":
-		body = h.brotli
-		hd.Set("Content-Encoding", enc)
-	case "gzip":
-		body = h.gzipped
-		hd.Set("Content-Encoding", enc)
-	}
-	hd.Set("Content-Length", strconv.Itoa(len(body)))
-	if r.Method != http.MethodHead {
-		w.Write(body)
-	}
-}
-
-// etagMatches reports whether an If-None-Match header names etag (or *).
-func etagMatches(header, etag string) bool {
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		if t == etag || t == "*" {
-			return true
-		}
-	}
-	return false
-}
-
-// acceptedEncoding picks "br", "gzip" or "" (identity) from an
-// Accept-Encoding header: brotli when the client takes it, it is smaller.
-// A coding with q=0 is refused.
-func acceptedEncoding(header string) string {
-	br, gz := false, false
-	for _, part := range strings.Split(header, ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if q, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q="); ok && strings.Trim(q, "0.") == "" {
-			continue // q=0, q=0.0, q=0.000
-		}
-		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "br":
-			br = true
-		case "gzip", "x-gzip":
-			gz = true
-		case "*":
-			br, gz = true, true
-		}
-	}
-	switch {
-	case br:
-		return "br"
-	case gz:
-		return "gzip"
-	}
-	return ""
+	h.script.ServeHTTP(w, r)
 }

@@ -7,7 +7,8 @@
  * a page view, which it renders and reports (LP_OFFERS events), and the
  * transport that sends every event to Sightline's ingest endpoint in
  * batches, keeping what could not be sent in localStorage to retry. It
- * replays the calls the snippet queued before it loaded.
+ * replays the calls the snippet queued before it loaded. A click on a chat
+ * engagement loads the chat window (/chat/chat.js), only then.
  */
 (function (w, d) {
   "use strict";
@@ -160,10 +161,33 @@
     (Array.isArray(sde) ? sde : [sde]).forEach(function (s) {
       if (s && typeof s === "object" && typeof s.type === "string") {
         remember(s);
+        try {
+          var kept = visitAttributes();
+          kept.push(JSON.stringify(s));
+          kept.splice(1, kept.length - 101); // the newest 100
+          sdesDirty = true;
+        } catch (e) {
+          // a payload JSON cannot write: emit says so
+        }
         emit("lp_sdes", "VAR_ADDED", s);
         trigger("lp_sdes", "VAR_ADDED", s);
       }
     });
+  }
+
+  // The visit's attributes as pushed (JSON, after the visit's id), kept
+  // in localStorage on flush for a chat window opened later in the visit.
+  var SDES = "lpsl_sdes_" + site, visitSdes = null, sdesDirty = false;
+
+  function visitAttributes() {
+    var v = touch();
+    if (!visitSdes || visitSdes[0] !== v) {
+      visitSdes = (load(SDES) || "").split("\n");
+      if (visitSdes[0] !== v) {
+        visitSdes = [v];
+      }
+    }
+    return visitSdes;
   }
 
   // send(sde, callback): pushed like push, then sent at once; callback
@@ -326,6 +350,10 @@
   function flush(beacon, callback) {
     clearTimeout(timer);
     timer = null;
+    if (sdesDirty) {
+      sdesDirty = false;
+      save(SDES, visitSdes.join("\n"));
+    }
     if (pending.length) {
       outbox.push({visitorId: visitorId, visitId: pending.visitId, events: pending, cb: callback});
       pending = [];
@@ -516,6 +544,9 @@
       if (!e.removed) {
         offerEvent(e, "OFFER_CLICK");
         remove(e);
+        if (o.interactionType === "chat" || o.interactionType === "messaging") {
+          chat(e.payload);
+        }
       }
     });
     close.addEventListener("click", function () { decline(e); });
@@ -604,6 +635,32 @@
     }).observe(d.documentElement, {childList: true, subtree: true});
   }
 
+  // ---- chat window ----
+
+  // chat loads the chat window (/chat/chat.js) once, and hands it the
+  // payload of the chat engagement clicked, if any. lpTag._chat is what the
+  // window takes from the tag; it keeps its conversation under CHAT in
+  // localStorage, and a page that finds it there loads the window at once.
+  var CHAT = "lpsl_chat_" + site;
+
+  function chat(engagement) {
+    var c = lp._chat;
+    if (!c) {
+      c = lp._chat = {base: base, site: site, key: CHAT, visitorId: visitorId, visitId: touch, emit: emit,
+        attributes: function () { return visitAttributes().slice(1).map(JSON.parse); }};
+      var s = d.createElement("script");
+      s.src = base + "/chat/chat.js";
+      s.onerror = function () {
+        lp._chat = null; // the next click tries again
+      };
+      d.head.appendChild(s);
+    }
+    c.engagement = engagement;
+    if (c.open) {
+      c.open(engagement);
+    }
+  }
+
   // ---- page views ----
 
   function contextId() {
@@ -658,7 +715,8 @@
       state = null;
       clearTimeout(timer);
       try {
-        ["lpsl_vid", "lpsl_visit", CONTEXTS, OUTBOX, STATE, IDENTITY].forEach(function (k) { w.localStorage.removeItem(k); });
+        visitSdes = null;
+        ["lpsl_vid", "lpsl_visit", CONTEXTS, OUTBOX, STATE, IDENTITY, SDES].forEach(function (k) { w.localStorage.removeItem(k); });
       } catch (e) {
         // blocked storage holds nothing either
       }
@@ -772,6 +830,9 @@
   identities.forEach(identify);
   push(early);
   drain(); // what earlier pages could not send
+  if (site && load(CHAT)) {
+    chat(); // a chat going on earlier pages comes back
+  }
   w.addEventListener("online", function () { drain(); });
   // Leaving the page takes its engagements with it (OFFER_REMOVE, sent with
   // the last beacon), unless the page goes into the back/forward cache

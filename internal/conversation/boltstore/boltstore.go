@@ -31,18 +31,19 @@
 // # Layout
 //
 // Every conversation has a number n (8 bytes big-endian, from 1), which
-// keys its data; account and conversation ids have their length first
-// (uvarint) where they start a key, so that no id is a prefix of another.
-// Times are Unix milliseconds; a "descending" start is
+// keys its data. In the index keys, account ids, consumer ids and subjects
+// have their length first (uvarint), so that no id is a prefix of another;
+// ^n is n's complement (8 bytes), newer conversations first among those of
+// one start. Times are Unix milliseconds; a "descending" start is
 // ^(uint64(start) ^ 1<<63), big-endian, so that later starts sort first.
 //
 //	meta      "version" -> "1" (the version of this layout)
 //	ids       conversation id -> n; ids are unique across accounts
 //	data      n 'c' -> the conversation, JSON; its Messages and Updated are the head's
-//	          n 'h' -> the head: open flag (1 byte), messages, statuses (8 bytes
-//	                   big-endian each), updated (8), account id (the rest)
-//	          n 'i' message id -> seq (8 bytes): the message id index
 //	          n 'm' seq (8) -> the message, JSON, without its Seq
+//	          n 'n' -> the head: open flag (1 byte), messages, statuses (8 bytes
+//	                   big-endian each), updated (8), account id (the rest)
+//	          n 'o' message id -> seq (8 bytes): the message id index
 //	          n 'r' seq (8) participant id -> the participant's best delivery
 //	                   status of the message: 1 ACCEPT, 2 READ
 //	          n 's' position (8) -> a status, JSON, in the order recorded
@@ -51,11 +52,13 @@
 //	subject   account, identity's subject, descending start, ^n -> nothing
 //	open      n -> nothing, for every open conversation
 //
-// A message thus writes three keys next to each other under its
-// conversation's number (message, id, head) and leaves the conversation's
-// JSON alone. JSON values of the model (a message's Rich and Metadata, an
-// attribute's Data) are kept as base64 strings, so that they come back as
-// given to the byte: encoding/json would compact them. List reads the
+// A message thus writes three keys under its conversation's number, which
+// sort next to each other (message, head, id), and leaves the conversation's
+// JSON alone: bbolt rewrites every page a commit changes, and the pages
+// written per message bound how many messages a second it takes. JSON
+// values of the model (a message's Rich and Metadata, an attribute's Data)
+// are kept as base64 strings, so that they come back as given to the byte:
+// encoding/json would compact them. List reads the
 // subject index when the query has a subject, else the consumer index when
 // it has a consumer id, else the start index, from the query's StartTo on,
 // and checks the rest of the query on each conversation.
@@ -68,6 +71,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -100,6 +104,7 @@ type Store struct {
 	isClosed atomic.Bool
 	kick     chan struct{} // wakes the writer
 	exited   chan struct{} // closed when the writer has returned
+	commits  atomic.Int64  // transactions committed
 
 	mu     sync.Mutex
 	queue  []*op
@@ -119,7 +124,9 @@ var _ conversation.Store = (*Store)(nil)
 // process has the file open.
 func Open(path string) (*Store, error) {
 	db, err := bolt.Open(path, atomicfile.FileMode, &bolt.Options{
-		Timeout:      openTimeout,
+		Timeout: openTimeout,
+		// Faster than the array freelist once the file is large, and as
+		// safe.
 		FreelistType: bolt.FreelistMapType,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
@@ -143,6 +150,10 @@ func Open(path string) (*Store, error) {
 		}
 		return nil
 	})
+	if err == nil {
+		// bbolt fsyncs the file, not the directory that holds its name.
+		err = atomicfile.Sync(filepath.Dir(path))
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("cannot initialise conversation database %s: %w", path, err)
@@ -433,29 +444,37 @@ func (s *Store) Messages(ctx context.Context, account, id string, from, limit in
 		return nil, fmt.Errorf("cannot read messages from %d, %d of them", from, limit)
 	}
 	var ms []conversation.Message
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		n, _, err := lookup(tx, account, id)
-		if err != nil {
-			return err
-		}
-		prefix := dataKey(n, kindMessage, 0)
-		c := tx.Bucket(bucketData).Cursor()
-		for k, v := c.Seek(seqKey(n, kindMessage, uint64(from))); bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			if limit > 0 && len(ms) == limit {
-				break
-			}
-			m, err := decodeMessage(v, binary.BigEndian.Uint64(k[len(prefix):]))
-			if err != nil {
-				return fmt.Errorf("conversation %s: %w", id, err)
-			}
-			ms = append(ms, m)
-		}
-		return nil
+	err := s.scan(ctx, account, id, kindMessage, uint64(from), limit, func(seq uint64, v []byte) error {
+		m, err := decodeMessage(v, seq)
+		ms = append(ms, m)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return ms, nil
+}
+
+// scan calls fn with the position and value of the keys of kind of
+// conversation id from position from on, at most limit of them (all when
+// limit is 0).
+func (s *Store) scan(ctx context.Context, account, id string, kind byte, from uint64, limit int, fn func(pos uint64, v []byte) error) error {
+	return s.view(ctx, func(tx *bolt.Tx) error {
+		n, _, err := lookup(tx, account, id)
+		if err != nil {
+			return err
+		}
+		prefix := dataKey(n, kind, 0)
+		c := tx.Bucket(bucketData).Cursor()
+		k, v := c.Seek(seqKey(n, kind, from))
+		for i := 0; bytes.HasPrefix(k, prefix) && (limit == 0 || i < limit); i++ {
+			if err := fn(binary.BigEndian.Uint64(k[len(prefix):]), v); err != nil {
+				return fmt.Errorf("conversation %s: %w", id, err)
+			}
+			k, v = c.Next()
+		}
+		return nil
+	})
 }
 
 // AddStatuses records delivery statuses; see conversation.Store.
@@ -520,20 +539,12 @@ func (s *Store) AddStatuses(ctx context.Context, account, id string, st []conver
 // conversation.Store.
 func (s *Store) Statuses(ctx context.Context, account, id string) ([]conversation.Status, error) {
 	var st []conversation.Status
-	err := s.view(ctx, func(tx *bolt.Tx) error {
-		n, _, err := lookup(tx, account, id)
-		if err != nil {
-			return err
+	err := s.scan(ctx, account, id, kindStatus, 0, 0, func(_ uint64, v []byte) error {
+		var status conversation.Status
+		if err := json.Unmarshal(v, &status); err != nil {
+			return fmt.Errorf("%w: status: %w", errCorrupt, err)
 		}
-		prefix := dataKey(n, kindStatus, 0)
-		c := tx.Bucket(bucketData).Cursor()
-		for k, v := c.Seek(prefix); bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var status conversation.Status
-			if err := json.Unmarshal(v, &status); err != nil {
-				return fmt.Errorf("%w: status of conversation %s: %w", errCorrupt, id, err)
-			}
-			st = append(st, status)
-		}
+		st = append(st, status)
 		return nil
 	})
 	if err != nil {

@@ -27,12 +27,13 @@ var (
 )
 
 // Kinds of the keys of the data bucket: the byte after the conversation's
-// number.
+// number. The head and the message ids sort right after the messages, so
+// that a new message, its id and the head are often on one page.
 const (
 	kindConversation = 'c'
-	kindHead         = 'h'
-	kindMessageID    = 'i'
 	kindMessage      = 'm'
+	kindHead         = 'n'
+	kindMessageID    = 'o'
 	kindReceipt      = 'r'
 	kindStatus       = 's'
 )

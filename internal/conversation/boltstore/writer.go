@@ -191,7 +191,9 @@ func (s *Store) commit(round []*op) {
 		s.failed = err
 		s.mu.Unlock()
 		s.failRound(round, err)
+		return
 	}
+	s.commits.Add(1)
 }
 
 // failRound fails the ops of round that had not failed on their own.

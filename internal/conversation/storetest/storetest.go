@@ -150,6 +150,17 @@ func mustAppend(t *testing.T, s conversation.Store, account, id string, ms ...co
 	return stored
 }
 
+// mustSetState sets the state of account/id through Update.
+func mustSetState(t *testing.T, s conversation.Store, account, id string, state conversation.State) {
+	t.Helper()
+	if _, err := s.Update(ctx, account, id, func(c *conversation.Conversation) error {
+		c.State = state
+		return nil
+	}); err != nil {
+		t.Fatalf("Update of %s/%s to %s: %v", account, id, state, err)
+	}
+}
+
 // mustGet returns account/id.
 func mustGet(t *testing.T, s conversation.Store, account, id string) *conversation.Conversation {
 	t.Helper()
@@ -429,12 +440,7 @@ func testUpdate(t *testing.T, open Open) {
 			mustCreate(t, s, full("a", "c1"))
 			mustAppend(t, s, "a", "c1", msg("m1", "hello", 1700000005000))
 			if tt.closed {
-				if _, err := s.Update(ctx, "a", "c1", func(c *conversation.Conversation) error {
-					c.State = conversation.Closed
-					return nil
-				}); err != nil {
-					t.Fatal(err)
-				}
+				mustSetState(t, s, "a", "c1", conversation.Closed)
 			}
 			before := mustGet(t, s, "a", "c1")
 			want := mustGet(t, s, "a", "c1") // changed below if Update succeeds
@@ -592,12 +598,7 @@ func testAppendMessage(t *testing.T, open Open) {
 			mustCreate(t, s, conv("a", "c1", "v1", 100), conv("a", "c2", "v1", 100))
 			for i, a := range tt.appends {
 				if a.close {
-					if _, err := s.Update(ctx, "a", "c1", func(c *conversation.Conversation) error {
-						c.State = conversation.Closed
-						return nil
-					}); err != nil {
-						t.Fatal(err)
-					}
+					mustSetState(t, s, "a", "c1", conversation.Closed)
 					continue
 				}
 				id := a.id
@@ -972,12 +973,7 @@ func testEachOpen(t *testing.T, open Open) {
 			mustCreate(t, s, conv("a", "c1", "v1", 100), closed, conv("b", "b3", "v1", 300), conv("a", "c4", "v4", 400))
 			mustAppend(t, s, "a", "c4", msg("m1", "hello", 450))
 			for id, state := range tt.update {
-				if _, err := s.Update(ctx, "a", id, func(c *conversation.Conversation) error {
-					c.State = state
-					return nil
-				}); err != nil {
-					t.Fatal(err)
-				}
+				mustSetState(t, s, "a", id, state)
 			}
 			var got []string
 			err := s.EachOpen(ctx, func(c *conversation.Conversation) error {
@@ -1065,12 +1061,7 @@ func testReopen(t *testing.T, open Open) {
 	if _, err := s.AddStatuses(ctx, "a", "c1", st); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Update(ctx, "b", "b1", func(c *conversation.Conversation) error {
-		c.State = conversation.Closed
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	mustSetState(t, s, "b", "b1", conversation.Closed)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -27,12 +27,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/conversation"
+	"github.com/sightline/sightline/internal/enrich"
 	"github.com/sightline/sightline/internal/messaging"
 	"github.com/sightline/sightline/internal/messaging/wire"
 )
@@ -55,22 +57,29 @@ type Engagements func(ctx context.Context, account string, campaignID, engagemen
 // identity and the authenticated attributes it carries.
 type Identify func(ctx context.Context, account, jwt string) (*conversation.Identity, []conversation.Attribute, error)
 
+// Devices tells what device and OS a User-Agent is (package enrich).
+type Devices interface {
+	Device(userAgent string) enrich.Device
+}
+
 // Handler serves the consumer WebSocket.
 type Handler struct {
 	svc         *messaging.Service
 	accounts    *account.Store
 	engagements Engagements
 	identify    Identify
+	devices     Devices
 	logger      *slog.Logger
 	now         func() time.Time
 }
 
-// New returns the handler; identify may be nil (no authenticated visitors).
-func New(svc *messaging.Service, accounts *account.Store, engagements Engagements, identify Identify, logger *slog.Logger) *Handler {
+// New returns the handler; identify may be nil (no authenticated
+// visitors), devices nil (the device and OS the window says are kept).
+func New(svc *messaging.Service, accounts *account.Store, engagements Engagements, identify Identify, devices Devices, logger *slog.Logger) *Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{svc: svc, accounts: accounts, engagements: engagements, identify: identify, logger: logger, now: time.Now}
+	return &Handler{svc: svc, accounts: accounts, engagements: engagements, identify: identify, devices: devices, logger: logger, now: time.Now}
 }
 
 // Register adds the handler's route to mux.
@@ -90,7 +99,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	wire.Serve(w, r, wire.Options{PingInterval: 30 * time.Second, Logger: h.logger}, func(c *wire.Conn) wire.Handler {
-		return &session{h: h, account: id, conn: c}
+		ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+		return &session{h: h, account: id, conn: c, userAgent: r.UserAgent(), ip: ip}
 	})
 }
 
@@ -103,6 +113,8 @@ type session struct {
 	name     string
 	identity *conversation.Identity
 	authAttr []conversation.Attribute
+	// userAgent and ip are the connection's.
+	userAgent, ip string
 
 	mu     sync.Mutex
 	cancel func() // stops the events of the conversation subscribed to
@@ -112,10 +124,13 @@ type session struct {
 }
 
 func (s *session) Closed() {
+	// Not under s.mu: the service notifies under its lock, then takes s.mu.
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cancel != nil {
-		s.cancel()
+	cancel := s.cancel
+	s.cancel = nil
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
 	}
 }
 
@@ -294,14 +309,19 @@ func (s *session) requestConversation(ctx context.Context, req wire.Frame) (any,
 		return nil, wire.Errorf("body.campaignInfo", "%v", err)
 	}
 	ctxInfo := b.Context
-	ctxInfo.IP = "" // the server's to say, not the page's
+	// The connection's, not what the page says.
+	ctxInfo.IP, ctxInfo.UserAgent = s.ip, s.userAgent
+	if s.h.devices != nil && s.userAgent != "" {
+		d := s.h.devices.Device(s.userAgent)
+		ctxInfo.Device, ctxInfo.OS = d.Family, d.OS
+	}
 	for _, f := range []struct {
 		name string
 		v    string
 		max  int
 	}{{"pageUrl", ctxInfo.PageURL, 2048}, {"pageTitle", ctxInfo.PageTitle, 512}, {"language", ctxInfo.Language, 35},
 		{"device", ctxInfo.Device, 32}, {"browser", ctxInfo.Browser, 64}, {"os", ctxInfo.OS, 64}, {"visitId", ctxInfo.VisitID, 64},
-		{"userAgent", ctxInfo.UserAgent, 1024}} {
+		{"userAgent", b.Context.UserAgent, 1024}} {
 		if len(f.v) > f.max {
 			return nil, wire.Errorf("body.context."+f.name, "%d bytes, limit %d", len(f.v), f.max)
 		}

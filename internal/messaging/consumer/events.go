@@ -114,11 +114,13 @@ func (s *session) subscribe(ctx context.Context, req wire.Frame) error {
 	}
 	var held []messaging.Event
 	s.mu.Lock()
-	if s.cancel != nil {
-		s.cancel()
-	}
+	prev := s.cancel
+	s.cancel = nil
 	s.held = &held
 	s.mu.Unlock()
+	if prev != nil { // not under s.mu: see Closed
+		prev()
+	}
 	cancel := s.h.svc.Watch(s.account, c.ID, s)
 	s.mu.Lock()
 	s.cancel = cancel

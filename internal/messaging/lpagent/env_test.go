@@ -141,7 +141,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		}
 		return consumer.Engagement{SkillName: skill, Campaign: conversation.Campaign{CampaignID: fmt.Sprint(campaignID),
 			EngagementID: fmt.Sprint(engagementID)}}, nil
-	}, nil, logger).Register(mux)
+	}, nil, nil, logger).Register(mux)
 	e.srv = httptest.NewUnstartedServer(mux)
 	cert, pemBytes := selfSigned(t)
 	e.srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
