@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/campaign"
@@ -15,12 +18,14 @@ import (
 	"github.com/sightline/sightline/internal/identity"
 	"github.com/sightline/sightline/internal/messaging"
 	"github.com/sightline/sightline/internal/messaging/consumer"
+	"github.com/sightline/sightline/internal/messaging/lpagent"
 	"github.com/sightline/sightline/internal/user"
 )
 
 const (
 	conversationsFile = "conversations.db"
 	usersDir          = "users"
+	agentKeyFile      = "agent-token.key"
 )
 
 // ConversationsFile returns the embedded conversation store of a data
@@ -63,10 +68,27 @@ func openConversations(ctx context.Context, logger *slog.Logger, cfg Config, cam
 	return &conversations{store: store, users: users, svc: svc}, nil
 }
 
-// Register adds the routes of the chat window's protocol to mux.
-func (c *conversations) Register(mux *http.ServeMux, accounts *account.Store, campaigns *campaign.Service, devices consumer.Devices, logger *slog.Logger) {
+// Register adds the routes of the chat window's protocol and of
+// LivePerson's agent protocol to mux.
+func (c *conversations) Register(mux *http.ServeMux, reg prometheus.Registerer, cfg Config, accounts *account.Store,
+	campaigns *campaign.Service, devices consumer.Devices, logger *slog.Logger) error {
 	verifier := identity.NewVerifier(accounts, nil)
 	consumer.New(c.svc, accounts, engagementsOf(campaigns), verifier.Identify, devices, logger.With("component", "consumer")).Register(mux)
+	key, err := loadSecret(filepath.Join(cfg.DataDir, agentKeyFile), lpagent.MinKeyLen)
+	if err != nil {
+		return fmt.Errorf("agent token key: %w", err)
+	}
+	lc := lpagent.DefaultConfig()
+	lc.TokenKey, lc.Now = key, cfg.Now
+	if u, err := url.Parse(cfg.PublicURL); err == nil && cfg.PublicURL != "" {
+		lc.PublicHost = u.Host
+	}
+	agents, err := lpagent.New(lc, logger.With("component", "lpagent"), reg, c.svc, accounts, c.users)
+	if err != nil {
+		return err
+	}
+	agents.Register(mux)
+	return nil
 }
 
 // Close closes the store.

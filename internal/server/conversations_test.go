@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/sightline/sightline/internal/identity"
 	"github.com/sightline/sightline/internal/messaging"
 	"github.com/sightline/sightline/internal/server"
+	"github.com/sightline/sightline/internal/user"
 )
 
 // chatDefinitions is a campaign with one chat engagement of skill sales
@@ -272,5 +274,52 @@ func TestAuthenticatedVisitor(t *testing.T) {
 	}
 	if auth != 1 || unauth != 1 {
 		t.Errorf("%d authenticated and %d unauthenticated attributes, want 1 and 1 (the page's stays unauthenticated)", auth, unauth)
+	}
+}
+
+// TestAgentProtocolMounted checks that the assembled server answers
+// LivePerson's domain discovery and login for its accounts.
+func TestAgentProtocolMounted(t *testing.T) {
+	s := start(t, testConfig(t.TempDir()))
+	hash, err := user.HashPassword("correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Users().Add(server.DemoAccountID, user.User{Login: "ann", Skills: []string{"sales"}, PasswordHash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := s.client.Get(s.url("/api/account/" + server.DemoAccountID + "/service/baseURI.json?version=1.0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csds struct {
+		BaseURIs []struct{ Service, Account, BaseURI string } `json:"baseURIs"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&csds)
+	resp.Body.Close()
+	services := map[string]string{}
+	for _, b := range csds.BaseURIs {
+		services[b.Service] = b.BaseURI
+	}
+	if err != nil || services["agentVep"] != s.Addr() || services["asyncMessagingEnt"] != s.Addr() {
+		t.Fatalf("domain discovery: %v %+v, want agentVep and asyncMessagingEnt at %s", err, csds, s.Addr())
+	}
+	for _, tt := range []struct {
+		password string
+		code     int
+	}{{"wrong horse", 401}, {"correct horse", 200}} {
+		resp, err := s.client.Post(s.url("/api/account/"+server.DemoAccountID+"/login?v=1.3"), "application/json",
+			strings.NewReader(fmt.Sprintf(`{"username":"ann","password":%q}`, tt.password)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Bearer string `json:"bearer"`
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.code || (tt.code == 200) != (body.Bearer != "") {
+			t.Errorf("login with %q: %d, bearer %q; want %d", tt.password, resp.StatusCode, body.Bearer, tt.code)
+		}
 	}
 }

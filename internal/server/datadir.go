@@ -19,7 +19,7 @@ import (
 
 // dataDirEntries are the names a server creates in its data directory.
 var dataDirEntries = []string{
-	accountsDir, logDir, dedupFile, webSessionsDir, controlSocket, campaignsFile, stateKeyFile, conversationsFile, usersDir,
+	accountsDir, logDir, dedupFile, webSessionsDir, controlSocket, campaignsFile, stateKeyFile, conversationsFile, usersDir, agentKeyFile,
 	filepath.Base(dataaccess.KeysDir("")),
 }
 

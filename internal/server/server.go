@@ -303,7 +303,9 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	collector.Register(mux)
 	tags.Register(mux)
 	chatWindow.Register(mux)
-	s.conversations.Register(mux, s.accounts, s.campaigns, s.enricher, logger)
+	if err := s.conversations.Register(mux, reg, cfg, s.accounts, s.campaigns, s.enricher, logger); err != nil {
+		return nil, err
+	}
 	start.New(s.accounts, DemoAccountID).Register(mux)
 	admin.New(s.campaigns, s.accounts, logger).ServeDocumentShapes(s.accounts).Register(mux)
 	demo.Register(mux)
@@ -581,17 +583,27 @@ func (s *Server) stop() error {
 // creates it, random, on first start. Servers that share a deployment's
 // visitors must share the file.
 func loadStateKey(path string) (*campaign.StateKey, error) {
+	secret, err := loadSecret(path, campaign.StateKeySize)
+	if err != nil {
+		return nil, fmt.Errorf("campaign state key: %w", err)
+	}
+	return campaign.NewStateKey(secret), nil
+}
+
+// loadSecret reads the random secret of size bytes in path, and creates
+// it on first start.
+func loadSecret(path string, size int) ([]byte, error) {
 	secret, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		secret = make([]byte, campaign.StateKeySize)
+		secret = make([]byte, size)
 		rand.Read(secret)
 		err = atomicfile.Write(path, secret)
 	}
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("campaign state key: %w", err)
-	case len(secret) != campaign.StateKeySize:
-		return nil, fmt.Errorf("campaign state key %s: %d bytes, want %d", path, len(secret), campaign.StateKeySize)
+		return nil, err
+	case len(secret) != size:
+		return nil, fmt.Errorf("%s: %d bytes, want %d", path, len(secret), size)
 	}
-	return campaign.NewStateKey(secret), nil
+	return secret, nil
 }
