@@ -84,6 +84,7 @@ func runBenchMessaging(ctx context.Context, args []string, stdout, stderr io.Wri
 	warmup := fs.Duration("warmup", 500*time.Millisecond, "unmeasured time before each run")
 	rounds := fs.Int("rounds", 3, "full-load runs; their median is reported, and half of it is the paced load")
 	halfDuration := fs.Duration("half-duration", 10*time.Second, "measured time of the run at half the full load, on a fixed schedule (its delivery p99 is the latency figure)")
+	pacedRate := fs.Float64("paced-rate", 0, "messages a second of the paced run (0: half the median of the full-load runs)")
 	textBytes := fs.Int("text-bytes", 64, "bytes of each message's text")
 	data := fs.String("data", "", "directory for the server's data directory and the campaign definitions (default: a new directory in the working one, removed after)")
 	if err := fs.Parse(args); err != nil {
@@ -232,13 +233,17 @@ func runBenchMessaging(ctx context.Context, args []string, stdout, stderr io.Wri
 	maxRate := med[len(med)/2]
 	printPhase(stdout, "max median", maxRate)
 	half := b.phases[*rounds]
-	if err := b.runPaced(ctx, srv, *rounds, maxRate.rate()/2, *warmup, *halfDuration); err != nil {
+	rate, halfName := maxRate.rate()/2, "50% of max"
+	if *pacedRate > 0 {
+		rate, halfName = *pacedRate, "paced"
+	}
+	if err := b.runPaced(ctx, srv, *rounds, rate, *warmup, *halfDuration); err != nil {
 		return fmt.Errorf("bench messaging: %w", err)
 	}
 	check := b.check(ctx)
-	printPhase(stdout, "50% of max", half)
-	fmt.Fprintf(stdout, "  (50%% of max: %.0f messages/s scheduled; latencies from each message's scheduled time; %d sent late)\n",
-		maxRate.rate()/2, half.late.Load())
+	printPhase(stdout, halfName, half)
+	fmt.Fprintf(stdout, "  (%s: %.0f messages/s scheduled; latencies from each message's scheduled time; %d sent late)\n",
+		halfName, rate, half.late.Load())
 	fmt.Fprintf(stdout, "\ndelivery: %d messages acknowledged; the agents received each once: %d missing, %d received twice, %d not acknowledged, %d acknowledged twice\n",
 		check.acked, check.missing, check.twice, check.unacked, check.ackedTwice)
 	fmt.Fprintf(stdout, "load average at the end: %s\n", loadAverage())
