@@ -87,6 +87,7 @@ func runBenchMessaging(ctx context.Context, args []string, stdout, stderr io.Wri
 	pacedRate := fs.Float64("paced-rate", 0, "messages a second of the paced run (0: half the median of the full-load runs)")
 	textBytes := fs.Int("text-bytes", 64, "bytes of each message's text")
 	data := fs.String("data", "", "directory for the server's data directory and the campaign definitions (default: a new directory in the working one, removed after)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the clients) during the message runs to this file (the server's: --binary \"PATH --cpuprofile FILE\")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -221,6 +222,13 @@ func runBenchMessaging(ctx context.Context, args []string, stdout, stderr io.Wri
 	fmt.Fprintf(stdout, "%-12s %11s %9s %9s %9s %9s %7s %11s %11s %6s\n", "load", "messages/s", "ack p50", "ack p99", "deliv p50", "deliv p99",
 		"errors", "server cpu", "bench cpu", "server")
 	fmt.Fprintf(stdout, "%-12s %11s %9s %9s %9s %9s %7s %11s %11s %6s\n", "", "", "", "", "", "", "", "a message", "a message", "busy")
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	for r := range *rounds {
 		ph := b.phases[r]
 		if err := b.runFull(ctx, srv, r, sending, *warmup, *duration); err != nil {
