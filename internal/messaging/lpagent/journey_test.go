@@ -93,7 +93,9 @@ func TestJourney(t *testing.T) {
 	otherConv := e.startVisit(other, "visitor-1", "visit-1")
 	ann, _, _ := e.login(acme, "ann")
 	olga, _, _ := e.login(other, "olga")
-	path := func(acct, id string) string { return "/api/account/" + acct + "/agent/conversations/" + id + "/journey" }
+	path := func(acct, id string) string {
+		return "/api/account/" + acct + "/agent/conversations/" + id + "/journey"
+	}
 
 	code, body, resp := e.get(path(acme, conv), ann)
 	if code != 200 || resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("Cache-Control") != "no-store" {
