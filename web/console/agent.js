@@ -305,7 +305,7 @@
       follow(id);
     }
     if (id === selected) {
-      if (was && was.mine && !mine) { system(id, "You are no longer in this conversation."); }
+      if (was && was.mine && !mine && !dialogOf(id).leaving) { system(id, "You are no longer in this conversation."); }
       renderConversation();
       scheduleJourney();
       if (mine && focusWhenMine === id) {
@@ -517,6 +517,11 @@
       send();
     }
   });
+  // A keypress of that Enter (which some input methods send even so)
+  // puts no line break in the emptied box.
+  $("reply").addEventListener("keypress", function (ev) {
+    if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); }
+  });
 
   $("reply").addEventListener("input", function () {
     var c = convs[selected];
@@ -576,6 +581,8 @@
     if (!id || !opt) { return; }
     var skill = opt.dataset.id !== "-1" ? opt.dataset.id : opt.value, name = opt.value;
     $("action-error").textContent = "";
+    var g = dialogOf(id);
+    g.leaving = true;
     request(".ams.cm.UpdateConversationField", {conversationId: id, conversationField: [
       {field: "ParticipantsChange", type: "REMOVE", role: "ASSIGNED_AGENT"},
       {field: "Skill", type: "UPDATE", skill: skill}
@@ -584,6 +591,7 @@
       announce("Transferred to " + name + ".");
       renderConversation();
     }, function (e) {
+      g.leaving = false;
       $("action-error").textContent = "Not transferred: " + e.message + ".";
     });
   });
@@ -927,7 +935,8 @@
           (pr.price !== undefined ? " · " + money(pr.price, c.currency) : "")));
       });
       if (ul.childNodes.length) { s.appendChild(ul); }
-      s.appendChild(el("p", "total", "Total " + money(c.total, c.currency) + (c.numItems !== undefined ? " · " + c.numItems + " items" : "")));
+      s.appendChild(el("p", "total", "Total " + money(c.total, c.currency) +
+        (typeof c.numItems === "number" ? " · " + c.numItems + (c.numItems === 1 ? " item" : " items") : "")));
     }
     if (purchases.length) {
       var ps = section("Purchases"), pl = el("ul");
@@ -943,7 +952,30 @@
       mark(sec, merged[t[0]].verified);
       pairs(sec, flatten(merged[t[0]].v, ""));
     });
-    var names = {prodView: "Viewed products", searchInfo: "Searches", lead: "Leads", service: "Service", error: "Errors"};
+    // Viewed products and searches as lists, the others as they came.
+    var viewed = [], searches = [];
+    others = others.filter(function (x) {
+      var data = x.a.data || {};
+      if (data.type === "prodView") {
+        (data.products || []).forEach(function (p) {
+          var pr = p.product || {};
+          viewed.push((pr.name || pr.sku || "product") + (pr.price !== undefined ? " · " + money(pr.price, data.currency) : ""));
+        });
+        return false;
+      }
+      if (data.type === "searchInfo") {
+        searches.push((data.keywords || []).join(" "));
+        return false;
+      }
+      return true;
+    });
+    [["Viewed products", viewed], ["Searches", searches]].forEach(function (l) {
+      if (!l[1].length) { return; }
+      var ul = el("ul");
+      l[1].forEach(function (t) { ul.appendChild(el("li", null, t)); });
+      section(l[0]).appendChild(ul);
+    });
+    var names = {lead: "Leads", service: "Service", error: "Errors"};
     others.forEach(function (x) {
       var data = x.a.data || {}, sec = section(names[data.type] || data.type || x.a.sdeType);
       mark(sec, x.verified);

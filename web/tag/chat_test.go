@@ -278,15 +278,18 @@ func (b chatBrowser) take(session *messaging.AgentSession, a *agent) {
 	b.wait("the agent's name", chatStatus+` === "You are chatting with `+session.Agent().Name+`."`)
 }
 
-// openDemoChat starts the demo server behind a proxy that can cut the
-// visitor's network, opens the demo shop in Chromium, puts an OLED TV in
-// the cart and goes on browsing, so that the cart-abandonment slide-out
-// (a chat engagement) shows, and returns what the test needs.
-func openDemoChat(t *testing.T) (*server.Server, string, *cutProxy, chatBrowser) {
+// openDemoChat starts the demo server (startDemo, with opts) behind a
+// proxy that can cut the visitor's network, opens the demo shop in
+// Chromium, puts an OLED TV in the cart and goes on browsing, so that the
+// cart-abandonment slide-out (a chat engagement) shows, and returns what
+// the test needs.
+func openDemoChat(t *testing.T, opts ...func(*server.Config)) (*server.Server, string, *cutProxy, chatBrowser) {
 	t.Helper()
-	srv, dir := startDemo(t)
+	srv, dir := startDemo(t, opts...)
 	proxy := newCutProxy(t, srv.Addr())
-	b := chatBrowser{t: t, ctx: newBrowser(t)}
+	// Long enough for the agent workspace's test, whose agents share
+	// the browser.
+	b := chatBrowser{t: t, ctx: newBrowserFor(t, 4*time.Minute)}
 	if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: bindWindowEvents}); err != nil {
 		t.Fatal(err)
 	}
