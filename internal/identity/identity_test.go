@@ -26,9 +26,6 @@ type accounts map[string]*account.Account
 
 func (a accounts) Get(id string) (*account.Account, bool) { v, ok := a[id]; return v, ok }
 
-
-
-
 func TestIdentify(t *testing.T) {
 	b := identitytest.NewBrand(t)
 	brand, other := b.Key, identitytest.NewBrand(t).Key
