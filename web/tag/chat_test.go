@@ -2,11 +2,7 @@ package tag_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"net"
 	"slices"
@@ -20,13 +16,11 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/conversation"
 	"github.com/sightline/sightline/internal/event"
-	"github.com/sightline/sightline/internal/identity"
+	"github.com/sightline/sightline/internal/identity/identitytest"
 	"github.com/sightline/sightline/internal/messaging"
 	"github.com/sightline/sightline/internal/server"
 )
@@ -769,25 +763,13 @@ func TestChatRichContent(t *testing.T) {
 // attribute, and is found by the token's subject.
 func TestChatAuthenticated(t *testing.T) {
 	srv, _, _, b := openDemoChat(t)
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
+	brand := identitytest.NewBrand(t)
+	if err := srv.Accounts().SetVisitorAuth("demo", &account.VisitorAuth{Issuer: "https://login.lumen.example", Keys: brand.Keys()}); err != nil {
 		t.Fatal(err)
 	}
-	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	keys, err := identity.ParseKeys(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Accounts().SetVisitorAuth("demo", &account.VisitorAuth{Issuer: "https://login.lumen.example", Keys: keys}); err != nil {
-		t.Fatal(err)
-	}
-	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, nil)
-	token, err := jwt.Signed(signer).Claims(map[string]any{"iss": "https://login.lumen.example", "sub": "member-7", "acr": "loa1",
+	token := brand.Sign(map[string]any{"iss": "https://login.lumen.example", "sub": "member-7", "acr": "loa1",
 		"exp":     time.Now().Add(time.Hour).Unix(),
-		"lp_sdes": []any{map[string]any{"type": "ctmrinfo", "info": map[string]any{"customerId": "member-7", "ctype": "vip"}}}}).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
+		"lp_sdes": []any{map[string]any{"type": "ctmrinfo", "info": map[string]any{"customerId": "member-7", "ctype": "vip"}}}})
 	if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
 		Source: `window.lpGetAuthenticationToken = function (callback) { setTimeout(function () { callback(` + strconv.Quote(token) + `); }, 10); };`}); err != nil {
 		t.Fatal(err)
