@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -37,18 +36,9 @@ func TestVisitPages(t *testing.T) {
 			// Client times out of order: a page is placed by its own time.
 			r.sendData("acme", "u1", "v1", t0.Add(6*time.Minute), t0.Add(150*time.Second), `{"url":"https://shop.example/late"}`)
 
-			r.s.Close()
 			cfg := r.config()
 			cfg.CacheBytes = cache
-			r.now = t0.Add(10 * time.Minute)
-			s, err := New(slog.New(slog.DiscardHandler), r.log, cfg, nil, func(int64) {})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			ctx, cancel := context.WithCancel(context.Background())
-			ran := make(chan error, 1)
-			go func() { ran <- s.Run(ctx) }()
+			s, ctx, stop := r.running(cfg, t0.Add(10*time.Minute))
 
 			urls := func(pages []Page) string {
 				var u []string
@@ -59,6 +49,7 @@ func TestVisitPages(t *testing.T) {
 			}
 			var pages []Page
 			var open bool
+			var err error
 			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 				if pages, open, err = s.VisitPages(ctx, "acme", "u1", "v1", 0); err != nil {
 					t.Fatal(err)
@@ -94,8 +85,7 @@ func TestVisitPages(t *testing.T) {
 			if pages, open, err := s.VisitPages(ctx, "acme", "u1", "v1", 0); err != nil || open || len(pages) != 0 {
 				t.Errorf("pages of a closed visit: %v %v %v", pages, open, err)
 			}
-			cancel()
-			if err := <-ran; err != nil {
+			if err := stop(); err != nil {
 				t.Fatal(err)
 			}
 			if _, _, err := s.VisitPages(context.Background(), "acme", "u1", "v1", 0); !errors.Is(err, ErrStopped) {

@@ -509,19 +509,7 @@ func TestChatWindow(t *testing.T) {
 	}
 	b.wait("the survey, the focus on it", `!!`+chatRoot+`.querySelector("form.sv") && `+chatLines+`.slice(-1)[0] === "s:Anna ended the conversation." && `+
 		chatRoot+`.activeElement.textContent === "How did we do?"`)
-	b.click(`input[name=csat][value="4"]`)
-	b.click(`input[name=resolved][value="Yes"]`)
-	b.click(`form.sv button[type=submit]`)
-	b.wait("the thanks", chatRoot+`.querySelector(".ft").textContent === "Thank you for your feedback."`)
-	var surveyed *conversation.Conversation
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if surveyed, err = svc.Get(ctx, "demo", conv.ID); err != nil {
-			t.Fatal(err)
-		}
-		if len(surveyed.Surveys) > 0 {
-			break
-		}
-	}
+	surveyed := b.answerSurvey(svc, conv.ID)
 	if surveyed.CSAT != 4 || len(surveyed.Surveys) != 1 || len(surveyed.Surveys[0].Data) != 2 ||
 		surveyed.Surveys[0].Data[1] != (conversation.SurveyAnswer{Question: "Confirm Resolution", Answer: "Yes"}) {
 		t.Errorf("stored: csat %d, surveys %+v; want 4 and Confirm Resolution Yes", surveyed.CSAT, surveyed.Surveys)
@@ -579,6 +567,26 @@ func TestChatWindow(t *testing.T) {
 		"live_chat_started": 1, "live_chat_ended": 1, "platform_rest": 1, "user_agent_desktop": 1} {
 		if chat[name] != n {
 			t.Errorf("CHAT %s stored %d times, want %d (all: %v)", name, chat[name], n, chat)
+		}
+	}
+}
+
+// answerSurvey answers the survey the window shows (CSAT 4, resolved),
+// waits for the thanks, and returns the conversation once it keeps the
+// survey.
+func (b chatBrowser) answerSurvey(svc *messaging.Service, convID string) *conversation.Conversation {
+	b.t.Helper()
+	b.click(`input[name=csat][value="4"]`)
+	b.click(`input[name=resolved][value="Yes"]`)
+	b.click(`form.sv button[type=submit]`)
+	b.wait("the thanks", chatRoot+`.querySelector(".ft").textContent === "Thank you for your feedback."`)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		c, err := svc.Get(context.Background(), "demo", convID)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		if len(c.Surveys) > 0 || time.Now().After(deadline) {
+			return c
 		}
 	}
 }

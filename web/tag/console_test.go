@@ -331,19 +331,7 @@ func TestAgentWorkspace(t *testing.T) {
 
 	// The visitor answers the survey and closes the window.
 	b.wait("the survey", `!!`+chatRoot+`.querySelector("form.sv") && `+chatLines+`.slice(-1)[0] === "s:Bob ended the conversation."`)
-	b.click(`input[name=csat][value="4"]`)
-	b.click(`input[name=resolved][value="Yes"]`)
-	b.click(`form.sv button[type=submit]`)
-	b.wait("the thanks", chatRoot+`.querySelector(".ft").textContent === "Thank you for your feedback."`)
-	var stored *conversation.Conversation
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if stored, err = svc.Get(ctx, "demo", conv.ID); err != nil {
-			t.Fatal(err)
-		}
-		if len(stored.Surveys) > 0 {
-			break
-		}
-	}
+	stored := b.answerSurvey(svc, conv.ID)
 	b.click(`header button + button`)
 	b.wait("the window gone", `!document.querySelector("lpsl-chat")`)
 

@@ -163,27 +163,12 @@ func TestJourney(t *testing.T) {
 	}
 
 	// Logged out, the bearer reads nothing.
-	if code, _, _ := e.postBearer("/api/account/acme/logout", ann); code != 200 {
+	if code, _, _ := e.postWith("/api/account/acme/logout", nil, ann); code != 200 {
 		t.Fatalf("logout: %d", code)
 	}
 	if code, _, _ := e.get(path(acme, conv), ann); code != 401 {
 		t.Errorf("journey after logout: %d", code)
 	}
-}
-
-// postBearer posts an empty body with a bearer.
-func (e *env) postBearer(path, bearer string) (int, map[string]any, *http.Response) {
-	e.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, nil)
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	resp, err := e.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var v map[string]any
-	json.NewDecoder(resp.Body).Decode(&v)
-	return resp.StatusCode, v, resp
 }
 
 // TestSkills lists the account's skills: the engagements' with their ids,
@@ -212,11 +197,11 @@ func TestRefreshWithBearer(t *testing.T) {
 	e.addUser(acme, "ann", 0, "sales")
 	ann, _, _ := e.login(acme, "ann")
 	e.clock.add(50 * time.Minute)
-	code, _, resp := e.postBearer("/api/account/acme/refresh?v=1.3", ann)
+	code, _, resp := e.postWith("/api/account/acme/refresh?v=1.3", nil, ann)
 	if code != 200 || len(resp.Cookies()) != 0 {
 		t.Fatalf("refresh with the bearer: %d, cookies %v", code, resp.Cookies())
 	}
-	if code, _, _ := e.postBearer("/api/account/other/refresh?v=1.3", ann); code != 401 {
+	if code, _, _ := e.postWith("/api/account/other/refresh?v=1.3", nil, ann); code != 401 {
 		t.Errorf("refresh on another account's path: %d", code)
 	}
 	e.clock.add(50 * time.Minute) // past the login's hour, within the refresh's
