@@ -3,6 +3,7 @@ package tag_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -188,6 +189,15 @@ func TestAgentWorkspace(t *testing.T) {
   document.getElementById("journey").tagName, sessionStorage.getItem("lpsl_agent") ? "kept" : "lost"]`, &a11y)
 	if strings.Join(a11y, "|") != "Availability|Conversations|log|assertive|polite|Reply|ASIDE|kept" {
 		t.Errorf("labels, roles, live regions and the kept session: %q", a11y)
+	}
+	// At 1280 px: the conversations, the conversation and the journey side
+	// by side, nothing wider than the screen.
+	var layout [][]float64
+	ann.eval(`["nav", "#conv", "#journey"].map(function (s) { var r = document.querySelector(s).getBoundingClientRect(); return [r.left, r.top, r.right]; })
+  .concat([[document.documentElement.scrollWidth]])`, &layout)
+	if len(layout) != 4 || layout[0][1] != layout[1][1] || layout[1][1] != layout[2][1] || !(layout[0][2] <= layout[1][0] && layout[1][2] <= layout[2][0]) ||
+		layout[3][0] > 1280 {
+		t.Errorf("at 1280 px: nav, conversation, journey at [left top right] %v, page width %v", layout[:3], layout[3])
 	}
 
 	// The visitor opens the chat: Ann is rung, sees the conversation wait
@@ -398,6 +408,23 @@ func TestAgentWorkspace(t *testing.T) {
 			t.Errorf("CHAT %s stored %d times, want %d (all: %v)", name, chat[name], n, chat)
 		}
 	}
+
+	// Bob's session ends elsewhere (a logout with his bearer): his
+	// workspace is told (4401) and asks him to sign in again.
+	var bearer string
+	bob.eval(`JSON.parse(sessionStorage.getItem("lpsl_agent")).bearer`, &bearer)
+	req, _ := http.NewRequest(http.MethodPost, "http://"+srv.Addr()+"/api/account/demo/logout", nil)
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("logout with Bob's bearer: %s", resp.Status)
+	}
+	bob.wait("the sign-in form after the session's end", `!document.getElementById("signin").hidden && `+
+		`document.getElementById("si-error").textContent === "Your session has ended. Sign in again." && sessionStorage.getItem("lpsl_agent") === null`)
 
 	// Nothing failed in the workspaces; signing out ends Ann's session.
 	for _, a := range []agentPage{ann, bob} {
