@@ -158,7 +158,6 @@
     refreshTimer = setInterval(refresh, REFRESH_EVERY);
     render();
     connect();
-    loadSkills();
     $("availability").focus();
   }
 
@@ -264,6 +263,7 @@
     });
     request(".ams.routing.SubscribeRoutingTasks", {}).catch(function () {});
     if (selected) { follow(selected); }
+    loadSkills();
   }
 
   function notified(f) {
@@ -640,7 +640,7 @@
   function authorized(path) {
     return fetch(api(path), {headers: {"Authorization": "Bearer " + auth.bearer}, credentials: "same-origin"}).then(function (r) {
       if (r.status === 401) {
-        return refresh().then(function () { throw new Error("not signed in"); });
+        return refresh().then(function (ok) { throw new Error(ok ? "the server refused it" : "not signed in"); });
       }
       if (!r.ok) { throw new Error("the server answered " + r.status); }
       return r.json();
