@@ -3,11 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -23,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/identity/identitytest"
 	"github.com/sightline/sightline/internal/server"
 )
 
@@ -520,13 +517,8 @@ func TestAccountsSetVisitorAuth(t *testing.T) {
 	if _, stderr, code := runSightline(t, "accounts", "add", "acme", "--data", data); code != 0 {
 		t.Fatal(stderr)
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	pemFile := filepath.Join(t.TempDir(), "brand.pem")
-	os.WriteFile(pemFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600)
+	os.WriteFile(pemFile, identitytest.NewBrand(t).PEM(), 0o600)
 	bad := filepath.Join(t.TempDir(), "bad.pem")
 	os.WriteFile(bad, []byte("not a key"), 0o600)
 	for _, tc := range []struct {

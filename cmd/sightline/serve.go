@@ -12,6 +12,8 @@ import (
 
 	"github.com/sightline/sightline/internal/server"
 	"github.com/sightline/sightline/internal/sessionizer"
+	"github.com/sightline/sightline/web/console"
+	"github.com/sightline/sightline/web/demo"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -115,6 +117,11 @@ func printURLs(w io.Writer, srv *server.Server, data string) {
 	if _, ok := srv.Accounts().Get(server.DemoAccountID); ok {
 		fmt.Fprintf(w, "Demo shop: %s/demo/   its events: %s events tail --account %s --data %s --follow\n",
 			srv.URL(), os.Args[0], server.DemoAccountID, data)
+		fmt.Fprintf(w, "Agent workspace: %s%s?account=%s   add an agent of the demo's chat: %s agents add --account %s --login ann --skill %s --data %s\n",
+			srv.URL(), console.AgentPath, server.DemoAccountID, os.Args[0], server.DemoAccountID, demo.ChatSkill, data)
+	} else {
+		fmt.Fprintf(w, "Agent workspace: %s%s   add an agent: %s agents add --account ID --login NAME --skill SKILL --data %s\n",
+			srv.URL(), console.AgentPath, os.Args[0], data)
 	}
 	fmt.Fprintf(w, "Metrics: %s/metrics   readiness: %s/readyz\n", srv.URL(), srv.URL())
 }

@@ -1,11 +1,10 @@
-package identity
+package identity_test
 
 import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -17,6 +16,8 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/internal/identity"
+	"github.com/sightline/sightline/internal/identity/identitytest"
 )
 
 var now = time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC)
@@ -25,53 +26,15 @@ type accounts map[string]*account.Account
 
 func (a accounts) Get(id string) (*account.Account, bool) { v, ok := a[id]; return v, ok }
 
-func rsaKey(t testing.TB) *rsa.PrivateKey {
-	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-func pemOf(t testing.TB, pub any) []byte {
-	t.Helper()
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-}
-
-// sign returns a JWT of claims signed with key by alg.
-func sign(t testing.TB, alg jose.SignatureAlgorithm, key any, kid string, claims any) string {
-	t.Helper()
-	opts := (&jose.SignerOptions{}).WithType("JWT")
-	if kid != "" {
-		opts = opts.WithHeader("kid", kid)
-	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := jwt.Signed(s).Claims(claims).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
-}
-
 func TestIdentify(t *testing.T) {
-	brand, other := rsaKey(t), rsaKey(t)
-	keys, err := ParseKeys(pemOf(t, &brand.PublicKey))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := identitytest.NewBrand(t)
+	brand, other := b.Key, identitytest.NewBrand(t).Key
+	keys := b.Keys()
 	accts := accounts{
 		"shop":   {ID: "shop", VisitorAuth: &account.VisitorAuth{Issuer: "https://idp.shop.example", Keys: keys}},
 		"noauth": {ID: "noauth"},
 	}
-	v := NewVerifier(accts, func() time.Time { return now })
+	v := identity.NewVerifier(accts, func() time.Time { return now })
 	exp := jwt.NewNumericDate(now.Add(time.Hour))
 	good := map[string]any{"iss": "https://idp.shop.example", "sub": "cust-42", "acr": "loa1", "exp": exp,
 		"lp_sdes": []any{map[string]any{"type": "ctmrinfo", "info": map[string]any{"cstatus": "gold", "customerId": "cust-42"}},
@@ -95,20 +58,20 @@ func TestIdentify(t *testing.T) {
 		token   string
 		want    string // in the error; "" when the token is good
 	}{
-		{"good", "shop", sign(t, jose.RS256, brand, "", good), ""},
-		{"expired", "shop", sign(t, jose.RS256, brand, "", with("exp", jwt.NewNumericDate(now.Add(-2*time.Minute)))), "expired"},
-		{"expired within leeway", "shop", sign(t, jose.RS256, brand, "", with("exp", jwt.NewNumericDate(now.Add(-30*time.Second)))), ""},
-		{"no exp", "shop", sign(t, jose.RS256, brand, "", with("exp", nil)), "no exp"},
-		{"no sub", "shop", sign(t, jose.RS256, brand, "", with("sub", nil)), "no sub"},
-		{"other issuer", "shop", sign(t, jose.RS256, brand, "", with("iss", "https://evil.example")), "issuer"},
-		{"other key", "shop", sign(t, jose.RS256, other, "", good), "cryptographic"},
-		{"HS256", "shop", sign(t, jose.HS256, hmacKey, "", good), "algorithm"},
-		{"unknown kid", "shop", sign(t, jose.RS256, brand, "k9", good), "no RSA key \"k9\""},
-		{"unauthenticated attribute type", "shop", sign(t, jose.RS256, brand, "", with("lp_sdes", []any{map[string]any{"type": "cart"}})), "lp_sdes[0].type"},
+		{"good", "shop", identitytest.Sign(t, jose.RS256, brand, "", good), ""},
+		{"expired", "shop", identitytest.Sign(t, jose.RS256, brand, "", with("exp", jwt.NewNumericDate(now.Add(-2*time.Minute)))), "expired"},
+		{"expired within leeway", "shop", identitytest.Sign(t, jose.RS256, brand, "", with("exp", jwt.NewNumericDate(now.Add(-30*time.Second)))), ""},
+		{"no exp", "shop", identitytest.Sign(t, jose.RS256, brand, "", with("exp", nil)), "no exp"},
+		{"no sub", "shop", identitytest.Sign(t, jose.RS256, brand, "", with("sub", nil)), "no sub"},
+		{"other issuer", "shop", identitytest.Sign(t, jose.RS256, brand, "", with("iss", "https://evil.example")), "issuer"},
+		{"other key", "shop", identitytest.Sign(t, jose.RS256, other, "", good), "cryptographic"},
+		{"HS256", "shop", identitytest.Sign(t, jose.HS256, hmacKey, "", good), "algorithm"},
+		{"unknown kid", "shop", identitytest.Sign(t, jose.RS256, brand, "k9", good), "no RSA key \"k9\""},
+		{"unauthenticated attribute type", "shop", identitytest.Sign(t, jose.RS256, brand, "", with("lp_sdes", []any{map[string]any{"type": "cart"}})), "lp_sdes[0].type"},
 		{"not a JWT", "shop", "abc.def", "token"},
-		{"too long", "shop", strings.Repeat("a", MaxTokenLen+1), "limit"},
-		{"account without keys", "noauth", sign(t, jose.RS256, brand, "", good), "no key"},
-		{"no account", "nope", sign(t, jose.RS256, brand, "", good), "no account"},
+		{"too long", "shop", strings.Repeat("a", identity.MaxTokenLen+1), "limit"},
+		{"account without keys", "noauth", identitytest.Sign(t, jose.RS256, brand, "", good), "no key"},
+		{"no account", "nope", identitytest.Sign(t, jose.RS256, brand, "", good), "no account"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,7 +97,7 @@ func TestIdentify(t *testing.T) {
 }
 
 func TestParseKeys(t *testing.T) {
-	brand := rsaKey(t)
+	brand := identitytest.NewBrand(t).Key
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	jwks, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &brand.PublicKey, KeyID: "k1", Algorithm: "RS256"}}})
 	private, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: brand, KeyID: "k1"}}})
@@ -143,16 +106,16 @@ func TestParseKeys(t *testing.T) {
 		in   []byte
 		want string // in the error; "" for none
 	}{
-		{"PKIX PEM", pemOf(t, &brand.PublicKey), ""},
+		{"PKIX PEM", (&identitytest.Brand{Key: brand}).PEM(), ""},
 		{"PKCS#1 PEM", pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&brand.PublicKey)}), ""},
 		{"JWKS", jwks, ""},
 		{"private JWKS", private, "private"},
-		{"EC PEM", pemOf(t, &ec.PublicKey), "RSA"},
+		{"EC PEM", pemOfEC(t, &ec.PublicKey), "RSA"},
 		{"certificate PEM", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{1}}), "PUBLIC KEY"},
 		{"garbage", []byte("hello"), "neither"},
 	}
 	for _, tt := range tests {
-		got, err := ParseKeys(tt.in)
+		got, err := identity.ParseKeys(tt.in)
 		if tt.want != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("%s: err %v, want %q", tt.name, err, tt.want)
@@ -167,11 +130,11 @@ func TestParseKeys(t *testing.T) {
 }
 
 func FuzzIdentify(f *testing.F) {
-	brand := rsaKey(f)
-	keys, _ := ParseKeys(pemOf(f, &brand.PublicKey))
-	v := NewVerifier(accounts{"shop": {ID: "shop", VisitorAuth: &account.VisitorAuth{Issuer: "i", Keys: keys}}},
+	b := identitytest.NewBrand(f)
+	brand, keys := b.Key, b.Keys()
+	v := identity.NewVerifier(accounts{"shop": {ID: "shop", VisitorAuth: &account.VisitorAuth{Issuer: "i", Keys: keys}}},
 		func() time.Time { return now })
-	f.Add(sign(f, jose.RS256, brand, "", map[string]any{"iss": "i", "sub": "s", "exp": now.Add(time.Hour).Unix()}))
+	f.Add(identitytest.Sign(f, jose.RS256, brand, "", map[string]any{"iss": "i", "sub": "s", "exp": now.Add(time.Hour).Unix()}))
 	f.Add("eyJhbGciOiJub25lIn0.e30.")
 	f.Add("a.b.c")
 	f.Fuzz(func(t *testing.T, token string) {
@@ -180,4 +143,12 @@ func FuzzIdentify(f *testing.F) {
 			t.Fatalf("accepted %q without a subject", token)
 		}
 	})
+}
+
+func pemOfEC(t *testing.T, pub *ecdsa.PublicKey) []byte {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 }

@@ -390,6 +390,9 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*conversation.Conv
 	return c, nil
 }
 
+// Skills returns the account's skills (those its engagements name).
+func (s *Service) Skills(account string) []Skill { return s.skills(account) }
+
 // skill completes a skill given by id or name from the account's skills.
 func (s *Service) skill(account string, id int64, name string) (int64, string) {
 	for _, sk := range s.skills(account) {

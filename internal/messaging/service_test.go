@@ -399,6 +399,41 @@ func TestWatchers(t *testing.T) {
 	}
 }
 
+// TestIdleClose checks that the system closes a conversation in which
+// nothing happened for IdleTimeout, and only that one, and frees the
+// agent's room.
+func TestIdleClose(t *testing.T) {
+	f := newFixture(t)
+	f.svc.cfg.IdleTimeout = time.Hour
+	ctx := context.Background()
+	as, r := f.agent("a1", 1, "sales")
+	quiet := f.start("v1", "sales")
+	if _, err := as.Accept(ctx, rings(r.take())[0]); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.add(50 * time.Minute)
+	busy := f.start("v2", "sales")
+	f.clock.add(11 * time.Minute) // quiet: 61 minutes; busy: 11
+	f.svc.tick(ctx)
+	for _, tt := range []struct {
+		id     string
+		state  conversation.State
+		reason conversation.CloseReason
+	}{{quiet.ID, conversation.Closed, conversation.ClosedBySystem}, {busy.ID, conversation.Open, ""}} {
+		c, err := f.store.Get(ctx, testAccount, tt.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.State != tt.state || c.CloseReason != tt.reason {
+			t.Errorf("conversation %s: %s %q, want %s %q", tt.id, c.State, c.CloseReason, tt.state, tt.reason)
+		}
+	}
+	// The agent's room is free again: the waiting conversation rings.
+	if got := rings(r.take()); len(got) != 1 {
+		t.Errorf("rings after the idle close: %v, want the waiting conversation's", got)
+	}
+}
+
 // places returns the places the QueueChanged events among es tell.
 func places(es []Event) []int {
 	var out []int

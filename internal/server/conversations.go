@@ -69,9 +69,10 @@ func openConversations(ctx context.Context, logger *slog.Logger, cfg Config, cam
 }
 
 // Register adds the routes of the chat window's protocol and of
-// LivePerson's agent protocol to mux.
+// LivePerson's agent protocol to mux; the agents' journeys carry the
+// pages of visits (nil: none).
 func (c *conversations) Register(mux *http.ServeMux, reg prometheus.Registerer, cfg Config, accounts *account.Store,
-	campaigns *campaign.Service, devices consumer.Devices, logger *slog.Logger) error {
+	campaigns *campaign.Service, devices consumer.Devices, visits lpagent.Visits, logger *slog.Logger) error {
 	verifier := identity.NewVerifier(accounts, nil)
 	consumer.New(c.svc, accounts, engagementsOf(campaigns), verifier.Identify, devices, logger.With("component", "consumer")).Register(mux)
 	key, err := loadSecret(filepath.Join(cfg.DataDir, agentKeyFile), lpagent.MinKeyLen)
@@ -86,6 +87,9 @@ func (c *conversations) Register(mux *http.ServeMux, reg prometheus.Registerer, 
 	agents, err := lpagent.New(lc, logger.With("component", "lpagent"), reg, c.svc, accounts, c.users)
 	if err != nil {
 		return err
+	}
+	if visits != nil {
+		agents.UseVisits(visits)
 	}
 	agents.Register(mux)
 	return nil

@@ -3,24 +3,18 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/campaign"
 	"github.com/sightline/sightline/internal/conversation"
-	"github.com/sightline/sightline/internal/identity"
+	"github.com/sightline/sightline/internal/identity/identitytest"
 	"github.com/sightline/sightline/internal/messaging"
 	"github.com/sightline/sightline/internal/server"
 	"github.com/sightline/sightline/internal/user"
@@ -225,21 +219,12 @@ func TestAuthenticatedVisitor(t *testing.T) {
 	if _, err := s.Campaigns().Update(ctx, server.DemoAccountID, chatDefinitions()); err != nil {
 		t.Fatal(err)
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
+	brand := identitytest.NewBrand(t)
+	if err := s.Accounts().SetVisitorAuth(server.DemoAccountID, &account.VisitorAuth{Issuer: "https://idp.shop.example", Keys: brand.Keys()}); err != nil {
 		t.Fatal(err)
 	}
-	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	keys, err := identity.ParseKeys(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Accounts().SetVisitorAuth(server.DemoAccountID, &account.VisitorAuth{Issuer: "https://idp.shop.example", Keys: keys}); err != nil {
-		t.Fatal(err)
-	}
-	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, nil)
-	token, _ := jwt.Signed(signer).Claims(map[string]any{"iss": "https://idp.shop.example", "sub": "cust-42", "acr": "loa1",
-		"exp": time.Now().Add(time.Hour).Unix(), "lp_sdes": []any{map[string]any{"type": "ctmrinfo", "info": map[string]any{"customerId": "cust-42"}}}}).Serialize()
+	token := brand.Sign(map[string]any{"iss": "https://idp.shop.example", "sub": "cust-42", "acr": "loa1",
+		"exp": time.Now().Add(time.Hour).Unix(), "lp_sdes": []any{map[string]any{"type": "ctmrinfo", "info": map[string]any{"customerId": "cust-42"}}}})
 
 	w := dialConsumer(t, s, server.DemoAccountID)
 	if f := w.request("InitConnection", map[string]any{"visitorId": "v9", "jwt": token + "x"}); f.Code != 400 || !bytes.Contains(f.Body, []byte(`"field":"body.jwt"`)) {

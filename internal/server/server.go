@@ -35,10 +35,12 @@ import (
 	"github.com/sightline/sightline/internal/filestore"
 	"github.com/sightline/sightline/internal/ingest"
 	"github.com/sightline/sightline/internal/messaging"
+	"github.com/sightline/sightline/internal/messaging/lpagent"
 	"github.com/sightline/sightline/internal/sessionizer"
 	"github.com/sightline/sightline/internal/user"
 	"github.com/sightline/sightline/internal/websession"
 	"github.com/sightline/sightline/web/chat"
+	"github.com/sightline/sightline/web/console"
 	"github.com/sightline/sightline/web/demo"
 	"github.com/sightline/sightline/web/start"
 	"github.com/sightline/sightline/web/tag"
@@ -299,11 +301,20 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 	if err != nil {
 		return nil, err
 	}
+	agentWorkspace, err := console.New()
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	collector.Register(mux)
 	tags.Register(mux)
 	chatWindow.Register(mux)
-	if err := s.conversations.Register(mux, reg, cfg, s.accounts, s.campaigns, s.enricher, logger); err != nil {
+	agentWorkspace.Register(mux)
+	var visits lpagent.Visits // the pages of the visits, for the agents' journeys
+	if s.sessions != nil {
+		visits = s.sessions
+	}
+	if err := s.conversations.Register(mux, reg, cfg, s.accounts, s.campaigns, s.enricher, visits, logger); err != nil {
 		return nil, err
 	}
 	start.New(s.accounts, DemoAccountID).Register(mux)

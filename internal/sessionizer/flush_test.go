@@ -16,18 +16,9 @@ func TestFlushClosesAsOfAt(t *testing.T) {
 	// A lag of 30 minutes keeps Run's own watermark at 35 min, before
 	// either visit closes, whether or not Run has read to the end before
 	// the first flush: only the flushes close visits.
-	r.s.Close()
 	cfg := r.config()
 	cfg.Lag = 30 * time.Minute
-	r.now = t0.Add(65 * time.Minute)
-	s, err := New(slog.New(slog.DiscardHandler), r.log, cfg, nil, func(int64) {})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- s.Run(ctx) }()
+	s, ctx, stop := r.running(cfg, t0.Add(65*time.Minute))
 
 	for _, tc := range []struct {
 		at     time.Duration
@@ -51,8 +42,7 @@ func TestFlushClosesAsOfAt(t *testing.T) {
 			t.Errorf("flush at %s: closed %d, hours %v; want %d, %v", tc.at, res.Closed, res.Hours, tc.closed, want)
 		}
 	}
-	cancel()
-	if err := <-ran; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Flush(context.Background(), t0.Add(3*time.Hour)); !errors.Is(err, ErrStopped) {

@@ -60,6 +60,18 @@
 // first two (50,000 events, 32 MiB), the third only under a flood of
 // visits.
 //
+// # Pages of open visits
+//
+// VisitPages (pages.go) gives the agent workspace the pages of a
+// visitor's open visit: Run, between two steps, copies where the visit's
+// records are, and the caller reads the page views from the log itself,
+// bounded in records read and pages returned. The lookup names the
+// account, visitor and visit, and keeps only that visit's records, so an
+// account never sees another's. Reading the visitor's partition of the
+// log by time instead would need no sessionizer, but would read every
+// visitor's records of that time to find one visitor's; the sessionizer
+// knows where they are already.
+//
 // A checkpoint of offsets alone, reading the log again from the first
 // event of the oldest open visit, would be smaller still, but restarts
 // would read up to a day of log, and it is subtle: a visit closed by the
@@ -192,6 +204,8 @@ type Sessionizer struct {
 	// returns.
 	flushes chan flushRequest
 	done    chan struct{}
+	// lookups carries VisitPages' requests to Run (pages.go).
+	lookups chan pagesRequest
 	// stall is Run's failure while it retries.
 	stall stall
 }
@@ -335,7 +349,7 @@ func newSessionizer(logger *slog.Logger, log eventlog.RangeReader, cfg Config, m
 		m, _ = NewMetrics(nil)
 	}
 	s := &Sessionizer{cfg: cfg, log: log, logger: logger, spool: spool{dir: filepath.Join(cfg.Dir, "spool")}, metrics: m,
-		flushes: make(chan flushRequest), done: make(chan struct{})}
+		flushes: make(chan flushRequest), done: make(chan struct{}), lookups: make(chan pagesRequest)}
 	s.reset()
 	return s
 }
@@ -356,7 +370,8 @@ func (s *Sessionizer) Close() error {
 }
 
 // Run reads the log and closes visits until ctx ends, then writes a last
-// checkpoint, and returns nil. It serves Flush's requests meanwhile.
+// checkpoint, and returns nil. It serves Flush's and VisitPages' requests
+// meanwhile.
 //
 // A failure (a spool or checkpoint write on a full disk, a read error)
 // stalls it rather than stopping it: Stalled reports the failure, Flush
@@ -398,6 +413,8 @@ func (s *Sessionizer) run(ctx context.Context) error {
 			if err := s.serveFlush(req); err != nil {
 				return err
 			}
+		case req := <-s.lookups:
+			s.servePages(req)
 		default:
 		}
 		progressed, err := s.Step(ctx)
@@ -420,6 +437,8 @@ func (s *Sessionizer) run(ctx context.Context) error {
 				if err := s.serveFlush(req); err != nil {
 					return err
 				}
+			case req := <-s.lookups:
+				s.servePages(req)
 			case <-time.After(s.cfg.Poll):
 			}
 		}
@@ -449,6 +468,8 @@ func (s *Sessionizer) pause(ctx context.Context, d time.Duration, err error) boo
 			return false
 		case req := <-s.flushes:
 			req.answer(FlushResult{}, fmt.Errorf("%w: %v", ErrStalled, err))
+		case req := <-s.lookups:
+			req.answer <- visitRefs{err: fmt.Errorf("%w: %v", ErrStalled, err)}
 		case <-t.C:
 			return true
 		}

@@ -90,6 +90,27 @@ func (r *rig) restart() {
 	}
 }
 
+// running replaces r's sessionizer with one on cfg, its clock at now,
+// whose Run runs until stop, which returns Run's error. The sessionizer
+// is closed when the test ends.
+func (r *rig) running(cfg Config, now time.Time) (s *Sessionizer, ctx context.Context, stop func() error) {
+	r.t.Helper()
+	r.s.Close()
+	r.now = now
+	s, err := New(slog.New(slog.DiscardHandler), r.log, cfg, nil, func(int64) {})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() { s.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- s.Run(ctx) }()
+	return s, ctx, func() error {
+		cancel()
+		return <-ran
+	}
+}
+
 // renderIDs writes a visit as its ids, continuation and event times.
 func renderIDs(dst []byte, v *websession.Visit) []byte {
 	dst = fmt.Appendf(dst, "%s/%s/%s#%d:", v.AccountID, v.VisitorID, v.VisitID, v.Continuation)

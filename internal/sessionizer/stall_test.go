@@ -58,6 +58,9 @@ func TestRunRecoversFromAFailedWrite(t *testing.T) {
 	if _, err := s.Flush(ctx, m(90)); !errors.Is(err, ErrStalled) {
 		t.Fatalf("flush while stalled: %v, want ErrStalled", err)
 	}
+	if _, _, err := s.VisitPages(ctx, "acme", "u3", "v3", 0); !errors.Is(err, ErrStalled) {
+		t.Fatalf("pages while stalled: %v, want ErrStalled", err)
+	}
 	if err := os.Remove(block); err != nil { // space freed
 		t.Fatal(err)
 	}

@@ -11,6 +11,10 @@ const (
 	offerElementID = "demo-offer"
 )
 
+// ChatSkill is the skill of the demo's chat engagement: conversations
+// started from its slide-out ring the agents who serve it.
+const ChatSkill = "tv-experts"
+
 // Definitions are the demo account's campaigns: a cart-abandonment
 // slide-out chat button (visitors with a cart who browse on without buying,
 // goal: a purchase), under a site control group of 10% that sees nothing,
@@ -20,7 +24,7 @@ func Definitions() *campaign.Definitions {
 	one := 1.0
 	return &campaign.Definitions{
 		Settings:     campaign.Settings{SiteControlGroup: 10},
-		Availability: campaign.Availability{"tv-experts": "online"},
+		Availability: campaign.Availability{ChatSkill: "online"},
 		Profiles: []campaign.Profile{
 			{ID: 101, Name: "Cart holders", Rules: []campaign.Rule{{Kind: "cartItems", Min: &one}}},
 		},
@@ -35,7 +39,7 @@ func Definitions() *campaign.Definitions {
 		Campaigns: []campaign.Campaign{
 			{ID: 1001, Name: "Cart abandonment", Status: "active", Priority: 10, GoalID: 301, ProfileIDs: []int64{101},
 				Engagements: []campaign.Engagement{{ID: 2001, Name: "Slide-out chat button", Type: 3, Zone: 1,
-					Interaction: "chat", SkillID: 11, SkillName: "tv-experts", Availability: "always", BehaviorIDs: []int64{201}, FrequencyCap: 3,
+					Interaction: "chat", SkillID: 11, SkillName: ChatSkill, Availability: "always", BehaviorIDs: []int64{201}, FrequencyCap: 3,
 					Content: campaign.Content{Title: "Still thinking it over?", Text: "Our TV experts answer in a minute.", Button: "Chat now",
 						Background: "#fffbe6", ButtonColor: "#ffd24d"}}}},
 			{ID: oledCampaignID, Name: "OLED week", Status: "active", Priority: 5, GoalID: 302,

@@ -1,10 +1,13 @@
 // Package script serves a JavaScript file embedded in the binary, as the
-// browser tag (web/tag) and the chat window (web/chat) are: minified once
-// at start (tdewolff/minify, a pure-Go minifier) and kept compressed with
-// gzip (klauspost/compress) and brotli (andybalholm/brotli, the pure-Go
-// port of the reference encoder), so that a request costs a lookup and a
-// write. Answers carry an ETag and a short max-age: a page revalidates the
-// script every few minutes and gets 304 while it is unchanged.
+// browser tag (web/tag) and the chat window (web/chat) are, or an HTML
+// page with its inline style and script, as the agent workspace
+// (web/console) is: minified once at start (tdewolff/minify, a pure-Go
+// minifier) and kept compressed with gzip (klauspost/compress) and brotli
+// (andybalholm/brotli, the pure-Go port of the reference encoder), so
+// that a request costs a lookup and a write. Answers carry an ETag and a
+// short max-age (none for a page: it is revalidated each time): a page
+// revalidates the script every few minutes and gets 304 while it is
+// unchanged.
 package script
 
 import (
@@ -19,25 +22,52 @@ import (
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/gzip"
+	"github.com/tdewolff/minify/v2"
+	"github.com/tdewolff/minify/v2/css"
+	"github.com/tdewolff/minify/v2/html"
 	"github.com/tdewolff/minify/v2/js"
 )
 
-// Script is a minified script and its encodings, ready to serve.
+// Script is a minified script (or page) and its encodings, ready to
+// serve.
 type Script struct {
 	min, gzipped, brotli []byte
 	etag                 string
+	contentType          string
 	cacheControl         string
 }
 
 // New minifies and compresses source, the script called name (for
 // errors); answers let browsers keep it for maxAge before revalidating.
 func New(name string, source []byte, maxAge time.Duration) (*Script, error) {
-	s := &Script{cacheControl: fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds()))}
 	var min bytes.Buffer
 	if err := js.Minify(nil, &min, bytes.NewReader(source), nil); err != nil {
 		return nil, fmt.Errorf("minify %s: %w", name, err)
 	}
-	s.min = min.Bytes()
+	return compressed(name, "text/javascript; charset=utf-8", min.Bytes(), maxAge)
+}
+
+// NewHTML minifies and compresses source, the HTML page called name, its
+// inline <style> and <script> included, to be served as New's scripts
+// are; a maxAge of 0 has browsers revalidate the page each time.
+func NewHTML(name string, source []byte, maxAge time.Duration) (*Script, error) {
+	m := minify.New()
+	m.AddFunc("text/css", css.Minify)
+	m.AddFunc("application/javascript", js.Minify)
+	m.Add("text/html", &html.Minifier{KeepDocumentTags: true, KeepEndTags: true, KeepQuotes: true})
+	var min bytes.Buffer
+	if err := m.Minify("text/html", &min, bytes.NewReader(source)); err != nil {
+		return nil, fmt.Errorf("minify %s: %w", name, err)
+	}
+	return compressed(name, "text/html; charset=utf-8", min.Bytes(), maxAge)
+}
+
+// compressed keeps min, of contentType, and its gzip and brotli encodings.
+func compressed(name, contentType string, min []byte, maxAge time.Duration) (*Script, error) {
+	s := &Script{min: min, contentType: contentType, cacheControl: fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds()))}
+	if maxAge <= 0 {
+		s.cacheControl = "no-cache"
+	}
 	sum := sha256.Sum256(s.min)
 	s.etag = `"` + hex.EncodeToString(sum[:8]) + `"`
 
@@ -73,7 +103,7 @@ func (s *Script) ETag() string { return s.etag }
 // takes, or 304 when the client has it (If-None-Match).
 func (s *Script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
-	hd.Set("Content-Type", "text/javascript; charset=utf-8")
+	hd.Set("Content-Type", s.contentType)
 	hd.Set("Cache-Control", s.cacheControl)
 	hd.Set("ETag", s.etag)
 	hd.Set("Vary", "Accept-Encoding")

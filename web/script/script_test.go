@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,6 +97,57 @@ func TestServe(t *testing.T) {
 				t.Fatalf("body decodes to %d bytes, not the %d-byte script", len(body), len(s.Minified()))
 			}
 		})
+	}
+}
+
+// TestNewHTML minifies a page with its inline style and script, keeps
+// what the page needs (its document tags, its attributes' quotes), and
+// serves it as HTML that browsers revalidate each time.
+func TestNewHTML(t *testing.T) {
+	page := `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>A page</title>
+  <style>
+    /* dropped */
+    body  {  color : #ff0000 ; }
+  </style>
+</head>
+<body>
+  <p   class="a b">Hello,   world</p>
+  <script>
+    // dropped
+    var greeting = "hello";
+    document.body.dataset.greeting = greeting;
+  </script>
+</body>
+</html>
+`
+	s, err := NewHTML("page.html", []byte(page), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	min := string(s.Minified())
+	for _, want := range []string{"<html lang=\"en\">", "<head>", "<body>", "</html>", "body{color:red}", `<p class="a b">Hello, world</p>`,
+		`document.body.dataset.greeting=greeting`} {
+		if !strings.Contains(min, want) {
+			t.Errorf("the minified page has no %q: %s", want, min)
+		}
+	}
+	if strings.Contains(min, "dropped") || len(min) >= len(page) {
+		t.Errorf("not minified: %s", min)
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/page", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	s.ServeHTTP(rec, req)
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "text/html; charset=utf-8" || rec.Header().Get("Cache-Control") != "no-cache" ||
+		rec.Header().Get("Content-Encoding") != "gzip" || string(decode(t, "gzip", rec.Body.Bytes())) != min {
+		t.Errorf("served: %d %v", rec.Code, rec.Header())
+	}
+	if _, err := NewHTML("broken.html", []byte("<script>function (</script>"), 0); err == nil {
+		t.Error("a page whose script does not parse was minified")
 	}
 }
 

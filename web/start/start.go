@@ -1,7 +1,7 @@
 // Package start serves Sightline's start page, GET /: what a new user
-// opens first, with links to the demo shop, the tag's snippet for an
-// account (Sightline's own, and how LivePerson's is pointed here), and
-// the operational endpoints.
+// opens first, with links to the demo shop and the agent workspace, the
+// tag's snippet for an account (Sightline's own, and how LivePerson's is
+// pointed here), and the operational endpoints.
 package start
 
 import (
@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/sightline/sightline/internal/account"
+	"github.com/sightline/sightline/web/console"
+	"github.com/sightline/sightline/web/demo"
 	"github.com/sightline/sightline/web/tag"
 )
 
@@ -43,6 +45,10 @@ type page struct {
 	Known    bool // Account exists
 	Snippet  string
 	LPScript string // LivePerson's snippet's tag URL, on this host
+	// Agents is the agent workspace's URL, DemoSkill the skill of the demo
+	// shop's chat engagement.
+	Agents    string
+	DemoSkill string
 }
 
 var tmpl = template.Must(template.New("start").Parse(`<!doctype html>
@@ -63,6 +69,11 @@ attribute, and the server stores them durably and gives them back.</p>
 TV pages that takes 10% off the OLED TVs in your cart, a chat slide-out when you leave a page with items in your cart)
 and report what you do.
 Watch its events arrive with <code>sightline events tail --account demo --follow</code>.</p>{{end}}
+<h2>Agents</h2>
+<p><a href="{{.Agents}}">Open the agent workspace</a>: an agent of an account signs in there, goes Online and answers the
+visitors who start a chat. Add an agent with
+<code>sightline agents add --account {{if .Demo}}demo{{else}}ACCOUNT{{end}} --login ann --skill {{if .Demo}}{{.DemoSkill}}{{else}}SKILL{{end}}</code>
+(it asks for the password){{if .Demo}}; <code>{{.DemoSkill}}</code> is the skill of the demo shop's chat button{{end}}.</p>
 <h2>The tag for an account</h2>
 <form method="get" action="/"><label for="account">Account</label>
 <input id="account" name="account" value="{{.Account}}" required><button>Show its snippet</button></form>
@@ -81,8 +92,11 @@ loaded from <code>{{.LPScript}}</code>.</p>
 `))
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
-	p := page{Host: r.Host, Account: strings.TrimSpace(r.URL.Query().Get("account"))}
+	p := page{Host: r.Host, Account: strings.TrimSpace(r.URL.Query().Get("account")), Agents: console.AgentPath, DemoSkill: demo.ChatSkill}
 	_, p.Demo = h.accounts.Get(h.demo)
+	if p.Demo {
+		p.Agents += "?account=" + h.demo
+	}
 	if p.Account == "" && p.Demo {
 		p.Account = h.demo
 	}

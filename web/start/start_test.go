@@ -29,9 +29,11 @@ func TestStartPage(t *testing.T) {
 		not      []string
 	}{
 		{"demo", accounts{"demo": true}, "/", 200,
-			[]string{`href="/demo/"`, `lpTag.site=&#34;demo&#34;`, `http://sightline.test/tag/demo.js`, `http://sightline.test/tag/tag.js?site=demo`},
+			[]string{`href="/demo/"`, `lpTag.site=&#34;demo&#34;`, `http://sightline.test/tag/demo.js`, `http://sightline.test/tag/tag.js?site=demo`,
+				`href="/console/agent?account=demo"`, `agents add --account demo --login ann --skill tv-experts`},
 			nil},
-		{"no demo", accounts{"75555851": true}, "/", 200, []string{"Show its snippet"}, []string{`href="/demo/"`, "lpTag.site"}},
+		{"no demo", accounts{"75555851": true}, "/", 200, []string{"Show its snippet", `href="/console/agent"`, "--account ACCOUNT"},
+			[]string{`href="/demo/"`, "lpTag.site"}},
 		{"an account", accounts{"demo": true, "75555851": true}, "/?account=75555851", 200,
 			[]string{`lpTag.site=&#34;75555851&#34;`, `tag.js?site=75555851`}, nil},
 		{"unknown account", accounts{}, "/?account=nope", 200, []string{"There is no account <code>nope</code>"}, []string{"lpTag.site"}},

@@ -21,8 +21,15 @@ import (
 // (make test runs it first).
 const chromiumPath = "/usr/bin/chromium"
 
-// newBrowser starts a headless Chromium for the test and returns a tab.
+// newBrowser starts a headless Chromium for the test and returns a tab,
+// good for 60 s.
 func newBrowser(t testing.TB) context.Context {
+	t.Helper()
+	return newBrowserFor(t, 60*time.Second)
+}
+
+// newBrowserFor is newBrowser for a test that takes up to timeout.
+func newBrowserFor(t testing.TB, timeout time.Duration) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("no Chromium at %s: run scripts/chromium.sh (make test does)", chromiumPath)
@@ -38,7 +45,7 @@ func newBrowser(t testing.TB) context.Context {
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
 	t.Cleanup(func() { cancelTimeout(); cancelTab(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start Chromium: %v", err)

@@ -2,11 +2,7 @@ package tag_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"net"
 	"slices"
@@ -20,13 +16,11 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/sightline/sightline/internal/account"
 	"github.com/sightline/sightline/internal/conversation"
 	"github.com/sightline/sightline/internal/event"
-	"github.com/sightline/sightline/internal/identity"
+	"github.com/sightline/sightline/internal/identity/identitytest"
 	"github.com/sightline/sightline/internal/messaging"
 	"github.com/sightline/sightline/internal/server"
 )
@@ -278,15 +272,18 @@ func (b chatBrowser) take(session *messaging.AgentSession, a *agent) {
 	b.wait("the agent's name", chatStatus+` === "You are chatting with `+session.Agent().Name+`."`)
 }
 
-// openDemoChat starts the demo server behind a proxy that can cut the
-// visitor's network, opens the demo shop in Chromium, puts an OLED TV in
-// the cart and goes on browsing, so that the cart-abandonment slide-out
-// (a chat engagement) shows, and returns what the test needs.
-func openDemoChat(t *testing.T) (*server.Server, string, *cutProxy, chatBrowser) {
+// openDemoChat starts the demo server (startDemo, with opts) behind a
+// proxy that can cut the visitor's network, opens the demo shop in
+// Chromium, puts an OLED TV in the cart and goes on browsing, so that the
+// cart-abandonment slide-out (a chat engagement) shows, and returns what
+// the test needs.
+func openDemoChat(t *testing.T, opts ...func(*server.Config)) (*server.Server, string, *cutProxy, chatBrowser) {
 	t.Helper()
-	srv, dir := startDemo(t)
+	srv, dir := startDemo(t, opts...)
 	proxy := newCutProxy(t, srv.Addr())
-	b := chatBrowser{t: t, ctx: newBrowser(t)}
+	// Long enough for the agent workspace's test, whose agents share
+	// the browser.
+	b := chatBrowser{t: t, ctx: newBrowserFor(t, 4*time.Minute)}
 	if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: bindWindowEvents}); err != nil {
 		t.Fatal(err)
 	}
@@ -512,19 +509,7 @@ func TestChatWindow(t *testing.T) {
 	}
 	b.wait("the survey, the focus on it", `!!`+chatRoot+`.querySelector("form.sv") && `+chatLines+`.slice(-1)[0] === "s:Anna ended the conversation." && `+
 		chatRoot+`.activeElement.textContent === "How did we do?"`)
-	b.click(`input[name=csat][value="4"]`)
-	b.click(`input[name=resolved][value="Yes"]`)
-	b.click(`form.sv button[type=submit]`)
-	b.wait("the thanks", chatRoot+`.querySelector(".ft").textContent === "Thank you for your feedback."`)
-	var surveyed *conversation.Conversation
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if surveyed, err = svc.Get(ctx, "demo", conv.ID); err != nil {
-			t.Fatal(err)
-		}
-		if len(surveyed.Surveys) > 0 {
-			break
-		}
-	}
+	surveyed := b.answerSurvey(svc, conv.ID)
 	if surveyed.CSAT != 4 || len(surveyed.Surveys) != 1 || len(surveyed.Surveys[0].Data) != 2 ||
 		surveyed.Surveys[0].Data[1] != (conversation.SurveyAnswer{Question: "Confirm Resolution", Answer: "Yes"}) {
 		t.Errorf("stored: csat %d, surveys %+v; want 4 and Confirm Resolution Yes", surveyed.CSAT, surveyed.Surveys)
@@ -582,6 +567,26 @@ func TestChatWindow(t *testing.T) {
 		"live_chat_started": 1, "live_chat_ended": 1, "platform_rest": 1, "user_agent_desktop": 1} {
 		if chat[name] != n {
 			t.Errorf("CHAT %s stored %d times, want %d (all: %v)", name, chat[name], n, chat)
+		}
+	}
+}
+
+// answerSurvey answers the survey the window shows (CSAT 4, resolved),
+// waits for the thanks, and returns the conversation once it keeps the
+// survey.
+func (b chatBrowser) answerSurvey(svc *messaging.Service, convID string) *conversation.Conversation {
+	b.t.Helper()
+	b.click(`input[name=csat][value="4"]`)
+	b.click(`input[name=resolved][value="Yes"]`)
+	b.click(`form.sv button[type=submit]`)
+	b.wait("the thanks", chatRoot+`.querySelector(".ft").textContent === "Thank you for your feedback."`)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		c, err := svc.Get(context.Background(), "demo", convID)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		if len(c.Surveys) > 0 || time.Now().After(deadline) {
+			return c
 		}
 	}
 }
@@ -766,25 +771,13 @@ func TestChatRichContent(t *testing.T) {
 // attribute, and is found by the token's subject.
 func TestChatAuthenticated(t *testing.T) {
 	srv, _, _, b := openDemoChat(t)
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
+	brand := identitytest.NewBrand(t)
+	if err := srv.Accounts().SetVisitorAuth("demo", &account.VisitorAuth{Issuer: "https://login.lumen.example", Keys: brand.Keys()}); err != nil {
 		t.Fatal(err)
 	}
-	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	keys, err := identity.ParseKeys(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Accounts().SetVisitorAuth("demo", &account.VisitorAuth{Issuer: "https://login.lumen.example", Keys: keys}); err != nil {
-		t.Fatal(err)
-	}
-	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, nil)
-	token, err := jwt.Signed(signer).Claims(map[string]any{"iss": "https://login.lumen.example", "sub": "member-7", "acr": "loa1",
+	token := brand.Sign(map[string]any{"iss": "https://login.lumen.example", "sub": "member-7", "acr": "loa1",
 		"exp":     time.Now().Add(time.Hour).Unix(),
-		"lp_sdes": []any{map[string]any{"type": "ctmrinfo", "info": map[string]any{"customerId": "member-7", "ctype": "vip"}}}}).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
+		"lp_sdes": []any{map[string]any{"type": "ctmrinfo", "info": map[string]any{"customerId": "member-7", "ctype": "vip"}}}})
 	if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
 		Source: `window.lpGetAuthenticationToken = function (callback) { setTimeout(function () { callback(` + strconv.Quote(token) + `); }, 10); };`}); err != nil {
 		t.Fatal(err)

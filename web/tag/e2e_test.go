@@ -564,13 +564,17 @@ true`
 }
 
 // startDemo starts the server as `make run` does on a new data directory,
-// with the demo account and its campaigns, and returns it and the data
+// with the demo account and its campaigns (without web sessions, unless
+// an option of the config puts them back), and returns it and the data
 // directory.
-func startDemo(t testing.TB) (*server.Server, string) {
+func startDemo(t testing.TB, opts ...func(*server.Config)) (*server.Server, string) {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := server.DefaultConfig()
 	cfg.Addr, cfg.DataDir, cfg.NoWebSessions = "127.0.0.1:0", dir, true
+	for _, o := range opts {
+		o(&cfg)
+	}
 	srv, err := server.Start(context.Background(), nil, cfg)
 	if err != nil {
 		t.Fatal(err)

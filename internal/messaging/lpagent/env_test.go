@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
 	"net"
@@ -225,9 +226,23 @@ func (e *env) addUser(acct, login string, maxChats int, skills ...string) (user.
 // post posts a JSON body and returns the status and the decoded answer.
 func (e *env) post(path string, body any, cookies ...*http.Cookie) (int, map[string]any, *http.Response) {
 	e.t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, bytes.NewReader(b))
+	return e.postWith(path, body, "", cookies...)
+}
+
+// postWith is post with a bearer in an Authorization header ("": none);
+// a nil body sends none.
+func (e *env) postWith(path string, body any, bearer string, cookies ...*http.Cookie) (int, map[string]any, *http.Response) {
+	e.t.Helper()
+	var r io.Reader = http.NoBody
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path, r)
 	req.Header.Set("Content-Type", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
 	for _, c := range cookies {
 		req.AddCookie(c)
 	}

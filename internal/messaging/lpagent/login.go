@@ -229,9 +229,10 @@ func (h *Handler) setSessionCookie(w http.ResponseWriter, acct string, t token) 
 		Expires: t.expiry, Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 }
 
-// session returns the session of a refresh or logout request: its cookie
-// and csrf, or its bearer (Authorization: Bearer) for a logout.
-func (h *Handler) session(w http.ResponseWriter, r *http.Request, bearerToo bool) (token, *loginError) {
+// session returns the session of a refresh or logout request: its bearer
+// (Authorization: Bearer, as the agent workspace sends it) when bearerOK,
+// or else its cookie and csrf (as the SDK sends them).
+func (h *Handler) session(w http.ResponseWriter, r *http.Request, bearerOK bool) (token, *loginError) {
 	acct := r.PathValue("accountId")
 	var body struct {
 		CSRF string `json:"csrf"`
@@ -243,17 +244,17 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request, bearerToo bool
 	}
 	var t token
 	var err error
-	if c, cerr := r.Cookie(sessionCookie); cerr == nil {
+	if b, ok := bearerOf(r); ok && bearerOK {
+		if t, err = h.tokens.decode(b); err != nil || t.kind != kindBearer {
+			return token{}, &loginError{Error: "bearer is not one of this server's", InternalCode: CodeUnauthorized}
+		}
+	} else if c, cerr := r.Cookie(sessionCookie); cerr == nil {
 		if t, err = h.tokens.decode(c.Value); err != nil || t.kind != kindSession {
 			return token{}, &loginError{Error: "session cookie is not one of this server's", InternalCode: CodeUnauthorized}
 		}
 		if !h.tokens.checkCSRF(t.session, body.CSRF) {
 			return token{}, &loginError{Error: "CSRF token invalid! The CSRF token on request does not match the CSRF token on the session",
 				InternalCode: CodeBadCSRF}
-		}
-	} else if b, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && bearerToo {
-		if t, err = h.tokens.decode(strings.TrimSpace(b)); err != nil || t.kind != kindBearer {
-			return token{}, &loginError{Error: "bearer is not one of this server's", InternalCode: CodeUnauthorized}
 		}
 	} else {
 		return token{}, &loginError{Error: "no session: the session cookie of the login is required", InternalCode: CodeUnauthorized}
@@ -270,6 +271,13 @@ func (h *Handler) session(w http.ResponseWriter, r *http.Request, bearerToo bool
 	return t, nil
 }
 
+// bearerOf returns the bearer of a request's Authorization header.
+func bearerOf(r *http.Request) (string, bool) {
+	b, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	b = strings.TrimSpace(b)
+	return b, ok && b != ""
+}
+
 // sessionOrRefuse returns the session of a refresh or logout request, or
 // answers 401 and returns false.
 func (h *Handler) sessionOrRefuse(w http.ResponseWriter, r *http.Request, endpoint string, bearerToo bool) (token, bool) {
@@ -283,17 +291,22 @@ func (h *Handler) sessionOrRefuse(w http.ResponseWriter, r *http.Request, endpoi
 }
 
 // serveRefresh extends a session: its bearer stays good SessionTTL from
-// now, and its cookie is renewed. A 401 stops the SDK's refreshes.
+// now, and its cookie, when the refresh came with it, is renewed. A 401
+// stops the SDK's refreshes. The agent workspace refreshes with its
+// bearer, which a page served over plain HTTP keeps where it cannot keep
+// the (Secure) cookie.
 func (h *Handler) serveRefresh(w http.ResponseWriter, r *http.Request) {
-	t, ok := h.sessionOrRefuse(w, r, "refresh", false)
+	t, ok := h.sessionOrRefuse(w, r, "refresh", true)
 	if !ok {
 		return
 	}
 	now := h.now()
 	until := now.Add(h.cfg.SessionTTL)
 	h.sessions.extend(t.session, until, now)
-	t.expiry = until
-	h.setSessionCookie(w, t.account, t)
+	if t.kind == kindSession {
+		t.expiry = until
+		h.setSessionCookie(w, t.account, t)
+	}
 	h.metrics.http("refresh", http.StatusOK)
 	writeJSON(w, http.StatusOK, map[string]any{"sessionTTl": strconv.FormatInt(h.cfg.SessionTTL.Milliseconds(), 10)})
 }

@@ -6,9 +6,11 @@
 //	GET  /api/account/{id}/service/baseURI.json?version=1.0   domain discovery (CSDS): every service at PublicHost
 //	POST /api/account/{id}/login?v=1.3                         username + password, or username + appKey, secret,
 //	                                                           accessToken, accessTokenSecret -> bearer, csrf, session cookie
-//	POST /api/account/{id}/refresh?v=1.3                       session cookie + csrf: extends the session
+//	POST /api/account/{id}/refresh?v=1.3                       session cookie + csrf (or Authorization: Bearer): extends the session
 //	POST /api/account/{id}/logout                              session cookie + csrf (or Authorization: Bearer): ends it
 //	GET  /ws_api/account/{id}/messaging/brand/{bearer}?v=2.1   the agent WebSocket (frames of package wire)
+//	GET  /api/account/{id}/agent/skills                        the agent workspace's reads (journey.go), with
+//	GET  /api/account/{id}/agent/conversations/{c}/journey     Authorization: Bearer
 //
 // The WebSocket's requests map to the messaging.Service: subscriptions to
 // the account's conversations (.ams.aam.SubscribeExConversations), to a
@@ -119,6 +121,7 @@ type Handler struct {
 	// hashing bounds the Argon2id checks running at once (19 MiB each).
 	hashing  chan struct{}
 	sessions *sessions
+	visits   Visits // nil: journeys carry no pages
 }
 
 // New returns the handler of the agent protocol over svc. reg may be nil.
@@ -180,6 +183,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc(RefreshPath, h.serveRefresh)
 	mux.HandleFunc(LogoutPath, h.serveLogout)
 	mux.HandleFunc(SocketPath, h.serveSocket)
+	mux.HandleFunc(SkillsPath, h.serveSkills)
+	mux.HandleFunc(JourneyPath, h.serveJourney)
 }
 
 func (h *Handler) now() time.Time { return h.cfg.Now() }
