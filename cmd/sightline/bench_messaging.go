@@ -534,6 +534,16 @@ func (b *messagingBench) text(phase int, due time.Time) string {
 	return t
 }
 
+// parseText returns the run and the due time a message's text names (see
+// text).
+func parseText(text string) (phase int, due time.Time, ok bool) {
+	p, rest, _ := strings.Cut(strings.TrimPrefix(text, "p"), " ")
+	t, _, _ := strings.Cut(rest, " ")
+	phase, err1 := strconv.Atoi(p)
+	ns, err2 := strconv.ParseInt(t, 10, 64)
+	return phase, time.Unix(0, ns), err1 == nil && err2 == nil && phase >= 0
+}
+
 // receive is the agents' message handler: it notes which conversation's
 // message came, and the time it took from its visitor.
 func (b *messagingBench) receive(m chatload.Message) {
@@ -552,10 +562,8 @@ func (b *messagingBench) receive(m chatload.Message) {
 	v.received = append(v.received, m.Seq)
 	v.mu.Unlock()
 	b.delivered.Add(1)
-	var phase int
-	var due int64
-	if _, err := fmt.Sscanf(m.Text, "p%d %d ", &phase, &due); err == nil && phase >= 0 && phase < len(b.phases) {
-		b.phases[phase].delivery(time.Unix(0, due), now)
+	if phase, due, ok := parseText(m.Text); ok && phase < len(b.phases) {
+		b.phases[phase].delivery(due, now)
 	}
 }
 
