@@ -87,7 +87,14 @@ const (
 const (
 	// QueueEvents is how many service events may wait for a connection's
 	// pump before the connection is taken for too slow and closed.
-	QueueEvents = 4096
+	QueueEvents = 16384
+	// QueueFrames is how many frames may wait to be written to an
+	// agent's connection before it is taken for too slow and closed: a
+	// bot that follows thousands of conversations is sent thousands of
+	// messages a second, more than the chat window's wire.QueueFrames in
+	// one hiccup of its own or of a busy machine's. Frames and events
+	// take memory only while they wait.
+	QueueFrames = 16384
 	// MaxSubscriptions is the most subscriptions (of conversations and of
 	// agent states) a connection holds.
 	MaxSubscriptions = 100
@@ -137,7 +144,7 @@ func (h *Handler) serveSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.metrics.connectionsTotal.WithLabelValues("accepted").Inc()
-	wire.Serve(w, r, wire.Options{PingInterval: h.cfg.PingInterval, Logger: h.logger}, func(c *wire.Conn) wire.Handler {
+	wire.Serve(w, r, wire.Options{PingInterval: h.cfg.PingInterval, QueueFrames: QueueFrames, Logger: h.logger}, func(c *wire.Conn) wire.Handler {
 		return h.newSession(c, acct, u, t, until)
 	})
 }
@@ -153,9 +160,15 @@ type session struct {
 	logger  *slog.Logger
 	as      *messaging.AgentSession
 
-	ctx      context.Context
-	cancel   context.CancelFunc
-	queue    chan item
+	ctx    context.Context
+	cancel context.CancelFunc
+	// queue holds the items waiting for the pump, at most QueueEvents; a
+	// slice that grows as items wait rather than a channel of
+	// QueueEvents slots, which would take their memory (180 bytes each)
+	// from the connection's start. wake tells the pump that items came.
+	queueMu  sync.Mutex
+	queue    []item
+	wake     chan struct{}
 	pumped   chan struct{} // closed when the pump has returned
 	expired  chan struct{} // closed when the expiry watch has returned
 	overflow sync.Once
@@ -187,7 +200,7 @@ func (h *Handler) newSession(c conn, acct string, u user.User, t token, until ti
 	s := &session{
 		h: h, account: acct, user: u, oldID: acct + "." + u.ID, tok: t, out: c,
 		logger: h.logger.With("account", acct, "user", u.ID, "login", u.Login),
-		ctx:    ctx, cancel: cancel, queue: make(chan item, QueueEvents), pumped: make(chan struct{}), expired: make(chan struct{}),
+		ctx:    ctx, cancel: cancel, wake: make(chan struct{}, 1), pumped: make(chan struct{}), expired: make(chan struct{}),
 		subs: map[string]*exSub{}, dialogs: map[string]*dialog{}, last: map[string]*conversation.Message{},
 		rings: map[string]*ringState{}, agentSubs: map[string]*agentSub{},
 		pids: map[string]string{u.ID: u.PID}, rejected: map[string]bool{},
@@ -223,38 +236,73 @@ func (s *session) Closed() {
 // pump runs the queued items in order until the session ends.
 func (s *session) pump() {
 	defer close(s.pumped)
+	var spare []item
 	for {
 		select {
 		case <-s.ctx.Done():
 			return
-		case it := <-s.queue:
-			if it.fn != nil {
-				it.fn()
-				continue
-			}
-			switch src := it.src.(type) {
-			case *exSub:
-				s.exEvent(src, it.ev)
-			case *dialog:
-				s.dialogEvent(src, it.ev)
-			case *ringSink:
-				s.ringEvent(it.ev)
-			case *agentSub:
-				s.agentEvent(src, it.ev)
-			}
+		case <-s.wake:
 		}
+		// The items queued meanwhile, in order; the queue starts again
+		// from the spare slice.
+		s.queueMu.Lock()
+		batch := s.queue
+		s.queue = spare
+		s.queueMu.Unlock()
+		for _, it := range batch {
+			if s.ctx.Err() != nil {
+				return
+			}
+			s.run(it)
+		}
+		clear(batch)
+		spare = nil
+		if cap(batch) <= keptQueue {
+			spare = batch[:0]
+		}
+	}
+}
+
+// keptQueue is the most items the pump's spare queue keeps room for
+// between bursts.
+const keptQueue = 64
+
+// run runs an item of the pump.
+func (s *session) run(it item) {
+	if it.fn != nil {
+		it.fn()
+		return
+	}
+	switch src := it.src.(type) {
+	case *exSub:
+		s.exEvent(src, it.ev)
+	case *dialog:
+		s.dialogEvent(src, it.ev)
+	case *ringSink:
+		s.ringEvent(it.ev)
+	case *agentSub:
+		s.agentEvent(src, it.ev)
 	}
 }
 
 // enqueue gives the pump an item; a full queue closes the connection.
 func (s *session) enqueue(it item) {
-	select {
-	case s.queue <- it:
-	default:
+	s.queueMu.Lock()
+	full := len(s.queue) >= QueueEvents
+	if !full {
+		s.queue = append(s.queue, it)
+	}
+	s.queueMu.Unlock()
+	if full {
 		s.overflow.Do(func() {
 			s.logger.Warn("agent connection too slow, closing it", "queued", QueueEvents)
 			s.out.Close("too slow: too many events waiting")
 		})
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default: // the pump has been woken already
 	}
 }
 

@@ -17,6 +17,7 @@
 package wire
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -81,7 +82,8 @@ const (
 	// MaxFrameBytes is the largest frame a client may send.
 	MaxFrameBytes = 256 << 10
 	// QueueFrames is how many frames may wait to be written to a client
-	// before it is taken for too slow and closed.
+	// before it is taken for too slow and closed, unless Options say
+	// otherwise.
 	QueueFrames = 1024
 )
 
@@ -152,7 +154,11 @@ type Options struct {
 	// PingInterval is how often the server pings an idle client; a client
 	// that does not answer within the interval is closed.
 	PingInterval time.Duration
-	Logger       *slog.Logger
+	// QueueFrames is how many frames may wait to be written before the
+	// client is taken for too slow and closed; 0 is QueueFrames. Waiting
+	// frames alone take memory.
+	QueueFrames int
+	Logger      *slog.Logger
 }
 
 // Conn is a client's connection.
@@ -163,9 +169,11 @@ type Conn struct {
 	logger *slog.Logger
 	// wake tells the writer that frames were queued.
 	wake chan struct{}
+	// limit is the most frames that may wait.
+	limit int
 
 	mu sync.Mutex
-	// out holds the frames waiting to be written, at most QueueFrames: a
+	// out holds the frames waiting to be written, at most limit: a
 	// slice that grows as frames wait, rather than a channel of
 	// QueueFrames slots, which would take 24 KiB a connection from its
 	// start whether frames wait or not (most of what a visitor's idle
@@ -195,7 +203,7 @@ func Serve(w http.ResponseWriter, r *http.Request, opts Options, newHandler func
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Conn{ws: ws, done: make(chan struct{}), wake: make(chan struct{}, 1), logger: logger}
+	c := &Conn{ws: ws, done: make(chan struct{}), wake: make(chan struct{}, 1), limit: cmp.Or(opts.QueueFrames, QueueFrames), logger: logger}
 	// The request's context lives as long as the connection, and ends
 	// when the server shuts down.
 	ctx, cancel := context.WithCancel(r.Context())
@@ -299,13 +307,13 @@ func (c *Conn) send(f Frame) {
 	default:
 	}
 	c.mu.Lock()
-	full := len(c.out) >= QueueFrames
+	full := len(c.out) >= c.limit
 	if !full {
 		c.out = append(c.out, b)
 	}
 	c.mu.Unlock()
 	if full {
-		c.logger.Warn("messaging client too slow, closing its connection", "queued", QueueFrames)
+		c.logger.Warn("messaging client too slow, closing its connection", "queued", c.limit)
 		c.close(websocket.StatusTryAgainLater, "too slow: too many frames waiting")
 		return
 	}

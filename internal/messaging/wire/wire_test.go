@@ -157,21 +157,25 @@ func (f flood) Request(ctx context.Context, c *Conn, req Frame) {
 func (flood) Closed() {}
 
 // TestQueue checks that a connection writes its frames in order, and that
-// one whose client reads too slowly for QueueFrames frames to wait is
-// closed.
+// one whose client reads too slowly for QueueFrames frames (or those of
+// Options) to wait is closed.
 func TestQueue(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		n      int
+		limit  int // Options.QueueFrames
 		closed bool
 	}{
-		{"read", 3 * QueueFrames, false},
-		{"not read", 8 * QueueFrames, true},
+		{"read", QueueFrames, 0, false}, // never more than QueueFrames wait
+		{"not read", 8 * QueueFrames, 0, true},
+		// Nothing is read while the frames are queued, and about 1,000 of
+		// 4 KiB fit in the sockets' buffers: 2,000 wait.
+		{"not read, a larger queue", 3 * QueueFrames, 8 * QueueFrames, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := flood{n: tt.n, conns: make(chan *Conn, 1)}
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				Serve(w, r, Options{}, func(*Conn) Handler { return f })
+				Serve(w, r, Options{QueueFrames: tt.limit}, func(*Conn) Handler { return f })
 			}))
 			defer srv.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -186,6 +190,9 @@ func TestQueue(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := <-f.conns
+			if tt.limit > 0 {
+				time.Sleep(100 * time.Millisecond) // read nothing while the flood is queued
+			}
 			if tt.closed {
 				select {
 				case <-c.Done():
