@@ -127,7 +127,7 @@ func TestBenchMessaging(t *testing.T) {
 	}
 	out := stdout.String()
 	for _, want := range []string{"bench messaging: 30 visitors, 3 agents (no limit)", "open files: limit ", "opened and accepted              30 in ",
-		"per open conversation", "max #1", "max #2", "max median", "50% of max", "targets: 10000 open conversations in under 1 GiB: "} {
+		"per open conversation", "max #1", "max #2", "max median", "50% of max", "targets: 10000 open conversations in under 1 GiB: ", "at 50% of max: "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
