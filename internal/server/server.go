@@ -189,6 +189,7 @@ type Server struct {
 	http          *http.Server
 	control       *http.Server // the control socket's; nil without one
 	listener      net.Listener
+	tls           bool // serves HTTPS only
 	ready         atomic.Bool
 	cancel        context.CancelFunc
 	wg            sync.WaitGroup
@@ -336,6 +337,7 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 			return nil, fmt.Errorf("cannot load TLS certificate (--tls-cert %q, --tls-key %q): %w", cfg.TLSCertFile, cfg.TLSKeyFile, err)
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		s.tls = true
 	}
 	s.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -505,7 +507,7 @@ func (s *Server) Addr() string { return s.listener.Addr().String() }
 
 // URL returns the server's base URL: https when it serves TLS.
 func (s *Server) URL() string {
-	if s.http.TLSConfig != nil {
+	if s.tls {
 		return "https://" + s.Addr()
 	}
 	return "http://" + s.Addr()
