@@ -87,6 +87,7 @@ func runBenchMessaging(ctx context.Context, args []string, stdout, stderr io.Wri
 	pacedRate := fs.Float64("paced-rate", 0, "messages a second of the paced run (0: half the median of the full-load runs)")
 	textBytes := fs.Int("text-bytes", 64, "bytes of each message's text")
 	data := fs.String("data", "", "directory for the server's data directory and the campaign definitions (default: a new directory in the working one, removed after)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the clients) during the message runs to this file (the server's: --binary \"PATH --cpuprofile FILE\")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -221,6 +222,13 @@ func runBenchMessaging(ctx context.Context, args []string, stdout, stderr io.Wri
 	fmt.Fprintf(stdout, "%-12s %11s %9s %9s %9s %9s %7s %11s %11s %6s\n", "load", "messages/s", "ack p50", "ack p99", "deliv p50", "deliv p99",
 		"errors", "server cpu", "bench cpu", "server")
 	fmt.Fprintf(stdout, "%-12s %11s %9s %9s %9s %9s %7s %11s %11s %6s\n", "", "", "", "", "", "", "", "a message", "a message", "busy")
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	for r := range *rounds {
 		ph := b.phases[r]
 		if err := b.runFull(ctx, srv, r, sending, *warmup, *duration); err != nil {
@@ -526,6 +534,16 @@ func (b *messagingBench) text(phase int, due time.Time) string {
 	return t
 }
 
+// parseText returns the run and the due time a message's text names (see
+// text).
+func parseText(text string) (phase int, due time.Time, ok bool) {
+	p, rest, _ := strings.Cut(strings.TrimPrefix(text, "p"), " ")
+	t, _, _ := strings.Cut(rest, " ")
+	phase, err1 := strconv.Atoi(p)
+	ns, err2 := strconv.ParseInt(t, 10, 64)
+	return phase, time.Unix(0, ns), err1 == nil && err2 == nil && phase >= 0
+}
+
 // receive is the agents' message handler: it notes which conversation's
 // message came, and the time it took from its visitor.
 func (b *messagingBench) receive(m chatload.Message) {
@@ -544,10 +562,8 @@ func (b *messagingBench) receive(m chatload.Message) {
 	v.received = append(v.received, m.Seq)
 	v.mu.Unlock()
 	b.delivered.Add(1)
-	var phase int
-	var due int64
-	if _, err := fmt.Sscanf(m.Text, "p%d %d ", &phase, &due); err == nil && phase >= 0 && phase < len(b.phases) {
-		b.phases[phase].delivery(time.Unix(0, due), now)
+	if phase, due, ok := parseText(m.Text); ok && phase < len(b.phases) {
+		b.phases[phase].delivery(due, now)
 	}
 }
 

@@ -13,6 +13,7 @@
 package chatload
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,6 +48,10 @@ func (e *StatusError) Error() string {
 // ErrClosed is the error of a request whose connection closed before the
 // response came: the request may or may not have been carried out.
 var ErrClosed = errors.New("connection closed")
+
+// notificationPrefix starts the notifications package wire encodes (its
+// Frame's first field is kind): those a connection drops are not decoded.
+var notificationPrefix = []byte(`{"kind":"notification"`)
 
 // maxFrameBytes bounds the frames a client reads (a history of a thousand
 // long messages fits).
@@ -88,6 +93,9 @@ func (c *Conn) read(ctx context.Context) {
 		if err != nil {
 			c.fail(err)
 			return
+		}
+		if c.notify == nil && bytes.HasPrefix(b, notificationPrefix) {
+			continue // not wanted: not decoded
 		}
 		var f Frame
 		if err := json.Unmarshal(b, &f); err != nil {
