@@ -189,7 +189,6 @@ type Server struct {
 	http          *http.Server
 	control       *http.Server // the control socket's; nil without one
 	listener      net.Listener
-	tls           bool // serves HTTPS only
 	ready         atomic.Bool
 	cancel        context.CancelFunc
 	wg            sync.WaitGroup
@@ -337,7 +336,6 @@ func Start(ctx context.Context, logger *slog.Logger, cfg Config) (*Server, error
 			return nil, fmt.Errorf("cannot load TLS certificate (--tls-cert %q, --tls-key %q): %w", cfg.TLSCertFile, cfg.TLSKeyFile, err)
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		s.tls = true
 	}
 	s.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -505,9 +503,11 @@ func (s *Server) background(ctx context.Context, cfg Config) {
 // Addr returns the address the server listens on.
 func (s *Server) Addr() string { return s.listener.Addr().String() }
 
-// URL returns the server's base URL: https when it serves TLS.
+// URL returns the server's base URL: https when it serves TLS. (Not by
+// s.http.TLSConfig, which http.Server.Serve sets for HTTP/2 on plain
+// HTTP too, racing with this.)
 func (s *Server) URL() string {
-	if s.tls {
+	if s.cfg.TLSCertFile != "" || s.cfg.TLSKeyFile != "" {
 		return "https://" + s.Addr()
 	}
 	return "http://" + s.Addr()
