@@ -503,9 +503,11 @@ func (s *Server) background(ctx context.Context, cfg Config) {
 // Addr returns the address the server listens on.
 func (s *Server) Addr() string { return s.listener.Addr().String() }
 
-// URL returns the server's base URL: https when it serves TLS.
+// URL returns the server's base URL: https when it serves TLS. (Not by
+// s.http.TLSConfig, which http.Server.Serve sets for HTTP/2 on plain
+// HTTP too, racing with this.)
 func (s *Server) URL() string {
-	if s.http.TLSConfig != nil {
+	if s.cfg.TLSCertFile != "" || s.cfg.TLSKeyFile != "" {
 		return "https://" + s.Addr()
 	}
 	return "http://" + s.Addr()
