@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -585,27 +586,88 @@ func (c *child) watchRSS(ctx context.Context, limit int64, stop func()) bool {
 // and open visits (sightline_sessionizer_open_visits) from its /metrics;
 // each is NaN if missing.
 func (c *child) metrics(ctx context.Context) (heap, openVisits float64, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.addr+"/metrics", nil)
+	v, err := c.metricValues(ctx, "go_memstats_heap_alloc_bytes", "sightline_sessionizer_open_visits")
 	if err != nil {
 		return 0, 0, err
 	}
+	return v[0], v[1], nil
+}
+
+// metricValues reads the values of the unlabelled metrics names from the
+// child's /metrics, in their order; each is NaN if missing.
+func (c *child) metricValues(ctx context.Context, names ...string) ([]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.addr+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, 0, fmt.Errorf("cannot read the server's metrics: %w", err)
+		return nil, fmt.Errorf("cannot read the server's metrics: %w", err)
 	}
 	defer resp.Body.Close()
-	heap, openVisits = math.NaN(), math.NaN()
-	want := map[string]*float64{"go_memstats_heap_alloc_bytes": &heap, "sightline_sessionizer_open_visits": &openVisits}
+	values := make([]float64, len(names))
+	for i := range values {
+		values[i] = math.NaN()
+	}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		name, value, _ := strings.Cut(sc.Text(), " ")
-		if v := want[name]; v != nil {
-			if *v, err = strconv.ParseFloat(value, 64); err != nil {
-				return 0, 0, fmt.Errorf("cannot read the server's metrics: %s: %w", name, err)
+		if i := slices.Index(names, name); i >= 0 {
+			if values[i], err = strconv.ParseFloat(value, 64); err != nil {
+				return nil, fmt.Errorf("cannot read the server's metrics: %s: %w", name, err)
 			}
 		}
 	}
-	return heap, openVisits, sc.Err()
+	return values, sc.Err()
+}
+
+// clockTicks is the unit of the CPU times of /proc/PID/stat: USER_HZ,
+// 100 on Linux.
+const clockTicks = 100
+
+// cpu returns the CPU time, user and system, the child has used (from
+// /proc: Linux only).
+func (c *child) cpu() (time.Duration, error) {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("cannot read the server's CPU time: %w", err)
+	}
+	// The command's name, in parentheses, may hold spaces: the fields
+	// counted are those after it, utime and stime the 12th and 13th.
+	i := bytes.LastIndexByte(stat, ')')
+	var fields []string
+	if i >= 0 {
+		fields = strings.Fields(string(stat[i+1:]))
+	}
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("cannot read the server's CPU time: %.100q", stat)
+	}
+	var ticks int64
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("cannot read the server's CPU time: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
+// openFiles returns the child's limit of open files (its soft limit, from
+// /proc: Linux only).
+func (c *child) openFiles() (int64, error) {
+	limits, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", c.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("cannot read the server's limits: %w", err)
+	}
+	for line := range strings.Lines(string(limits)) {
+		if rest, ok := strings.CutPrefix(line, "Max open files"); ok {
+			if f := strings.Fields(rest); len(f) > 0 {
+				return strconv.ParseInt(f[0], 10, 64)
+			}
+		}
+	}
+	return 0, errors.New("cannot read the server's limit of open files")
 }
 
 // stop sends sig to the child and waits for it to exit, and returns how
@@ -621,6 +683,18 @@ func (c *child) stop(sig syscall.Signal) (time.Duration, error) {
 		return took, fmt.Errorf("the server failed to stop on SIGTERM: %w", c.waitErr)
 	}
 	return took, nil
+}
+
+// shutdown stops the child with SIGTERM, as an operator does (a
+// --cpuprofile of it is then written), and kills it if it has not exited
+// after timeout.
+func (c *child) shutdown(timeout time.Duration) {
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(timeout):
+		c.kill()
+	}
 }
 
 // kill kills the child unless it has exited, and waits for its exit.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -106,5 +107,56 @@ func TestBenchMemory(t *testing.T) {
 				t.Errorf("%d rows of figures, want %d:\n%s", rows, tt.rows, out)
 			}
 		})
+	}
+}
+
+// TestBenchMessaging runs a tiny `bench messaging` against the binary
+// built for the tests: the conversations open, the report has its rows
+// and targets, and every message a visitor got acknowledged reached its
+// agent exactly once. The figures themselves come from full runs,
+// reported in the issue notes.
+func TestBenchMessaging(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the server binary; skipped with -short")
+	}
+	var stdout, stderr bytes.Buffer
+	args := []string{"bench", "messaging", "--binary", binary, "--data", t.TempDir(), "--visitors", "30", "--agents", "3",
+		"--rounds", "2", "--duration", "300ms", "--warmup", "100ms", "--half-duration", "300ms"}
+	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("bench messaging: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"bench messaging: 30 visitors, 3 agents (no limit)", "open files: limit ", "opened and accepted              30 in ",
+		"per open conversation", "max #1", "max #2", "max median", "50% of max", "targets: 10000 open conversations in under 1 GiB: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	var acked, missing, twice, unacked, ackedTwice int
+	i := strings.Index(out, "delivery: ")
+	if i < 0 {
+		t.Fatalf("report lacks its delivery check:\n%s", out)
+	}
+	_, err := fmt.Sscanf(out[i:], "delivery: %d messages acknowledged; the agents received each once: %d missing, %d received twice, %d not acknowledged, %d acknowledged twice",
+		&acked, &missing, &twice, &unacked, &ackedTwice)
+	if err != nil || acked == 0 || missing+twice+unacked+ackedTwice != 0 {
+		t.Errorf("delivery check (%v): %d acknowledged, %d missing, %d twice, %d not acknowledged, %d acknowledged twice:\n%s",
+			err, acked, missing, twice, unacked, ackedTwice, out)
+	}
+	// Each row: load, messages/s, 4 latencies, errors, 2 CPU times, busy.
+	for _, row := range []string{"max #1", "max #2", "max median", "50% of max"} {
+		found := false
+		for line := range strings.Lines(out) {
+			rest, ok := strings.CutPrefix(line, row+" ")
+			if f := strings.Fields(rest); ok && len(f) == 9 {
+				found = true
+				if rate, err := strconv.ParseFloat(f[0], 64); err != nil || rate <= 0 {
+					t.Errorf("%s: messages/s %q, want more than 0", row, f[0])
+				}
+			}
+		}
+		if !found {
+			t.Errorf("report lacks the row %q of 9 figures:\n%s", row, out)
+		}
 	}
 }

@@ -317,12 +317,35 @@ func TestEventsTailFollowInterrupted(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(100 * time.Millisecond) // let it get into its loop; any time will do
+		waitOpened(t, cmd.Process.Pid, data)
+		time.Sleep(50 * time.Millisecond) // let it get into its loop; any time will do
 		cmd.Process.Signal(os.Interrupt)
 		if err := cmd.Wait(); err != nil {
 			t.Errorf("interrupt %d: %v\n%s", i, err, &stderr)
 		}
 	}
+}
+
+// waitOpened waits until process pid has a file of dir open: its main
+// has run (and caught the interrupt), so that a signal sent after does not
+// find it still starting on a loaded machine. Without /proc it returns.
+func waitOpened(t *testing.T, pid int, dir string) {
+	t.Helper()
+	fds := fmt.Sprintf("/proc/%d/fd", pid)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		entries, err := os.ReadDir(fds)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if target, err := os.Readlink(filepath.Join(fds, e.Name())); err == nil && strings.HasPrefix(target, dir) {
+				return
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("process %d opened nothing in %s in 30 s", pid, dir)
 }
 
 // followUntil runs `events tail --follow` on account, waits for it to print

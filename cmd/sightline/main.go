@@ -13,6 +13,7 @@
 //	sightline events tail           print an account's stored events as JSON lines
 //	sightline bench ingest          measure durable ingest against a no-op ceiling
 //	sightline bench memory          measure a server binary's memory under an attack, and its restart after
+//	sightline bench messaging       measure open conversations' memory, durable messages/s and delivery latency
 //	sightline keys add|list|remove  manage Data Access API keys
 //	sightline pull                  download new web-session files from a Data Access API
 //	sightline websessions build     rebuild an account's web-session files from the event log
@@ -70,6 +71,9 @@ commands:
   bench ingest               measure durable ingest throughput and latency
   bench memory [--attack visitor|clients] [--binary PATH ...]
                              measure a server binary's memory under an attack, and its restart after
+  bench messaging [--visitors N] [--agents M] [--binary PATH]
+                             measure a server's open conversations (memory each), durable messages/s
+                             and visitor-to-agent delivery latency, over both messaging protocols
   keys add --account ID      create a Data Access API key (prints its credentials)
   keys list [--account ID]
   keys remove KEY
@@ -125,6 +129,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runBenchIngest(ctx, rest[1:], stdout, stderr)
 		case "bench memory":
 			return runBenchMemory(ctx, rest[1:], stdout, stderr)
+		case "bench messaging":
+			return runBenchMessaging(ctx, rest[1:], stdout, stderr)
 		case "keys add":
 			return runKeysAdd(rest[1:], stdout, stderr)
 		case "keys list":

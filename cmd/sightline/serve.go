@@ -47,8 +47,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&cfg.Messaging.RingTimeout, "ring-timeout", cfg.Messaging.RingTimeout, "how long an agent is offered a waiting conversation before the next one is")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	logFormat := fs.String("log-format", "text", "text or json")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server's whole run to this file, complete once it stops (on SIGTERM; for benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer stop()
 	}
 	cfg.DataDir = *data
 	if !flagSet(fs, "retention-age") {

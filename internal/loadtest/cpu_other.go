@@ -4,6 +4,6 @@ package loadtest
 
 import "time"
 
-// processCPU returns 0 where getrusage(2) does not exist: Result.CPU is
+// ProcessCPU returns 0 where getrusage(2) does not exist: Result.CPU is
 // then unknown.
-func processCPU() time.Duration { return 0 }
+func ProcessCPU() time.Duration { return 0 }

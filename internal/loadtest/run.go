@@ -208,12 +208,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	sleep(ctx, cfg.Warmup)
 	mu.Lock()
 	measure = true
-	begin, cpu := time.Now(), processCPU()
+	begin, cpu := time.Now(), ProcessCPU()
 	mu.Unlock()
 	sleep(ctx, cfg.Duration)
 	mu.Lock()
 	measure = false
-	res.Elapsed, res.CPU = time.Since(begin), processCPU()-cpu
+	res.Elapsed, res.CPU = time.Since(begin), ProcessCPU()-cpu
 	mu.Unlock()
 	cancel()
 	wg.Wait()

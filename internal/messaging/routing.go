@@ -39,8 +39,8 @@ func (s *Service) Connect(account string, ag Agent, sink Sink) *AgentSession {
 	st.Agent = ag
 	st.sinks[sink]++
 	// The new connection is told the rings the agent has already.
-	for _, lv := range a.convs {
-		if lv.ring != nil && lv.ring.agent == st {
+	for _, lv := range a.rings {
+		if lv.ring.agent == st {
 			sink.Notify(Event{Kind: Ring, Conversation: lv.c, RingID: lv.ring.id, RingUntil: lv.ring.until})
 		}
 	}
@@ -92,9 +92,9 @@ func (as *AgentSession) Close() {
 	st.state = Offline
 	a := s.account(as.account)
 	notifyAgentState(a, st)
-	for _, lv := range a.convs {
-		if lv.ring != nil && lv.ring.agent == st {
-			s.endRing(lv)
+	for _, lv := range a.rings {
+		if lv.ring.agent == st {
+			s.endRing(a, lv)
 		}
 	}
 	s.route(a)
@@ -123,9 +123,10 @@ func (as *AgentSession) Reject(ringID string) error {
 	if lv == nil {
 		return ErrNoRing
 	}
+	a := s.account(as.account)
 	lv.reject(as.agent.ID, s.now())
-	s.endRing(lv)
-	s.route(s.account(as.account))
+	s.endRing(a, lv)
+	s.route(a)
 	return nil
 }
 
@@ -141,18 +142,17 @@ func (s *Service) ringOf(account, ringID string, ag *agentState) *live {
 	if a == nil {
 		return nil
 	}
-	for _, lv := range a.convs {
-		if lv.ring != nil && lv.ring.id == ringID && lv.ring.agent == ag {
-			return lv
-		}
+	if lv := a.rings[ringID]; lv != nil && lv.ring.agent == ag {
+		return lv
 	}
 	return nil
 }
 
 // endRing takes lv's ring back. s.mu is held.
-func (s *Service) endRing(lv *live) {
+func (s *Service) endRing(a *accountState, lv *live) {
 	r := lv.ring
 	lv.ring = nil
+	delete(a.rings, r.id)
 	r.agent.rings--
 	for sink := range r.agent.sinks {
 		sink.Notify(Event{Kind: RingEnded, Conversation: lv.c, RingID: r.id})
@@ -168,43 +168,37 @@ func (ag *agentState) serves(skill string) bool {
 	return slices.Contains(ag.Skills, skill)
 }
 
-// waiting returns the account's conversations waiting for an agent, the
-// longest waiting first. s.mu is held.
-func waiting(a *accountState) []*live {
-	var q []*live
-	for _, lv := range a.convs {
-		if !lv.queued.IsZero() {
-			q = append(q, lv)
-		}
-	}
-	slices.SortFunc(q, func(x, y *live) int {
-		if c := x.queued.Compare(y.queued); c != 0 {
-			return c
-		}
-		return int(x.c.Start - y.c.Start)
-	})
-	return q
-}
-
 // route rings agents with room for the conversations waiting without a
-// ring, and tells the waiting consumers their place. s.mu is held.
+// ring, the longest waiting first. s.mu is held.
 func (s *Service) route(a *accountState) {
-	q := waiting(a)
-	for _, lv := range q {
+	for _, lv := range a.queue {
 		if lv.ring != nil {
 			continue
 		}
 		if ag := s.pick(a, lv); ag != nil {
 			lv.ring = &ring{id: uuid.NewString(), agent: ag, until: s.now().Add(s.cfg.RingTimeout)}
+			a.rings[lv.ring.id] = lv
 			ag.rings++
 			for sink := range ag.sinks {
 				sink.Notify(Event{Kind: Ring, Conversation: lv.c, RingID: lv.ring.id, RingUntil: lv.ring.until})
 			}
 		}
 	}
-	for _, lv := range q {
-		pos, wait := s.position(a, lv)
-		notifyConversation(lv, Event{Kind: QueueChanged, Conversation: lv.c, Position: pos, Wait: wait})
+}
+
+// tellPlaces tells the waiting consumers whose place in their skill's
+// queue changed since they were last told it their new place. A skill's
+// queue is the account's queue's conversations of the skill. Once a
+// second rather than at every change: when a conversation leaves the
+// head of a queue, every one behind it moves up. s.mu is held.
+func (s *Service) tellPlaces(a *accountState) {
+	places := map[string]int{}
+	for _, lv := range a.queue {
+		places[lv.c.SkillName]++
+		if pos := places[lv.c.SkillName]; pos != lv.position {
+			lv.position = pos
+			notifyConversation(lv, Event{Kind: QueueChanged, Conversation: lv.c, Position: pos, Wait: s.wait(lv, pos)})
+		}
 	}
 }
 
@@ -235,12 +229,11 @@ func (s *Service) pick(a *accountState, lv *live) *agentState {
 	return best
 }
 
-// position returns lv's place in its skill's queue (1: next) and an
-// estimate of the wait: a minute per conversation ahead and its own,
-// less the time it has waited, at least none. s.mu is held.
-func (s *Service) position(a *accountState, lv *live) (int, time.Duration) {
+// position returns lv's place in its skill's queue (1: next), and
+// remembers it as told. s.mu is held.
+func (s *Service) position(a *accountState, lv *live) int {
 	pos := 0
-	for _, o := range waiting(a) {
+	for _, o := range a.queue {
 		if o.c.SkillName == lv.c.SkillName {
 			pos++
 		}
@@ -248,8 +241,15 @@ func (s *Service) position(a *accountState, lv *live) (int, time.Duration) {
 			break
 		}
 	}
-	wait := time.Duration(pos)*time.Minute - s.now().Sub(lv.queued)
-	return pos, max(wait, 0)
+	lv.position = pos
+	return pos
+}
+
+// wait estimates how long lv, at place pos of its queue, still waits: a
+// minute per conversation ahead and its own, less the time it has waited,
+// at least none.
+func (s *Service) wait(lv *live, pos int) time.Duration {
+	return max(time.Duration(pos)*time.Minute-s.now().Sub(lv.queued), 0)
 }
 
 // SkillState returns the agents' state of a skill of the account: online
@@ -282,16 +282,20 @@ func (s *Service) tick(ctx context.Context) {
 	s.mu.Lock()
 	for _, a := range s.accounts {
 		rang := false
-		for _, lv := range a.convs {
+		// Only waiting conversations ring, or were rejected. (endRing
+		// leaves the queue as it is.)
+		for _, lv := range a.queue {
 			if len(lv.rejected) > 0 && now.Sub(lv.rejectedAt) > s.cfg.RingTimeout {
 				lv.rejected = nil
 				rang = true
 			}
 			if lv.ring != nil && now.After(lv.ring.until) {
 				lv.reject(lv.ring.agent.ID, now)
-				s.endRing(lv)
+				s.endRing(a, lv)
 				rang = true
 			}
+		}
+		for _, lv := range a.convs {
 			if s.cfg.IdleTimeout > 0 && now.Sub(time.UnixMilli(lv.c.Updated)) > s.cfg.IdleTimeout {
 				idle = append(idle, lv.c)
 			}
@@ -299,6 +303,7 @@ func (s *Service) tick(ctx context.Context) {
 		if rang {
 			s.route(a)
 		}
+		s.tellPlaces(a)
 	}
 	s.mu.Unlock()
 	for _, c := range idle {

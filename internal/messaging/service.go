@@ -155,6 +155,15 @@ type accountState struct {
 	watchers   map[*watch]struct{} // of every conversation of the account
 	// agentWatchers are told the agents' state changes.
 	agentWatchers map[*watch]struct{}
+	// queue is the conversations waiting for an agent (those whose
+	// queued is set), the longest waiting first (see ahead): routing
+	// reads those alone, in order, without sorting them again.
+	queue []*live
+	// enqueued counts the conversations queued, to order those queued at
+	// the same time.
+	enqueued uint64
+	// rings are the conversations ringing, by ring id.
+	rings map[string]*live
 }
 
 // live is an open conversation.
@@ -164,9 +173,15 @@ type live struct {
 	// mu orders the durable changes of the conversation and their events.
 	mu sync.Mutex
 	// queued is when the conversation started waiting for an agent; zero
-	// while an agent is assigned.
+	// while an agent is assigned. accountState.enqueue and dequeue set it.
 	queued time.Time
-	ring   *ring
+	// turn orders conversations queued at the same time: the first queued
+	// first.
+	turn uint64
+	// position is the place in its skill's queue its watchers were last
+	// told; 0 when not waiting. Places are told once a second (tick).
+	position int
+	ring     *ring
 	// rejected lists agents who rejected or let ring the conversation
 	// since rejectedAt; they are offered it again a RingTimeout later.
 	rejected   []string
@@ -217,10 +232,11 @@ func (s *Service) Resume(ctx context.Context) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		lv := &live{c: c, watchers: map[*watch]struct{}{}}
+		a := s.account(c.AccountID)
+		a.add(lv)
 		if assignedAgent(c) == "" {
-			lv.queued = time.UnixMilli(c.Updated)
+			a.enqueue(lv, time.UnixMilli(c.Updated))
 		}
-		s.account(c.AccountID).add(lv)
 		return nil
 	})
 }
@@ -245,7 +261,7 @@ func (s *Service) account(id string) *accountState {
 	a := s.accounts[id]
 	if a == nil {
 		a = &accountState{convs: map[string]*live{}, byConsumer: map[string]*live{}, agents: map[string]*agentState{},
-			watchers: map[*watch]struct{}{}, agentWatchers: map[*watch]struct{}{}}
+			watchers: map[*watch]struct{}{}, agentWatchers: map[*watch]struct{}{}, rings: map[string]*live{}}
 		s.accounts[id] = a
 	}
 	return a
@@ -257,12 +273,43 @@ func (a *accountState) add(lv *live) {
 	a.byConsumer[lv.c.ConsumerID] = lv
 }
 
-// remove takes lv out of the account's open conversations.
+// remove takes lv out of the account's open conversations (and out of
+// its queue).
 func (a *accountState) remove(lv *live) {
 	delete(a.convs, lv.c.ID)
 	if a.byConsumer[lv.c.ConsumerID] == lv {
 		delete(a.byConsumer, lv.c.ConsumerID)
 	}
+	a.dequeue(lv)
+}
+
+// enqueue makes lv wait for an agent since t.
+func (a *accountState) enqueue(lv *live, t time.Time) {
+	a.dequeue(lv)
+	a.enqueued++
+	lv.queued, lv.turn = t, a.enqueued
+	i, _ := slices.BinarySearchFunc(a.queue, lv, ahead)
+	a.queue = slices.Insert(a.queue, i, lv)
+}
+
+// dequeue makes lv wait no more.
+func (a *accountState) dequeue(lv *live) {
+	if lv.queued.IsZero() {
+		return
+	}
+	if i, ok := slices.BinarySearchFunc(a.queue, lv, ahead); ok {
+		a.queue = slices.Delete(a.queue, i, i+1)
+	}
+	lv.queued, lv.position = time.Time{}, 0
+}
+
+// ahead orders the waiting conversations: the longest waiting first, then
+// the first queued.
+func ahead(x, y *live) int {
+	if c := x.queued.Compare(y.queued); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.turn, y.turn)
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now() }
@@ -334,8 +381,9 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (*conversation.Conv
 	}
 	s.mu.Lock()
 	a := s.account(r.AccountID)
-	lv := &live{c: c, watchers: map[*watch]struct{}{}, queued: s.now()}
+	lv := &live{c: c, watchers: map[*watch]struct{}{}}
 	a.add(lv)
+	a.enqueue(lv, s.now())
 	s.notifyAccount(a, Event{Kind: ConversationChanged, Conversation: c})
 	s.route(a)
 	s.mu.Unlock()
@@ -433,8 +481,8 @@ func (s *Service) Watch(account, id string, sink Sink) (cancel func()) {
 	lv := a.convs[id]
 	lv.watchers[w] = struct{}{}
 	if !lv.queued.IsZero() {
-		pos, wait := s.position(a, lv)
-		sink.Notify(Event{Kind: QueueChanged, Conversation: lv.c, Position: pos, Wait: wait})
+		pos := s.position(a, lv)
+		sink.Notify(Event{Kind: QueueChanged, Conversation: lv.c, Position: pos, Wait: s.wait(lv, pos)})
 	}
 	return func() {
 		s.mu.Lock()
@@ -628,23 +676,22 @@ func (s *Service) settle(a *accountState, lv *live, c *conversation.Conversation
 			ag.assigned++
 		}
 		if after == "" {
-			lv.queued = s.now()
+			a.enqueue(lv, s.now())
 		} else {
-			lv.queued = time.Time{}
+			a.dequeue(lv)
 		}
 		if lv.ring != nil {
-			s.endRing(lv)
+			s.endRing(a, lv)
 		}
 	}
 	// A conversation closed or moved to another skill or agent while it
 	// rang takes its ring back (the agent's room with it).
 	if lv.ring != nil && (c.State == conversation.Closed || c.SkillName != old.SkillName || len(c.Transfers) != len(old.Transfers)) {
-		s.endRing(lv)
+		s.endRing(a, lv)
 	}
 	s.notifyAccount(a, Event{Kind: ConversationChanged, Conversation: c})
 	if c.State == conversation.Closed {
 		a.remove(lv)
-		lv.queued = time.Time{}
 	}
 	s.route(a)
 }

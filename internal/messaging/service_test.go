@@ -3,6 +3,7 @@ package messaging
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -430,5 +431,80 @@ func TestIdleClose(t *testing.T) {
 	// The agent's room is free again: the waiting conversation rings.
 	if got := rings(r.take()); len(got) != 1 {
 		t.Errorf("rings after the idle close: %v, want the waiting conversation's", got)
+	}
+}
+
+// places returns the places the QueueChanged events among es tell.
+func places(es []Event) []int {
+	var out []int
+	for _, e := range es {
+		if e.Kind == QueueChanged {
+			out = append(out, e.Position)
+		}
+	}
+	return out
+}
+
+// TestQueuePlaces checks that a waiting consumer is told its place in its
+// skill's queue when it starts watching, and then only when the place
+// changed, at most once a second (at the tick): when the head of a long
+// queue leaves, telling everyone behind it at once, at every change, made
+// opening many conversations take time quadratic in the queue's length.
+func TestQueuePlaces(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	var convs []*conversation.Conversation
+	var recs []*recorder
+	for i, skill := range []string{"sales", "sales", "support", "sales"} {
+		c := f.start(fmt.Sprintf("v%d", i), skill)
+		r := &recorder{}
+		defer f.svc.Watch(testAccount, c.ID, r)()
+		convs, recs = append(convs, c), append(recs, r)
+	}
+	for i, want := range []int{1, 2, 1, 3} {
+		if got := places(recs[i].take()); !slices.Equal(got, []int{want}) {
+			t.Errorf("conversation %d was told places %v on watching, want [%d]", i, got, want)
+		}
+	}
+	f.start("v9", "support")
+	f.svc.tick(ctx)
+	for i, r := range recs {
+		if got := places(r.take()); len(got) > 0 {
+			t.Errorf("conversation %d was told places %v, its place unchanged", i, got)
+		}
+	}
+	if _, err := f.svc.CloseConversation(ctx, testAccount, convs[0].ID, conversation.ClosedByConsumer); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range recs[1:] {
+		if got := places(r.take()); len(got) > 0 {
+			t.Errorf("conversation %d was told places %v before the tick", i+1, got)
+		}
+	}
+	f.svc.tick(ctx)
+	f.svc.tick(ctx)
+	for i, want := range [][]int{nil, {1}, nil, {2}} {
+		if got := places(recs[i].take()); !slices.Equal(got, want) {
+			t.Errorf("conversation %d was told places %v after the head left, want %v", i, got, want)
+		}
+	}
+
+	// Taken by an agent, a conversation leaves the queue: the others move
+	// up, and it is told no place again.
+	as, r := f.agent("1", 0, "sales")
+	ids := rings(r.take())
+	if len(ids) != 2 {
+		t.Fatalf("agent rung %d times, want for the two sales conversations", len(ids))
+	}
+	for _, id := range ids {
+		if _, err := as.Accept(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.svc.tick(ctx)
+	for i, r := range recs {
+		if got := places(r.take()); len(got) > 0 {
+			t.Errorf("conversation %d was told places %v once out of the queue", i, got)
+		}
 	}
 }

@@ -158,11 +158,24 @@ type Options struct {
 // Conn is a client's connection.
 type Conn struct {
 	ws     *websocket.Conn
-	out    chan []byte
 	done   chan struct{}
 	once   sync.Once
 	logger *slog.Logger
+	// wake tells the writer that frames were queued.
+	wake chan struct{}
+
+	mu sync.Mutex
+	// out holds the frames waiting to be written, at most QueueFrames: a
+	// slice that grows as frames wait, rather than a channel of
+	// QueueFrames slots, which would take 24 KiB a connection from its
+	// start whether frames wait or not (most of what a visitor's idle
+	// connection would weigh).
+	out [][]byte
 }
+
+// keptQueue is the most frames the writer's spare queue keeps room for
+// between bursts.
+const keptQueue = 16
 
 // Serve upgrades the request to a WebSocket and serves it until it
 // closes: it calls newHandler with the connection, then handler.Request
@@ -182,7 +195,7 @@ func Serve(w http.ResponseWriter, r *http.Request, opts Options, newHandler func
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Conn{ws: ws, out: make(chan []byte, QueueFrames), done: make(chan struct{}), logger: logger}
+	c := &Conn{ws: ws, done: make(chan struct{}), wake: make(chan struct{}, 1), logger: logger}
 	// The request's context lives as long as the connection, and ends
 	// when the server shuts down.
 	ctx, cancel := context.WithCancel(r.Context())
@@ -217,17 +230,31 @@ func (c *Conn) write(ctx context.Context, ping time.Duration) {
 		defer t.Stop()
 		tick = t.C
 	}
+	var spare [][]byte
 	for {
 		select {
 		case <-c.done:
 			return
-		case b := <-c.out:
-			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			err := c.ws.Write(wctx, websocket.MessageText, b)
-			cancel()
-			if err != nil {
-				c.close(websocket.StatusGoingAway, "write failed")
-				return
+		case <-c.wake:
+			// The frames queued meanwhile, in order; the queue starts
+			// again from the spare slice.
+			c.mu.Lock()
+			batch := c.out
+			c.out = spare
+			c.mu.Unlock()
+			for _, b := range batch {
+				wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				err := c.ws.Write(wctx, websocket.MessageText, b)
+				cancel()
+				if err != nil {
+					c.close(websocket.StatusGoingAway, "write failed")
+					return
+				}
+			}
+			clear(batch)
+			spare = nil
+			if cap(batch) <= keptQueue {
+				spare = batch[:0]
 			}
 		case <-tick:
 			pctx, cancel := context.WithTimeout(ctx, ping)
@@ -268,10 +295,23 @@ func (c *Conn) send(f Frame) {
 	}
 	select {
 	case <-c.done:
-	case c.out <- b:
+		return
 	default:
+	}
+	c.mu.Lock()
+	full := len(c.out) >= QueueFrames
+	if !full {
+		c.out = append(c.out, b)
+	}
+	c.mu.Unlock()
+	if full {
 		c.logger.Warn("messaging client too slow, closing its connection", "queued", QueueFrames)
 		c.close(websocket.StatusTryAgainLater, "too slow: too many frames waiting")
+		return
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default: // the writer has been woken already
 	}
 }
 

@@ -138,3 +138,80 @@ func TestServe(t *testing.T) {
 		t.Errorf("close: %v, want status 4401", err)
 	}
 }
+
+// flood sends, on a request of type flood, n numbered notifications of
+// 4 KiB at once, and hands the connection to conns.
+type flood struct {
+	n     int
+	conns chan *Conn
+}
+
+func (f flood) Request(ctx context.Context, c *Conn, req Frame) {
+	f.conns <- c
+	pad := strings.Repeat("x", 4<<10)
+	for i := range f.n {
+		c.Notify("n", map[string]any{"i": i, "pad": pad})
+	}
+}
+
+func (flood) Closed() {}
+
+// TestQueue checks that a connection writes its frames in order, and that
+// one whose client reads too slowly for QueueFrames frames to wait is
+// closed.
+func TestQueue(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		n      int
+		closed bool
+	}{
+		{"read", 3 * QueueFrames, false},
+		{"not read", 8 * QueueFrames, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := flood{n: tt.n, conns: make(chan *Conn, 1)}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				Serve(w, r, Options{}, func(*Conn) Handler { return f })
+			}))
+			defer srv.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.CloseNow()
+			ws.SetReadLimit(1 << 20)
+			if err := ws.Write(ctx, websocket.MessageText, []byte(`{"kind":"req","id":1,"type":"flood"}`)); err != nil {
+				t.Fatal(err)
+			}
+			c := <-f.conns
+			if tt.closed {
+				select {
+				case <-c.Done():
+				case <-time.After(10 * time.Second):
+					t.Fatalf("a client that read none of %d frames of 4 KiB was not closed", tt.n)
+				}
+			}
+			// What the client reads comes in order, all of it unless
+			// the connection was closed.
+			read := 0
+			for ; read < tt.n; read++ {
+				_, b, err := ws.Read(ctx)
+				if err != nil {
+					if !tt.closed {
+						t.Fatalf("read %d frames, then %v", read, err)
+					}
+					break
+				}
+				var n struct{ Body struct{ I int } }
+				if err := json.Unmarshal(b, &n); err != nil || n.Body.I != read {
+					t.Fatalf("frame %d: %.60s (%v)", read, b, err)
+				}
+			}
+			if tt.closed && read == tt.n {
+				t.Errorf("the closed connection wrote all %d frames", tt.n)
+			}
+		})
+	}
+}
