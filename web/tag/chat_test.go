@@ -294,8 +294,14 @@ func openDemoChat(t *testing.T, opts ...func(*server.Config)) (*server.Server, s
 	shop := "http://" + proxy.Addr() + "/demo"
 	b.do(chromedp.Navigate(shop + "/tv/oled"))
 	b.wait("the tag", `window.lpTag && lpTag._sightline === true`)
+	var state string
+	b.eval(`localStorage.getItem("lpsl_state_demo") || ""`, &state)
 	b.do(chromedp.Click(chromedp.CSS(`button[data-add="AUR-OLED55"]`)))
-	b.wait("the cart badge", `document.querySelector("[data-cart-count]").textContent === "1"`)
+	// The cart's batch answered, its campaign state kept: the next page's
+	// decision knows the cart. (A beacon on the way out would take it,
+	// but not bring the state back.)
+	b.wait("the cart badge, the cart sent", `document.querySelector("[data-cart-count]").textContent === "1" && `+
+		`(localStorage.getItem("lpsl_state_demo") || "") !== `+jsonOf(t, state)+` && (localStorage.getItem("lpsl_outbox_demo") || "[]") === "[]"`)
 	b.do(chromedp.Navigate(shop + "/tv"))
 	// Shown, and done sliding in.
 	b.wait("the chat slide-out", `(function (h) { return !!h && !!h.shadowRoot.querySelector(".accept") && h.shadowRoot.querySelector(".box").getAnimations().length === 0; })(`+
