@@ -57,13 +57,13 @@ func TestRebuildAfterGeoIPChange(t *testing.T) {
 
 	data := t.TempDir()
 	sightline(t, "accounts", "add", "shop", "--data", data)
-	// The server's clock starts 3 s before the end of an hour: the visits,
+	// The server's clock starts hourMargin before the end of an hour: the visits,
 	// closed 2 s after their events, are in that hour, which a flush
 	// writes once it has ended.
 	now := time.Now()
 	hourEnd := now.Truncate(time.Hour).Add(2 * time.Hour)
 	hourStart := hourEnd.Add(-time.Hour)
-	offset := hourEnd.Add(-3 * time.Second).Sub(now).Round(time.Millisecond)
+	offset := hourEnd.Add(-hourMargin).Sub(now).Round(time.Millisecond)
 	p := startServer(t, data, freeAddr(t), "--geoip-city", cityA, "--geoip-isp", isp, "--trusted-proxy", "127.0.0.1/32",
 		"--visit-timeout", "2s", "--clock-offset", offset.String(), "--sessionizer-checkpoint", "1m")
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -72,7 +72,7 @@ func TestRebuildAfterGeoIPChange(t *testing.T) {
 			t.Fatalf("visit %s from %s: %+v %v", v.id, v.ip, a, err)
 		}
 	}
-	time.Sleep(time.Until(now.Add(5500 * time.Millisecond))) // the hour has ended; the visits have closed
+	time.Sleep(time.Until(now.Add(hourMargin + 2500*time.Millisecond))) // the hour has ended; the visits have closed
 	hour := hourStart.UTC().Format(time.RFC3339)
 	out := sightline(t, "websessions", "flush", "--data", data, "--account", "shop")
 	if !strings.Contains(out, "hour "+hour+": 4 visits of shop") {

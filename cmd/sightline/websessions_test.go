@@ -13,6 +13,12 @@ import (
 
 // TestFlush closes visits and writes the hour that ended through a running
 // server, then with none running, and the server, restarted, neither loses
+// hourMargin is how long before the end of an hour the tests that write
+// one set the server's clock to start: long enough for a server to start
+// and take the hour's events on a loaded machine (3 s was not), short
+// enough to wait for.
+const hourMargin = 10 * time.Second
+
 // nor repeats a visit.
 func TestFlush(t *testing.T) {
 	if testing.Short() {
@@ -22,12 +28,12 @@ func TestFlush(t *testing.T) {
 	sightline(t, "accounts", "add", "shop", "--data", data)
 	sightline(t, "accounts", "add", "other", "--data", data)
 	addr := freeAddr(t)
-	// The server's clock starts 3 s before the end of an hour. Its lag
+	// The server's clock starts hourMargin before the end of an hour. Its lag
 	// (10 s) and checkpoint interval (1 min) would complete that hour a
 	// while after it ends; a flush completes it at once.
 	now := time.Now()
 	hourEnd := now.Truncate(time.Hour).Add(2 * time.Hour)
-	offset := hourEnd.Add(-3 * time.Second).Sub(now).Round(time.Millisecond)
+	offset := hourEnd.Add(-hourMargin).Sub(now).Round(time.Millisecond)
 	flags := []string{"--visit-timeout", "2s", "--clock-offset", offset.String(), "--sessionizer-checkpoint", "1m"}
 	p := startServer(t, data, addr, flags...)
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -43,7 +49,7 @@ func TestFlush(t *testing.T) {
 	if a, err := postBatch(client, p.eventsURL("other"), visitBody("o1", 3)); err != nil || a.Accepted != 3 {
 		t.Fatalf("other account: %+v %v", a, err)
 	}
-	time.Sleep(time.Until(now.Add(5500 * time.Millisecond))) // the hour has ended; the visits have closed
+	time.Sleep(time.Until(now.Add(hourMargin + 2500*time.Millisecond))) // the hour has ended; the visits have closed
 
 	files := filepath.Join(server.WebSessionFilesDir(data), "shop")
 	out := sightline(t, "websessions", "flush", "--data", data)
