@@ -471,14 +471,19 @@ func (s *Service) live(account, id string) *live {
 // called. A closed conversation has no events: Watch returns a cancel that
 // does nothing.
 func (s *Service) Watch(account, id string, sink Sink) (cancel func()) {
-	w := &watch{sink: sink}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.accounts[account]
 	if a == nil || a.convs[id] == nil {
 		return func() {}
 	}
-	lv := a.convs[id]
+	return s.watch(a, a.convs[id], sink)
+}
+
+// watch sends lv's events to sink until cancel is called, the first its
+// place in the queue while it waits there. s.mu is held.
+func (s *Service) watch(a *accountState, lv *live, sink Sink) (cancel func()) {
+	w := &watch{sink: sink}
 	lv.watchers[w] = struct{}{}
 	if !lv.queued.IsZero() {
 		pos := s.position(a, lv)
@@ -540,8 +545,9 @@ type History struct {
 
 // WatchHistory returns a conversation's messages from Seq from on (at most
 // limit; all when limit is 0) and their statuses, and, from that moment
-// on, sends the conversation's events to sink as Watch does, until cancel
-// is called: each event sink gets is newer than the history. A closed
+// on, sends the conversation's events to sink as Watch does (its place in
+// the queue first), until cancel is called: each message and status sink
+// gets is newer than the history. A closed
 // conversation has a history but no events.
 func (s *Service) WatchHistory(ctx context.Context, account, id string, from, limit int, sink Sink) (History, func(), error) {
 	nop := func() {}
@@ -578,15 +584,9 @@ func (s *Service) WatchHistory(ctx context.Context, account, id string, from, li
 	if lv == nil || c.State == conversation.Closed {
 		return h, nop, nil
 	}
-	w := &watch{sink: sink}
 	s.mu.Lock()
-	lv.watchers[w] = struct{}{}
-	s.mu.Unlock()
-	return h, func() {
-		s.mu.Lock()
-		delete(lv.watchers, w)
-		s.mu.Unlock()
-	}, nil
+	defer s.mu.Unlock()
+	return h, s.watch(s.account(account), lv, sink), nil
 }
 
 // WatchAgents returns the state of each agent of the account who has
