@@ -17,6 +17,7 @@ package conversation
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 )
 
 // State is a conversation's state.
@@ -182,11 +183,30 @@ var sdeTypes = map[string]string{
 	"error": "VISITOR_ERROR", "searchInfo": "SEARCH_CONTENT",
 }
 
-// SDEType returns the record's sdeType of an attribute type as a page
-// pushes it ("cart" is CART_STATUS), and whether it is one.
-func SDEType(pageType string) (string, bool) {
-	t, ok := sdeTypes[pageType]
-	return t, ok
+// ErrAttributeType is the error of an attribute whose type is none of the
+// ten a page pushes.
+var ErrAttributeType = errors.New("not an attribute type")
+
+// NewAttribute returns the unauthenticated attribute of data, an attribute
+// in the page's push shape ({"type": "cart", ...}), received at now and set
+// at at (Unix ms; 0 or later than now is now). It keeps data, not a copy.
+// An error wraps ErrAttributeType when data is an object whose type is none
+// of the ten.
+func NewAttribute(data json.RawMessage, at, now int64) (Attribute, error) {
+	var head struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return Attribute{}, fmt.Errorf("not an attribute object: %w", err)
+	}
+	t, ok := sdeTypes[head.Type]
+	if !ok {
+		return Attribute{}, fmt.Errorf("%.40q: %w", head.Type, ErrAttributeType)
+	}
+	if at <= 0 || at > now {
+		at = now
+	}
+	return Attribute{Type: t, ServerTime: now, OriginalTime: at, Data: data}, nil
 }
 
 // Campaign is what the engagement that started a conversation was.

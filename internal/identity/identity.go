@@ -105,17 +105,15 @@ func (v *Verifier) Identify(ctx context.Context, accountID, token string) (*conv
 	var attrs []conversation.Attribute
 	ms := now.UnixMilli()
 	for i, raw := range c.SDEs {
-		var head struct {
-			Type string `json:"type"`
-		}
-		if err := json.Unmarshal(raw, &head); err != nil {
+		a, err := conversation.NewAttribute(raw, 0, ms)
+		if err != nil {
 			return nil, nil, fmt.Errorf("token: lp_sdes[%d]: %w", i, err)
 		}
-		if head.Type != "ctmrinfo" && head.Type != "personal" {
-			return nil, nil, fmt.Errorf("token: lp_sdes[%d].type %.40q: only ctmrinfo and personal are authenticated attributes", i, head.Type)
+		if a.Type != "CUSTOMER_INFO" && a.Type != "PERSONAL_INFO" {
+			return nil, nil, fmt.Errorf("token: lp_sdes[%d].type: %s: only ctmrinfo and personal are authenticated attributes", i, a.Type)
 		}
-		t, _ := conversation.SDEType(head.Type)
-		attrs = append(attrs, conversation.Attribute{Type: t, Authenticated: true, ServerTime: ms, OriginalTime: ms, Data: raw})
+		a.Authenticated = true
+		attrs = append(attrs, a)
 	}
 	return id, attrs, nil
 }

@@ -34,22 +34,10 @@ func (q *request) addAttribute(c Conversations, account, visitor string, e *even
 		}
 		q.visitor = visitor
 	}
-	var head struct {
-		Type string `json:"type"`
+	// A copy: the batch's buffers are reused.
+	if a, err := conversation.NewAttribute(append(json.RawMessage(nil), e.Data...), e.Time, now); err == nil {
+		q.attrs = append(q.attrs, a)
 	}
-	if json.Unmarshal(e.Data, &head) != nil {
-		return
-	}
-	t, ok := conversation.SDEType(head.Type)
-	if !ok {
-		return
-	}
-	orig := e.Time
-	if orig <= 0 || orig > now {
-		orig = now
-	}
-	q.attrs = append(q.attrs, conversation.Attribute{Type: t, ServerTime: now, OriginalTime: orig,
-		Data: append(json.RawMessage(nil), e.Data...)})
 }
 
 // attach adds attributes to the visitor's open conversation.

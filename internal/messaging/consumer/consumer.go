@@ -351,21 +351,17 @@ func pageAttributes(raw []json.RawMessage, now int64) ([]conversation.Attribute,
 	out := make([]conversation.Attribute, 0, len(raw))
 	for i, r := range raw {
 		var head struct {
-			Type string `json:"type"`
-			Time int64  `json:"time"`
+			Time int64 `json:"time"`
 		}
-		if err := json.Unmarshal(r, &head); err != nil {
-			return nil, wire.Errorf(fmt.Sprintf("body.attributes[%d]", i), "not an attribute object: %v", err)
+		json.Unmarshal(r, &head) // NewAttribute says what is wrong
+		a, err := conversation.NewAttribute(r, head.Time, now)
+		switch {
+		case errors.Is(err, conversation.ErrAttributeType):
+			return nil, wire.Errorf(fmt.Sprintf("body.attributes[%d].type", i), "%v", err)
+		case err != nil:
+			return nil, wire.Errorf(fmt.Sprintf("body.attributes[%d]", i), "%v", err)
 		}
-		t, ok := conversation.SDEType(head.Type)
-		if !ok {
-			return nil, wire.Errorf(fmt.Sprintf("body.attributes[%d].type", i), "%.40q is not an attribute type", head.Type)
-		}
-		orig := head.Time
-		if orig <= 0 || orig > now {
-			orig = now
-		}
-		out = append(out, conversation.Attribute{Type: t, ServerTime: now, OriginalTime: orig, Data: r})
+		out = append(out, a)
 	}
 	return out, nil
 }
