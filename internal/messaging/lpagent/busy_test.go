@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/sightline/sightline/internal/conversation"
+	"github.com/sightline/sightline/internal/messaging"
 	"github.com/sightline/sightline/internal/messaging/wire"
 )
 
@@ -21,12 +22,9 @@ import (
 // machine): its connection stays open, and it then reads every message,
 // in order. A chat window's limit closed it.
 func TestBusyBotNotClosed(t *testing.T) {
-	if raceDetector {
-		// The bot must read again within the 10 s a blocked write may
-		// take: 1,600 durable messages take longer with the detector.
-		t.Skip("too slow with the race detector")
-	}
-	e := newEnv(t)
+	// The bot reads again only once the visitors have sent: 1,600 durable
+	// messages, which take longer than wire's 10 s with the race detector.
+	e := newEnv(t, func(cfg *Config, _ *messaging.Config) { cfg.WriteTimeout = 5 * time.Minute })
 	bot, _ := e.addUser(acme, "bot", 0, "sales")
 	const visitors, perVisitor = 16, 100
 	var convs []*consumerClient

@@ -74,6 +74,9 @@ type Config struct {
 	FailedLoginRate float64
 	// PingInterval is how often the server pings an agent's socket.
 	PingInterval time.Duration
+	// WriteTimeout is how long an agent may leave a frame unread before
+	// its socket is closed (0: wire.WriteTimeout).
+	WriteTimeout time.Duration
 	// SessionCheck is how often an open socket's session is checked again
 	// (a refresh may have extended it); it closes (4401) once the session
 	// has ended.

@@ -144,7 +144,7 @@ func (h *Handler) serveSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.metrics.connectionsTotal.WithLabelValues("accepted").Inc()
-	wire.Serve(w, r, wire.Options{PingInterval: h.cfg.PingInterval, QueueFrames: QueueFrames, Logger: h.logger}, func(c *wire.Conn) wire.Handler {
+	wire.Serve(w, r, wire.Options{PingInterval: h.cfg.PingInterval, QueueFrames: QueueFrames, WriteTimeout: h.cfg.WriteTimeout, Logger: h.logger}, func(c *wire.Conn) wire.Handler {
 		return h.newSession(c, acct, u, t, until)
 	})
 }

@@ -158,8 +158,15 @@ type Options struct {
 	// client is taken for too slow and closed; 0 is QueueFrames. Waiting
 	// frames alone take memory.
 	QueueFrames int
-	Logger      *slog.Logger
+	// WriteTimeout is how long a client may leave a frame unread (its
+	// socket buffers full) before it is taken for gone and closed; 0 is
+	// WriteTimeout.
+	WriteTimeout time.Duration
+	Logger       *slog.Logger
 }
+
+// WriteTimeout is Options.WriteTimeout's default.
+const WriteTimeout = 10 * time.Second
 
 // Conn is a client's connection.
 type Conn struct {
@@ -170,7 +177,8 @@ type Conn struct {
 	// wake tells the writer that frames were queued.
 	wake chan struct{}
 	// limit is the most frames that may wait.
-	limit int
+	limit        int
+	writeTimeout time.Duration
 
 	mu sync.Mutex
 	// out holds the frames waiting to be written, at most limit: a
@@ -203,7 +211,8 @@ func Serve(w http.ResponseWriter, r *http.Request, opts Options, newHandler func
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Conn{ws: ws, done: make(chan struct{}), wake: make(chan struct{}, 1), limit: cmp.Or(opts.QueueFrames, QueueFrames), logger: logger}
+	c := &Conn{ws: ws, done: make(chan struct{}), wake: make(chan struct{}, 1), limit: cmp.Or(opts.QueueFrames, QueueFrames),
+		writeTimeout: cmp.Or(opts.WriteTimeout, WriteTimeout), logger: logger}
 	// The request's context lives as long as the connection, and ends
 	// when the server shuts down.
 	ctx, cancel := context.WithCancel(r.Context())
@@ -251,7 +260,7 @@ func (c *Conn) write(ctx context.Context, ping time.Duration) {
 			c.out = spare
 			c.mu.Unlock()
 			for _, b := range batch {
-				wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				wctx, cancel := context.WithTimeout(ctx, c.writeTimeout)
 				err := c.ws.Write(wctx, websocket.MessageText, b)
 				cancel()
 				if err != nil {
